@@ -1,0 +1,101 @@
+"""Backend selection: ``numpy | cupy | auto`` (and ``array_api_strict`` for testing).
+
+The backend is chosen once, where data is created; everything downstream infers the
+namespace from its input arrays.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from types import ModuleType
+
+from theory.errors import MemverifyError
+
+ENV_VAR = "MEMVERIFY_BACKEND"
+BACKENDS = ("auto", "numpy", "cupy", "array_api_strict")
+
+
+class BackendError(MemverifyError):
+    """The requested backend cannot be used here."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A chosen backend: its ``name``, its array-API namespace ``xp`` and a ``device`` description."""
+
+    name: str
+    xp: ModuleType
+    device: str
+
+
+def cupy_status() -> tuple[bool, str]:
+    """Tell whether CuPy can actually compute here: ``(usable, description or reason)``.
+
+    CuPy imports fine on a machine without a GPU and fails at the first allocation, so this
+    allocates and reduces a small array before saying yes.
+    """
+    try:
+        import cupy
+    except Exception as exc:  # ImportError, or a broken CUDA install raising at import
+        return False, f"CuPy is not importable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+        if count < 1:
+            return False, "CuPy found no CUDA device"
+        probe = cupy.arange(8, dtype=cupy.float64)
+        float((probe * probe).sum())
+        props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
+        name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
+        return True, f"cuda:{cupy.cuda.Device().id} {name}"
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return False, f"CuPy is installed but no GPU is usable ({first})"
+
+
+def _numpy_backend() -> Backend:
+    import platform
+
+    import array_api_compat.numpy as xp
+
+    return Backend("numpy", xp, f"cpu ({platform.processor() or platform.machine()})")
+
+
+def resolve(name: str | None = None) -> Backend:
+    """Return the :class:`Backend` called ``name`` (default: ``$MEMVERIFY_BACKEND`` or ``auto``).
+
+    ``auto`` is CuPy when :func:`cupy_status` says a GPU is usable, else NumPy.
+
+    Raises
+    ------
+    BackendError
+        for an unknown name, or ``cupy`` where no GPU is usable.
+    """
+    source = "--backend"
+    if name is None:
+        name = os.environ.get(ENV_VAR) or "auto"
+        source = ENV_VAR if os.environ.get(ENV_VAR) else "default"
+    key = name.strip().lower().replace("-", "_")
+    if key not in BACKENDS:
+        raise BackendError(f"unknown backend {name!r} (from {source}); choose one of {', '.join(BACKENDS)}")
+    if key == "numpy":
+        return _numpy_backend()
+    if key == "array_api_strict":
+        try:
+            import array_api_strict as xp
+        except ImportError as exc:
+            raise BackendError("backend 'array_api_strict' needs the package: pip install array-api-strict") from exc
+        return Backend("array_api_strict", xp, "cpu (array_api_strict)")
+    usable, info = cupy_status()
+    if key == "cupy":
+        if not usable:
+            raise BackendError(f"backend 'cupy' requested but {info}; use --backend numpy or auto")
+        import array_api_compat.cupy as xp
+
+        return Backend("cupy", xp, info)
+    # auto
+    if usable:
+        import array_api_compat.cupy as xp
+
+        return Backend("cupy", xp, info)
+    return _numpy_backend()

@@ -1,0 +1,33 @@
+"""The one place for operations that some backend lacks.
+
+``eigvals`` of a non-symmetric matrix: NumPy has it; CuPy only from version 14 (complex
+values in no fixed order); the array-API standard does not require it.  Where the namespace
+has no ``linalg.eig``/``linalg.eigvals`` the matrix is sent to the host.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from array_api_compat import array_namespace
+
+from .host import to_backend, to_numpy
+
+
+def eigvals(A):
+    """Eigenvalues of a square (possibly non-symmetric) matrix, sorted by decreasing modulus.
+
+    Returns a complex array in ``A``'s namespace.
+    """
+    xp = array_namespace(A)
+    fn = getattr(getattr(xp, "linalg", None), "eigvals", None)
+    vals = None
+    if fn is not None and xp.__name__.startswith(("array_api_compat.numpy", "array_api_compat.cupy", "numpy", "cupy")):
+        try:
+            vals = to_numpy(fn(A))
+        except Exception:  # CuPy < 14, or a backend raising NotImplemented
+            vals = None
+    if vals is None:
+        vals = np.linalg.eigvals(to_numpy(A))
+    vals = np.asarray(vals, dtype=np.complex128)
+    order = np.argsort(-np.abs(vals), kind="stable")
+    return to_backend(vals[order], xp)

@@ -1,0 +1,88 @@
+"""Small helpers shared by the model modules: validation, norms, machine precision.
+
+Nothing here is specific to a model; each helper takes arrays of any array-API namespace.
+"""
+
+from __future__ import annotations
+
+from array_api_compat import array_namespace
+
+from .errors import InputError
+
+__all__ = [
+    "check_matrix",
+    "check_training_set",
+    "eps",
+    "fro",
+    "relative_error",
+]
+
+
+def check_matrix(A, name: str = "X"):
+    """Validate that ``A`` is a 2-D array of finite real floats; return its namespace.
+
+    Raises
+    ------
+    InputError
+        with a one-line message naming the problem and the fix.
+    """
+    try:
+        xp = array_namespace(A)
+    except TypeError as exc:
+        raise InputError(f"{name} is not an array ({type(A).__name__}); pass a 2-D float array") from exc
+    if A.ndim != 2:
+        raise InputError(
+            f"{name} must be 2-D (n_samples, n_features), got {A.ndim}-D with shape {tuple(A.shape)}; "
+            "reshape it, e.g. X.reshape(1, -1) for a single example"
+        )
+    if not xp.isdtype(A.dtype, "real floating"):
+        raise InputError(f"{name} has dtype {A.dtype}; convert it to float64 (or float32)")
+    if A.shape[0] == 0 or A.shape[1] == 0:
+        raise InputError(f"{name} is empty (shape {tuple(A.shape)}); pass at least one example and feature")
+    if not bool(xp.all(xp.isfinite(A))):
+        bad = int(xp.sum(xp.astype(~xp.isfinite(A), xp.int64)))
+        raise InputError(f"{name} has {bad} non-finite entries (NaN or Inf); clean or drop them first")
+    return xp
+
+
+def check_training_set(X, Y=None):
+    """Validate rows-as-examples training data ``X`` (n, d) and optional targets ``Y`` (n, d_out).
+
+    Returns the array namespace. Shapes must agree on the number of examples; both must be
+    finite real floating arrays of the same dtype.
+    """
+    xp = check_matrix(X, "X")
+    if Y is not None:
+        check_matrix(Y, "Y")
+        if Y.shape[0] != X.shape[0]:
+            raise InputError(
+                f"X has {X.shape[0]} examples but Y has {Y.shape[0]}; pass one target row per example"
+            )
+        if Y.dtype != X.dtype:
+            raise InputError(f"X is {X.dtype} but Y is {Y.dtype}; convert both to the same dtype")
+    return xp
+
+
+def eps(A) -> float:
+    """Machine epsilon of ``A``'s dtype."""
+    xp = array_namespace(A)
+    return float(xp.finfo(A.dtype).eps)
+
+
+def fro(A) -> float:
+    """Frobenius norm of a matrix (2-norm of a vector) as a Python float."""
+    xp = array_namespace(A)
+    return float(xp.sqrt(xp.sum(A * A)))
+
+
+def relative_error(measured, predicted, scale: float | None = None) -> tuple[float, float]:
+    """Return ``(absolute, relative)`` Frobenius error of ``measured`` against ``predicted``.
+
+    The relative error divides by ``scale`` when given (use it when ``predicted`` may be 0),
+    else by ``||predicted||_F``; it is ``inf`` for a non-zero error against a zero scale.
+    """
+    absolute = fro(measured - predicted)
+    denom = fro(predicted) if scale is None else float(scale)
+    if denom == 0.0:
+        return absolute, (0.0 if absolute == 0.0 else float("inf"))
+    return absolute, absolute / denom

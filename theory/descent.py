@@ -1,0 +1,120 @@
+"""The one gradient-descent loop that every trainer in ``theory/`` uses.
+
+A trainer supplies a ``step`` function ``params -> (new_params, loss_at_params)``: computing
+the loss at the current parameters shares the residual with the gradient, so the loop gets it
+for free.  The loop owns everything else: the stopping rule (loss threshold or step budget),
+divergence detection, checkpoints and a progress callback.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from .errors import DivergenceError, InputError
+
+__all__ = ["DescentResult", "descend"]
+
+
+@dataclass
+class DescentResult:
+    """Outcome of :func:`descend`.
+
+    Attributes
+    ----------
+    params : the parameters after ``steps`` updates
+    steps : number of updates applied
+    loss : loss at ``params``
+    converged : whether ``loss <= loss_tol`` was reached within the budget
+    stop_reason : ``"loss_tol"`` or ``"max_steps"``
+    checkpoints : ``{step: params}`` for the requested steps that were reached
+    losses : ``[(step, loss)]`` recorded every ``record_every`` steps (and at the end)
+    """
+
+    params: Any
+    steps: int
+    loss: float
+    converged: bool
+    stop_reason: str
+    checkpoints: dict = field(default_factory=dict)
+    losses: list = field(default_factory=list)
+
+
+def descend(
+    params,
+    step: Callable[[Any], tuple[Any, float]],
+    *,
+    max_steps: int,
+    loss_tol: float = 0.0,
+    loss: Callable[[Any], float] | None = None,
+    checkpoints: Iterable[int] = (),
+    record_every: int = 0,
+    callback: Callable[[int, float, Any], None] | None = None,
+    divergence_factor: float = 1e8,
+    divergence_hint: str = "reduce the step size",
+) -> DescentResult:
+    """Run ``params <- step(params)`` until the loss is at most ``loss_tol`` or ``max_steps`` updates.
+
+    Parameters
+    ----------
+    params : initial parameters (any object; the loop never inspects it)
+    step : ``params -> (new_params, loss_at_params)``
+    max_steps : step budget (non-negative)
+    loss_tol : stop as soon as the loss at the current parameters is ``<= loss_tol``
+    loss : ``params -> float``; used once at the end when the budget runs out (the step
+        function only reports the loss *before* its update).  Required if ``max_steps > 0``
+        and the budget may run out.
+    checkpoints : steps ``t`` at which to keep the iterate (``t = 0`` is the initial point)
+    record_every : record ``(t, loss)`` every so many steps (0: only at the end)
+    callback : ``callback(t, loss, params)`` after each loss evaluation, for progress display
+    divergence_factor : the loss growing beyond this factor of its initial value (or becoming
+        non-finite) raises :class:`DivergenceError`
+    divergence_hint : appended to the divergence message; name the largest stable step here
+
+    Raises
+    ------
+    DivergenceError
+        with a one-line message that includes ``divergence_hint``.
+    """
+    if max_steps < 0 or int(max_steps) != max_steps:
+        raise InputError(f"max_steps must be a non-negative integer, got {max_steps!r}")
+    if not (loss_tol >= 0.0):
+        raise InputError(f"loss_tol must be >= 0, got {loss_tol!r}")
+    wanted = {int(t) for t in checkpoints}
+    kept: dict = {}
+    losses: list = []
+    initial = None
+    t = 0
+    while True:
+        if t in wanted:
+            kept[t] = params
+        if t == max_steps:
+            final = float(loss(params)) if loss is not None else float("nan")
+            _check_finite(final, t, initial, divergence_factor, divergence_hint)
+            losses.append((t, final))
+            converged = final <= loss_tol
+            return DescentResult(params, t, final, converged, "loss_tol" if converged else "max_steps", kept, losses)
+        new_params, current = step(params)
+        current = float(current)
+        if initial is None:
+            initial = current
+        _check_finite(current, t, initial, divergence_factor, divergence_hint)
+        if callback is not None:
+            callback(t, current, params)
+        if record_every and t % record_every == 0:
+            losses.append((t, current))
+        if current <= loss_tol:
+            losses.append((t, current))
+            return DescentResult(params, t, current, True, "loss_tol", kept, losses)
+        params = new_params
+        t += 1
+
+
+def _check_finite(value: float, t: int, initial, factor: float, hint: str) -> None:
+    if not math.isfinite(value):
+        raise DivergenceError(f"gradient descent diverged at step {t} (loss is {value}); {hint}")
+    if initial is not None and initial > 0 and value > factor * initial:
+        raise DivergenceError(
+            f"gradient descent diverged at step {t} (loss grew from {initial:.3g} to {value:.3g}); {hint}"
+        )

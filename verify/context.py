@@ -1,0 +1,42 @@
+"""The run context handed to every claim: profile, backend, seed, options."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from gpu import Backend, to_backend
+
+from .profiles import Profile
+
+
+@dataclass(frozen=True)
+class Context:
+    """Profile, backend and seed of a run.
+
+    ``step_factor`` scales every gradient-descent step relative to the claim's default
+    (``1/lambda_max`` for the linear claims, half the largest stable step): a factor of 2 or
+    more makes linear descent diverge.
+    """
+
+    profile: Profile
+    backend: Backend
+    seed: int = 0
+    step_factor: float = 1.0
+
+    @property
+    def xp(self):
+        return self.backend.xp
+
+    def sizes(self, family: str) -> dict:
+        return self.profile.for_family(family)
+
+    def rng(self, stream: str) -> np.random.Generator:
+        """A host generator determined by the run's seed and a stream name (stable across runs)."""
+        return np.random.default_rng([self.seed, zlib.crc32(stream.encode())])
+
+    def asarray(self, host):
+        """Host data onto the run's backend, float64."""
+        return to_backend(np.asarray(host, dtype=np.float64), self.xp)

@@ -1,0 +1,80 @@
+"""Data made in code, on the host (NumPy), with a recorded seed; moved to a backend by the caller."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theory.errors import InputError
+
+
+def singular_values(rank: int, cond: float, scale: float = 1.0) -> np.ndarray:
+    """``rank`` singular values spaced geometrically from ``scale`` down to ``scale / cond``."""
+    if rank < 1:
+        raise InputError(f"rank must be >= 1, got {rank}")
+    if not cond >= 1.0:
+        raise InputError(f"condition number must be >= 1, got {cond}")
+    if rank == 1:
+        return np.array([scale])
+    return scale * np.geomspace(1.0, 1.0 / cond, rank)
+
+
+def synthetic(n: int, d: int, *, rank: int | None = None, cond: float = 1.0, scale: float = 1.0, rng=None) -> np.ndarray:
+    """Row data ``X = U diag(s) V^T`` of shape (n, d) with exact rank and condition number.
+
+    ``U`` (n, r) and ``V`` (d, r) have orthonormal columns from the QR factorisation of
+    Gaussian matrices; ``s`` is :func:`singular_values`.  Controlled rank and conditioning,
+    not filtering of random floats.
+    """
+    rng = np.random.default_rng(rng)
+    r = min(n, d) if rank is None else rank
+    if n < 1 or d < 1:
+        raise InputError(f"need n >= 1 and d >= 1, got n={n}, d={d}")
+    if r > min(n, d):
+        raise InputError(f"rank {r} exceeds min(n, d) = {min(n, d)}")
+    U, _ = np.linalg.qr(rng.standard_normal((n, r)))
+    V, _ = np.linalg.qr(rng.standard_normal((d, r)))
+    return (U * singular_values(r, cond, scale)) @ V.T
+
+
+def gaussian_init(d_out: int, d_in: int, scale: float, rng=None) -> np.ndarray:
+    """``scale * G / sqrt(d_in)`` with ``G`` standard Gaussian: a random initialisation of given scale."""
+    rng = np.random.default_rng(rng)
+    return scale * rng.standard_normal((d_out, d_in)) / np.sqrt(d_in)
+
+
+def load_matrix(path) -> np.ndarray:
+    """Read a training set, one example per row, from ``.npy``, ``.npz`` (array ``X`` or its only
+    array), or ``.csv``/``.txt`` (comma or whitespace separated).  Errors are one line."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"data file {str(p)!r} does not exist; pass a .npy, .npz or .csv file")
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".npy":
+            arr = np.load(p, allow_pickle=False)
+        elif suffix == ".npz":
+            with np.load(p, allow_pickle=False) as z:
+                names = list(z.files)
+                key = "X" if "X" in names else (names[0] if len(names) == 1 else None)
+                if key is None:
+                    raise InputError(f"{p.name} holds arrays {names}; name the training set 'X'")
+                arr = z[key]
+        elif suffix in (".csv", ".txt"):
+            text = p.read_text()
+            arr = np.loadtxt(p, delimiter="," if "," in text else None, ndmin=2)
+        else:
+            raise InputError(f"cannot read {p.name}: unknown extension {suffix!r}; use .npy, .npz or .csv")
+    except InputError:
+        raise
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"cannot read {p.name}: {first}") from None
+    if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        raise InputError(f"{p.name} holds {arr.dtype} data; the training set must be real numbers")
+    arr = np.asarray(arr, dtype=np.float64)
+    from theory.common import check_matrix
+
+    check_matrix(arr, f"the data in {p.name}")
+    return arr

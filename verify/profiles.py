@@ -1,0 +1,54 @@
+"""Run profiles: how large each family's checks are.
+
+* ``quick``: seconds; used by CI, the tests and the stop hook;
+* ``default``: the main job (``python -m verify``);
+* ``paper``: paper-sized (MNIST-like dimensions); may be slow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from theory.errors import InputError
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    description: str
+    sizes: dict
+
+    def for_family(self, family: str) -> dict:
+        return self.sizes[family]
+
+
+PROFILES = {
+    "quick": Profile(
+        "quick",
+        "tiny problems, seconds in all (CI, tests)",
+        {
+            "linear": dict(n=6, d=48, cond=4.0, target=1e-9, max_steps=50_000, init_scales=(1e-2, 1e-1, 1.0), n_probe=8),
+        },
+    ),
+    "default": Profile(
+        "default",
+        "the main job: sizes at which the claims mean something, minutes in all",
+        {
+            "linear": dict(n=32, d=256, cond=10.0, target=1e-9, max_steps=200_000, init_scales=(1e-3, 1e-2, 1e-1, 1.0), n_probe=32),
+        },
+    ),
+    "paper": Profile(
+        "paper",
+        "paper-like sizes (d = 784 as for MNIST); slow",
+        {
+            "linear": dict(n=100, d=784, cond=30.0, target=1e-9, max_steps=1_000_000, init_scales=(1e-3, 1e-2, 1e-1, 1.0), n_probe=64),
+        },
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise InputError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}") from None

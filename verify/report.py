@@ -1,0 +1,95 @@
+"""Reports: the terminal table, the claims table for the README, and the JSON file."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+from .registry import all_claims
+from .runner import Report
+
+
+def _fmt(x) -> str:
+    if isinstance(x, bool) or x is None:
+        return str(x)
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
+        return f"{x:.3g}"
+    return str(x)
+
+
+def evidence_row(e) -> list:
+    m = e.measurement
+    key = f"{m.key}={_fmt(m.metrics.get(m.key))}"
+    tol = "-" if m.tolerance is None else _fmt(m.tolerance.value)
+    ctl = {True: "rejected", False: "ACCEPTED", None: "n/a"}[e.control_rejected]
+    return [e.id, e.verdict, key, tol, ctl, f"{e.seconds:.2f}s"]
+
+
+HEADER = ["claim", "verdict", "key metric", "tolerance", "neg. control", "time"]
+
+
+def table(rows: list, header: list = HEADER) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+def summary(report: Report) -> str:
+    c = report.counts()
+    return (
+        f"{len(report.evidence)} claims: {c['holds']} hold, {c['fails']} fail, "
+        f"{c['hypotheses-not-met']} hypotheses not met; negative controls rejected: "
+        f"{c['controls_rejected']}/{c['controls_applicable']}"
+    )
+
+
+def claims_markdown() -> str:
+    """The claims table of the README, generated from the registry (``python -m verify --list``)."""
+    lines = ["| id | paper | statement | negative control |", "| --- | --- | --- | --- |"]
+    for c in all_claims():
+        lines.append(f"| `{c.id}` | {c.paper_ref} | {c.statement} | {c.control_description} |")
+    return "\n".join(lines)
+
+
+def _jsonable(x):
+    if isinstance(x, float):
+        return x if math.isfinite(x) else ("nan" if math.isnan(x) else ("inf" if x > 0 else "-inf"))
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if hasattr(x, "item") and callable(x.item):  # NumPy scalars
+        return _jsonable(x.item())
+    return x
+
+
+def write_atomic(path, text: str) -> None:
+    """Write ``text`` to ``path`` so that the file is either the old one or the complete new one.
+
+    The text goes to a temporary file in the same directory, is flushed to disk and renamed
+    over ``path``; on any error or interrupt the temporary file is removed.
+    """
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_json(report: Report, path) -> None:
+    write_atomic(path, json.dumps(_jsonable(report.to_dict()), indent=2, allow_nan=False) + "\n")

@@ -1,0 +1,143 @@
+"""Run claims and collect their evidence with the run's provenance."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import gpu
+
+from .context import Context
+from .evidence import FAILS, HOLDS, NOT_MET, Evidence
+from .profiles import get_profile
+from .registry import Claim, all_claims, get
+
+SCHEMA = 1
+
+
+@dataclass
+class Report:
+    """The result of a run: provenance and one :class:`Evidence` per claim."""
+
+    provenance: dict
+    evidence: list
+
+    @property
+    def ok(self) -> bool:
+        """No claim failed and every applicable negative control was rejected."""
+        return all(e.ok for e in self.evidence)
+
+    def counts(self) -> dict:
+        c = {HOLDS: 0, FAILS: 0, NOT_MET: 0}
+        for e in self.evidence:
+            c[e.verdict] += 1
+        applicable = [e for e in self.evidence if e.control_rejected is not None]
+        c["controls_rejected"] = sum(1 for e in applicable if e.control_rejected)
+        c["controls_applicable"] = len(applicable)
+        return c
+
+    def to_dict(self) -> dict:
+        return {"schema": SCHEMA, "provenance": self.provenance, "claims": [e.to_dict() for e in self.evidence]}
+
+
+def _versions() -> dict:
+    import array_api_compat
+    import numpy
+    import scipy
+
+    versions = {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "array_api_compat": array_api_compat.__version__,
+        "cupy": None,
+    }
+    cp = sys.modules.get("cupy")
+    if cp is None:
+        try:
+            import importlib.metadata as md
+
+            for dist in ("cupy", "cupy-cuda12x", "cupy-cuda13x", "cupy-cuda11x"):
+                try:
+                    versions["cupy"] = md.version(dist)
+                    break
+                except md.PackageNotFoundError:
+                    continue
+        except Exception:
+            pass
+    else:
+        versions["cupy"] = getattr(cp, "__version__", None)
+    return versions
+
+
+def _commit() -> str | None:
+    root = Path(__file__).resolve().parents[1]
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def provenance(ctx: Context) -> dict:
+    return {
+        "seed": ctx.seed,
+        "backend": ctx.backend.name,
+        "device": ctx.backend.device,
+        "profile": ctx.profile.name,
+        "step_factor": ctx.step_factor,
+        "versions": _versions(),
+        "commit": _commit(),
+        "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def run_claim(claim: Claim, ctx: Context, data: dict | None = None) -> Evidence:
+    """Check one claim (on ``data``, else its default data) and run its negative control."""
+    start = time.perf_counter()
+    data = claim.make_data(ctx) if data is None else data
+    measured = claim.check(data, ctx)
+    control = None if measured.violations else claim.negative_control(data, ctx)
+    return Evidence(
+        claim.id, claim.paper_ref, claim.statement, claim.hypotheses, measured,
+        claim.control_description, control, time.perf_counter() - start,
+    )
+
+
+def run(
+    claims=None,
+    *,
+    profile: str = "quick",
+    backend: str | None = None,
+    seed: int = 0,
+    step_factor: float = 1.0,
+    data: dict | None = None,
+    on_evidence=None,
+) -> Report:
+    """Run ``claims`` (ids; default all) and return a :class:`Report`.
+
+    ``data`` (a dict such as ``{"X": array}``) replaces the default data of every claim that
+    takes those keys; ``on_evidence(evidence)`` is called as each claim finishes.
+    """
+    chosen = all_claims() if not claims else [get(c) for c in claims]
+    ctx = Context(get_profile(profile), gpu.resolve(backend), int(seed), float(step_factor))
+    report = Report(provenance(ctx), [])
+    for claim in chosen:
+        own = None
+        if data is not None and claim.data_keys and set(claim.data_keys) <= set(data):
+            own = {k: ctx.asarray(gpu.to_numpy(data[k])) for k in claim.data_keys}
+        ev = run_claim(claim, ctx, own)
+        report.evidence.append(ev)
+        if on_evidence is not None:
+            on_evidence(ev)
+    return report
