@@ -1,0 +1,26 @@
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import gpu
+
+settings.register_profile(
+    "ci", deadline=None, derandomize=True, max_examples=20, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("dev", deadline=None, max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+BACKENDS = ["numpy", "array_api_strict"] + (["cupy"] if gpu.cupy_status()[0] else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Each usable backend: numpy and array_api_strict always, cupy where a GPU is usable."""
+    return gpu.resolve(request.param)
+
+
+@pytest.fixture
+def xp(backend):
+    return backend.xp

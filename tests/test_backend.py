@@ -1,0 +1,72 @@
+"""gpu: backend selection, the GPU-usability probe, host transfers and fallbacks."""
+
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import gpu
+from gpu import backend as be
+from gpu.fallbacks import eigvals
+
+
+def test_numpy_and_strict_resolve():
+    assert gpu.resolve("numpy").name == "numpy"
+    assert gpu.resolve("array-api-strict").name == "array_api_strict"
+
+
+def test_unknown_backend_is_one_line():
+    with pytest.raises(gpu.BackendError, match="unknown backend 'tpu'") as info:
+        gpu.resolve("tpu")
+    assert "\n" not in str(info.value)
+
+
+def test_env_var_is_read(monkeypatch):
+    monkeypatch.setenv("MEMVERIFY_BACKEND", "array_api_strict")
+    assert gpu.resolve().name == "array_api_strict"
+    monkeypatch.setenv("MEMVERIFY_BACKEND", "nonsense")
+    with pytest.raises(gpu.BackendError, match="MEMVERIFY_BACKEND"):
+        gpu.resolve()
+
+
+def test_auto_and_cupy_without_gpu(monkeypatch):
+    monkeypatch.setattr(be, "cupy_status", lambda: (False, "CuPy is not importable (test)"))
+    assert gpu.resolve("auto").name == "numpy"
+    with pytest.raises(gpu.BackendError, match="backend 'cupy' requested but CuPy is not importable"):
+        gpu.resolve("cupy")
+
+
+def test_cupy_that_imports_but_cannot_allocate(monkeypatch):
+    """CuPy can import on a machine without a GPU and fail at the first allocation."""
+    fake = types.ModuleType("cupy")
+
+    class Runtime:
+        @staticmethod
+        def getDeviceCount():
+            raise RuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected\nmore")
+
+    fake.cuda = types.SimpleNamespace(runtime=Runtime())
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    usable, why = be.cupy_status()
+    assert not usable and "no GPU is usable" in why and "\n" not in why
+
+
+def test_cupy_missing(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    usable, why = be.cupy_status()
+    assert not usable and "not importable" in why
+
+
+def test_host_round_trip(xp):
+    a = np.arange(6.0).reshape(2, 3)
+    b = gpu.to_backend(a, xp)
+    np.testing.assert_array_equal(gpu.to_numpy(b), a)
+
+
+def test_eigvals_fallback_sorted_by_modulus(xp):
+    A = gpu.to_backend(np.array([[0.0, -2.0], [2.0, 0.0]]) + np.diag([0.5, 0.5]), xp)  # 0.5 +- 2i
+    lam = gpu.to_numpy(eigvals(A))
+    np.testing.assert_allclose(sorted(lam, key=lambda z: z.imag), [0.5 - 2j, 0.5 + 2j], atol=1e-12)
+    B = gpu.to_backend(np.diag([0.1, -3.0, 2.0]), xp)
+    np.testing.assert_allclose(np.abs(gpu.to_numpy(eigvals(B))), [3.0, 2.0, 0.1])

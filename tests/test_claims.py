@@ -1,0 +1,105 @@
+"""Every claim holds on valid data, rejects its negative control, and reports unmet hypotheses."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import verify
+from verify.context import Context
+from verify.datasets import synthetic
+from verify.evidence import FAILS, HOLDS, NOT_MET
+from verify.profiles import get_profile
+from verify.registry import all_claims, get
+from verify.runner import run_claim
+from verify.strategies import training_sets
+
+CLAIM_IDS = [c.id for c in all_claims()]
+
+
+def ctx_for(backend, profile="quick", seed=0, step_factor=1.0):
+    return Context(get_profile(profile), backend, seed, step_factor)
+
+
+@pytest.mark.parametrize("claim_id", CLAIM_IDS)
+def test_claim_holds_and_control_is_rejected(claim_id, backend):
+    ev = run_claim(get(claim_id), ctx_for(backend))
+    assert ev.verdict == HOLDS, ev.to_dict()
+    assert ev.control is not None and ev.control.verdict == FAILS, ev.to_dict()["negative_control"]
+    assert ev.control_rejected is True and ev.ok
+
+
+@pytest.mark.parametrize("claim_id", CLAIM_IDS)
+@settings(max_examples=6)
+@given(X=training_sets(n=st.integers(1, 10), d=st.integers(12, 160), cond=st.floats(1.0, 8.0)),
+       seed=st.integers(0, 2**16))
+def test_claims_hold_on_random_data(claim_id, X, seed):
+    import gpu
+
+    claim = get(claim_id)
+    ctx = ctx_for(gpu.resolve("numpy"), seed=seed)
+    ev = run_claim(claim, ctx, {"X": ctx.asarray(X)})
+    assert ev.verdict == HOLDS, ev.to_dict()
+    assert ev.control_rejected is True
+
+
+@pytest.mark.parametrize("claim_id", CLAIM_IDS)
+@pytest.mark.parametrize("shape, rank", [((30, 20), None), ((6, 40), 4), ((20, 20), None)])
+def test_unmet_hypotheses_are_reported_not_passed(claim_id, shape, rank):
+    import gpu
+
+    X = synthetic(shape[0], shape[1], rank=rank, cond=3.0, rng=0)
+    ctx = ctx_for(gpu.resolve("numpy"))
+    ev = run_claim(get(claim_id), ctx, {"X": ctx.asarray(X)})
+    assert ev.verdict == NOT_MET
+    assert ev.measurement.violations
+    assert ev.control_rejected is None and ev.ok  # not a failure, but not a pass either
+
+
+def test_a_wrong_prediction_is_caught(monkeypatch):
+    """Break the theory (a 1% error in the predicted projection): linear-min-norm must fail."""
+    from theory import linear as lin
+
+    real = lin.min_norm_solution
+
+    def wrong(X, Y=None, *, svd=None):
+        f = real(X, Y, svd=svd)
+        return lin.FactoredMap(1.01 * f.left, f.right)
+
+    monkeypatch.setattr(lin, "min_norm_solution", wrong)
+    report = verify.run(["linear-min-norm"], profile="quick", backend="numpy")
+    assert report.evidence[0].verdict == FAILS and not report.ok
+
+
+def test_run_api_and_counts():
+    report = verify.run(profile="quick", backend="numpy", seed=3)
+    assert report.ok
+    assert report.counts()[HOLDS] == len(CLAIM_IDS)
+    assert report.provenance["seed"] == 3 and report.provenance["profile"] == "quick"
+
+
+def test_same_seed_same_numbers_different_seed_different_data():
+    a = verify.run(["linear-min-norm"], profile="quick", backend="numpy", seed=5).evidence[0].measurement.metrics
+    b = verify.run(["linear-min-norm"], profile="quick", backend="numpy", seed=5).evidence[0].measurement.metrics
+    c = verify.run(["linear-min-norm"], profile="quick", backend="numpy", seed=6).evidence[0].measurement.metrics
+    assert a == b and a["final_loss"] != c["final_loss"]
+
+
+def test_numpy_and_strict_agree():
+    ev = {}
+    for name in ("numpy", "array_api_strict"):
+        ev[name] = verify.run(["linear-min-norm"], profile="quick", backend=name).evidence[0].measurement.metrics
+    assert ev["numpy"]["steps"] == ev["array_api_strict"]["steps"]
+    assert ev["numpy"]["rel_error"] == pytest.approx(ev["array_api_strict"]["rel_error"], rel=1e-6)
+
+
+def test_unknown_claim_suggests_close_ids():
+    with pytest.raises(verify.registry.UnknownClaimError, match="did you mean linear-min-norm"):
+        verify.get("linear-min-nrm")
+
+
+def test_default_profile_sizes_are_larger_than_quick():
+    q, d = get_profile("quick").for_family("linear"), get_profile("default").for_family("linear")
+    assert d["d"] > q["d"] and d["n"] > q["n"]
+    assert np.all([get_profile(p).for_family("linear")["n"] < get_profile(p).for_family("linear")["d"]
+                   for p in ("quick", "default", "paper")])

@@ -1,0 +1,162 @@
+"""The command line: exit codes, one-line errors without tracebacks, the JSON report, atomic writes."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gpu
+from verify import cli
+from verify.report import write_atomic
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args, env=None):
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("MEMVERIFY_BACKEND", None) if env is None else None
+    return subprocess.run([sys.executable, "-m", "verify", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=full_env, timeout=300)
+
+
+def assert_user_error(proc, *needles):
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    for n in needles:
+        assert n in lines[0]
+
+
+def test_quick_profile_passes_and_writes_json(tmp_path):
+    out = tmp_path / "report.json"
+    proc = run_cli("--profile", "quick", "--backend", "numpy", "--seed", "7", "--json", str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "negative controls rejected: 4/4" in proc.stdout
+    doc = json.loads(out.read_text())
+    assert doc["schema"] == 1
+    prov = doc["provenance"]
+    for key in ("seed", "backend", "device", "profile", "versions", "commit", "started"):
+        assert key in prov
+    assert prov["seed"] == 7 and prov["backend"] == "numpy" and prov["profile"] == "quick"
+    assert {"python", "numpy", "scipy", "cupy"} <= set(prov["versions"])
+    ids = [c["id"] for c in doc["claims"]]
+    assert ids == ["linear-min-norm", "linear-gd-trajectory", "linear-span-projection", "init-perturbation"]
+    for c in doc["claims"]:
+        for key in ("id", "paper_ref", "statement", "verdict", "metrics", "tolerance", "negative_control", "seconds"):
+            assert key in c
+        assert c["verdict"] == "holds"
+        assert set(c["tolerance"]) == {"value", "derivation"} and c["tolerance"]["derivation"]
+        assert c["negative_control"]["rejected"] is True and c["negative_control"]["description"]
+    assert not [p for p in tmp_path.iterdir() if p.name != "report.json"]  # no temporary files left
+
+
+def test_claim_selection_and_list():
+    proc = run_cli("--profile", "quick", "--claim", "linear-gd-trajectory", "--claim", "linear-min-norm", "--quiet")
+    assert proc.returncode == 0 and proc.stdout.startswith("2 claims: 2 hold")
+    listing = run_cli("--list")
+    assert listing.returncode == 0 and "| `init-perturbation` |" in listing.stdout
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--claim", "no-such-claim"], "unknown claim id 'no-such-claim'"),
+        (["--bogus-flag"], "unrecognized arguments: --bogus-flag"),
+        (["--profile", "huge"], "invalid choice: 'huge'"),
+        (["--seed", "abc"], "seed must be a non-negative integer"),
+        (["--step-factor", "0"], "must be a finite number > 0"),
+        (["--backend", "tpu"], "unknown backend 'tpu'"),
+        (["--profile", "quick", "--step-factor", "3"], "largest stable step 2/lambda_max(X X^T)"),
+        (["--json", "/no/such/dir/r.json"], "does not exist"),
+        (["--data", "/no/such/file.npy"], "does not exist"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(args, needle):
+    assert_user_error(run_cli(*args), needle)
+
+
+def test_backend_env_var_error():
+    assert_user_error(run_cli("--profile", "quick", env={"MEMVERIFY_BACKEND": "tpu"}), "MEMVERIFY_BACKEND")
+
+
+@pytest.mark.skipif(gpu.cupy_status()[0], reason="a GPU is usable here: cupy is a valid choice")
+def test_cupy_without_gpu_exits_2():
+    assert_user_error(run_cli("--backend", "cupy", "--profile", "quick"), "backend 'cupy' requested but")
+
+
+@pytest.mark.parametrize(
+    "make, needle",
+    [
+        (lambda p: np.save(p, np.array([[1.0, np.nan, 2.0]])), "non-finite"),
+        (lambda p: np.save(p, np.ones(4)), "must be 2-D"),
+        (lambda p: p.write_bytes(b"\x93NUMPY garbage"), "cannot read"),
+    ],
+)
+def test_bad_data_files_exit_2(tmp_path, make, needle):
+    path = tmp_path / "X.npy"
+    make(path)
+    assert_user_error(run_cli("--profile", "quick", "--data", str(path)), needle)
+
+
+def test_user_data_that_violates_hypotheses_is_reported(tmp_path):
+    path = tmp_path / "X.csv"
+    np.savetxt(path, np.random.default_rng(0).standard_normal((12, 8)), delimiter=",")  # n >= d
+    proc = run_cli("--profile", "quick", "--data", str(path))
+    assert proc.returncode == 0
+    assert "4 hypotheses not met" in proc.stdout and "not overparameterized" in proc.stdout
+
+
+def test_failed_write_leaves_old_file_intact(tmp_path, monkeypatch):
+    path = tmp_path / "r.json"
+    path.write_text("old")
+
+    def boom(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(path, "new")
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_interrupt_exits_130_without_report(tmp_path, monkeypatch, capsys):
+    import verify.runner
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(verify.runner, "run", interrupted)
+    out = tmp_path / "r.json"
+    assert cli.main(["--profile", "quick", "--json", str(out)]) == 130
+    assert not out.exists() and "interrupted" in capsys.readouterr().err
+
+
+def test_failing_claim_exits_1(monkeypatch, capsys):
+    from theory import linear as lin
+
+    monkeypatch.setattr(lin, "data_svd", _wrong_svd(lin.data_svd))
+    assert cli.main(["--profile", "quick", "--claim", "linear-min-norm", "--backend", "numpy"]) == 1
+    assert "1 fail" in capsys.readouterr().out
+
+
+def _wrong_svd(real):
+    """An SVD whose basis is slightly rotated: the predicted projection is then wrong."""
+    from theory import linear as lin
+
+    def wrong(X, **kw):
+        s = real(X, **kw)
+        Vt = s.Vt + 1e-3 * s.Vt[::-1, :]
+        return lin.DataSVD(s.U, s.s, Vt, s.rank, s.shape)
+
+    return wrong
+
+
+def test_console_script_is_declared():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'memverify = "verify.cli:main"' in text

@@ -1,0 +1,48 @@
+"""theory.descent: the one loop's stopping rule, checkpoints and divergence detection."""
+
+import math
+
+import pytest
+
+from theory.descent import descend
+from theory.errors import DivergenceError, InputError
+
+
+def halving(x):
+    return x / 2, x * x
+
+
+def test_stops_at_loss_tolerance_with_loss_of_returned_params():
+    res = descend(1.0, halving, max_steps=100, loss_tol=1e-6)
+    assert res.converged and res.stop_reason == "loss_tol"
+    assert res.loss <= 1e-6 and res.loss == res.params**2
+    assert res.steps == 10  # 2^-10 squared = 9.5e-7
+
+
+def test_stops_at_budget_and_evaluates_final_loss():
+    res = descend(1.0, halving, max_steps=3, loss=lambda x: x * x)
+    assert not res.converged and res.stop_reason == "max_steps"
+    assert res.params == 0.125 and res.loss == 0.125**2 and res.steps == 3
+
+
+def test_checkpoints_and_records():
+    seen = []
+    res = descend(1.0, halving, max_steps=4, loss=lambda x: x * x, checkpoints=[0, 2, 4, 9],
+                  record_every=2, callback=lambda t, loss, p: seen.append(t))
+    assert res.checkpoints == {0: 1.0, 2: 0.25, 4: 0.0625}
+    assert [t for t, _ in res.losses] == [0, 2, 4]
+    assert seen == [0, 1, 2, 3]
+
+
+def test_divergence_by_growth_and_by_nan():
+    with pytest.raises(DivergenceError, match="grew from 1 to .*; use a smaller step"):
+        descend(1.0, lambda x: (3 * x, x * x), max_steps=1000, divergence_hint="use a smaller step")
+    with pytest.raises(DivergenceError, match="loss is nan"):
+        descend(1.0, lambda x: (x, math.nan), max_steps=5)
+
+
+def test_bad_arguments():
+    with pytest.raises(InputError):
+        descend(1.0, halving, max_steps=-1)
+    with pytest.raises(InputError):
+        descend(1.0, halving, max_steps=2, loss_tol=float("nan"))
