@@ -31,7 +31,7 @@ def test_claim_holds_and_control_is_rejected(claim_id, backend):
 
 @pytest.mark.parametrize("claim_id", CLAIM_IDS)
 @settings(max_examples=6)
-@given(X=training_sets(n=st.integers(1, 10), d=st.integers(12, 160), cond=st.floats(1.0, 8.0)),
+@given(X=training_sets(n=st.integers(1, 10), d=st.integers(12, 300), cond=st.floats(1.0, 8.0)),
        seed=st.integers(0, 2**16))
 def test_claims_hold_on_random_data(claim_id, X, seed):
     import gpu

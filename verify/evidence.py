@@ -81,11 +81,12 @@ class Evidence:
 
     @property
     def control_rejected(self) -> bool | None:
-        """True when the negative control was run and the check said ``fails`` on it;
-        ``None`` when it was not applicable (the data did not meet the claim's hypotheses)."""
+        """True when the negative control was run and at least one of the check's comparisons
+        failed on it; ``None`` when it was not run (the data did not meet the claim's
+        hypotheses and the claim's control needs them)."""
         if self.control is None:
             return None
-        return self.control.verdict == FAILS
+        return not all(c.passed for c in self.control.comparisons)
 
     @property
     def ok(self) -> bool:

@@ -29,6 +29,8 @@ class Claim:
         hypothesis-violating input, on which ``check``'s comparison must say ``fails``
     control_description : the negative control in one line
     data_keys : the keys of ``data`` a user may supply (empty: the claim takes no data)
+    control_always : run the negative control also when the data violate the hypotheses
+        (for claims whose point is what happens beyond them)
     """
 
     id: str
@@ -40,6 +42,7 @@ class Claim:
     negative_control: Callable
     control_description: str
     data_keys: tuple = ("X",)
+    control_always: bool = False
 
 
 REGISTRY: dict[str, Claim] = {}

@@ -107,7 +107,8 @@ def run_claim(claim: Claim, ctx: Context, data: dict | None = None) -> Evidence:
     start = time.perf_counter()
     data = claim.make_data(ctx) if data is None else data
     measured = claim.check(data, ctx)
-    control = None if measured.violations else claim.negative_control(data, ctx)
+    skip = measured.violations and not claim.control_always
+    control = None if skip else claim.negative_control(data, ctx)
     return Evidence(
         claim.id, claim.paper_ref, claim.statement, claim.hypotheses, measured,
         claim.control_description, control, time.perf_counter() - start,
