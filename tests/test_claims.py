@@ -15,21 +15,30 @@ from verify.runner import run_claim
 from verify.strategies import training_sets
 
 CLAIM_IDS = [c.id for c in all_claims()]
+LINEAR_IDS = [c.id for c in all_claims() if c.check.__module__.endswith(".linear")]
+EXPECTED = {"thm1-beyond-assumptions": NOT_MET}  # its default data violate Assumption 1 on purpose
 
 
 def ctx_for(backend, profile="quick", seed=0, step_factor=1.0):
-    return Context(get_profile(profile), backend, seed, step_factor)
+    prof = get_profile(profile)
+    if backend.name == "array_api_strict":  # conformance, not convergence: ~10x slower per step
+        from verify.profiles import Profile
+
+        small = dict(prof.for_family("single_layer"), n=3, d=12, cond=1.5, target=1e-4)
+        prof = Profile("quick-strict", "smaller Theorem 1 problems for array_api_strict",
+                       {**prof.sizes, "single_layer": small})
+    return Context(prof, backend, seed, step_factor)
 
 
 @pytest.mark.parametrize("claim_id", CLAIM_IDS)
 def test_claim_holds_and_control_is_rejected(claim_id, backend):
     ev = run_claim(get(claim_id), ctx_for(backend))
-    assert ev.verdict == HOLDS, ev.to_dict()
-    assert ev.control is not None and ev.control.verdict == FAILS, ev.to_dict()["negative_control"]
-    assert ev.control_rejected is True and ev.ok
+    assert ev.verdict == EXPECTED.get(claim_id, HOLDS), ev.to_dict()
+    assert ev.control is not None and ev.control_rejected is True, ev.to_dict()["negative_control"]
+    assert ev.ok
 
 
-@pytest.mark.parametrize("claim_id", CLAIM_IDS)
+@pytest.mark.parametrize("claim_id", LINEAR_IDS)
 @settings(max_examples=6)
 @given(X=training_sets(n=st.integers(1, 10), d=st.integers(12, 300), cond=st.floats(1.0, 8.0)),
        seed=st.integers(0, 2**16))
@@ -43,7 +52,7 @@ def test_claims_hold_on_random_data(claim_id, X, seed):
     assert ev.control_rejected is True
 
 
-@pytest.mark.parametrize("claim_id", CLAIM_IDS)
+@pytest.mark.parametrize("claim_id", LINEAR_IDS)
 @pytest.mark.parametrize("shape, rank", [((30, 20), None), ((6, 40), 4), ((20, 20), None)])
 def test_unmet_hypotheses_are_reported_not_passed(claim_id, shape, rank):
     import gpu
@@ -74,7 +83,8 @@ def test_a_wrong_prediction_is_caught(monkeypatch):
 def test_run_api_and_counts():
     report = verify.run(profile="quick", backend="numpy", seed=3)
     assert report.ok
-    assert report.counts()[HOLDS] == len(CLAIM_IDS)
+    assert report.counts()[HOLDS] == len(CLAIM_IDS) - len(EXPECTED)
+    assert report.counts()[NOT_MET] == len(EXPECTED)
     assert report.provenance["seed"] == 3 and report.provenance["profile"] == "quick"
 
 
@@ -103,3 +113,15 @@ def test_default_profile_sizes_are_larger_than_quick():
     assert d["d"] > q["d"] and d["n"] > q["n"]
     assert np.all([get_profile(p).for_family("linear")["n"] < get_profile(p).for_family("linear")["d"]
                    for p in ("quick", "default", "paper")])
+
+
+def test_descent_that_did_not_converge_fails(backend):
+    """A step budget too small to converge must fail, although the error is within its certificate."""
+    from verify.profiles import Profile
+
+    sizes = dict(get_profile("quick").for_family("linear"), max_steps=3)
+    ctx = Context(Profile("tiny-budget", "test", {"linear": sizes}), backend, 0, 1.0)
+    ev = run_claim(get("linear-min-norm"), ctx)
+    comps = {c.name: c for c in ev.measurement.comparisons}
+    assert comps["rel_error"].passed and not comps["certified_rel_distance"].passed
+    assert ev.verdict == FAILS

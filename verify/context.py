@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,13 +18,16 @@ class Context:
 
     ``step_factor`` scales every gradient-descent step relative to the claim's default
     (``1/lambda_max`` for the linear claims, half the largest stable step): a factor of 2 or
-    more makes linear descent diverge.
+    more makes linear descent diverge.  ``activations`` restricts the nonlinear claims to these
+    activation names (empty: the profile's).  ``cache`` lets claims of one run share training runs.
     """
 
     profile: Profile
     backend: Backend
     seed: int = 0
     step_factor: float = 1.0
+    activations: tuple = ()
+    cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def xp(self):

@@ -78,3 +78,36 @@ def load_matrix(path) -> np.ndarray:
 
     check_matrix(arr, f"the data in {p.name}")
     return arr
+
+
+def scale_into(X: np.ndarray, interval) -> np.ndarray:
+    """Min-max scale all entries of ``X`` (globally, as for images) into ``[a, b]``."""
+    a, b = (float(v) for v in interval)
+    if not (np.isfinite(a) and np.isfinite(b) and a < b):
+        raise InputError(f"interval must be finite with a < b, got {interval!r}")
+    lo, hi = float(np.min(X)), float(np.max(X))
+    if hi == lo:
+        return np.full_like(X, 0.5 * (a + b), dtype=np.float64)
+    return a + (b - a) * (np.asarray(X, dtype=np.float64) - lo) / (hi - lo)
+
+
+def digits(n: int, *, per_class_first: bool = True) -> np.ndarray:
+    """``n`` images (8 x 8, d = 64) of scikit-learn's bundled digits, pixels in [0, 1].
+
+    With ``per_class_first`` the images cycle through the classes 0..9 (one of each first),
+    so that small training sets are diverse.
+    """
+    from sklearn.datasets import load_digits
+
+    if not 1 <= n <= 1797:
+        raise InputError(f"digits has 1797 images; asked for n = {n}")
+    bunch = load_digits()
+    data, target = bunch.data / 16.0, bunch.target
+    if not per_class_first:
+        return data[:n].copy()
+    ranks = np.empty_like(target)
+    for c in range(10):
+        idx = np.where(target == c)[0]
+        ranks[idx] = np.arange(len(idx))
+    order = np.lexsort((target, ranks))
+    return data[order[:n]].copy()

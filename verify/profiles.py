@@ -28,6 +28,8 @@ PROFILES = {
         "tiny problems, seconds in all (CI, tests)",
         {
             "linear": dict(n=6, d=48, cond=4.0, target=1e-9, max_steps=50_000, init_scales=(1e-2, 1e-1, 1.0), n_probe=8),
+            "single_layer": dict(n=4, d=24, cond=2.0, datasets=("synthetic",), digits_n=0, activations=("sigmoid", "tanh", "softplus", "exp_neg", "neg_tanh"),
+                                 target=1e-5, max_steps=20_000, n_probe=8),
         },
     ),
     "default": Profile(
@@ -35,6 +37,8 @@ PROFILES = {
         "the main job: sizes at which the claims mean something, minutes in all",
         {
             "linear": dict(n=32, d=256, cond=10.0, target=1e-9, max_steps=200_000, init_scales=(1e-3, 1e-2, 1e-1, 1.0), n_probe=32),
+            "single_layer": dict(n=8, d=64, cond=3.0, datasets=("synthetic", "digits"), digits_n=8, activations=("sigmoid", "tanh", "softplus", "exp_neg", "neg_tanh"),
+                                 target=1e-8, max_steps=200_000, n_probe=32),
         },
     ),
     "paper": Profile(
@@ -42,6 +46,8 @@ PROFILES = {
         "paper-like sizes (d = 784 as for MNIST); slow",
         {
             "linear": dict(n=100, d=784, cond=30.0, target=1e-9, max_steps=1_000_000, init_scales=(1e-3, 1e-2, 1e-1, 1.0), n_probe=64),
+            "single_layer": dict(n=20, d=256, cond=5.0, datasets=("synthetic", "digits"), digits_n=20, activations=("sigmoid", "tanh", "softplus", "exp_neg", "neg_tanh"),
+                                 target=1e-8, max_steps=2_000_000, n_probe=64),
         },
     ),
 }

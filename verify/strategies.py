@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from .datasets import synthetic
+from .datasets import scale_into, synthetic
 
-__all__ = ["training_sets", "conditions", "seeds"]
+__all__ = ["assumption1_sets", "conditions", "seeds", "training_sets", "violating_sets", "violation_parts"]
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 
@@ -57,3 +57,55 @@ def training_sets(draw, n=st.integers(1, 12), d=None, rank=None, cond=None, scal
     c_ = draw(conditions(100.0) if cond is None else _strategy(cond))
     s_ = draw(_strategy(scale))
     return synthetic(n_, d_, rank=r_, cond=c_, scale=s_, rng=draw(seeds))
+
+
+@st.composite
+def assumption1_sets(draw, activation, n=st.integers(1, 8), d=None, cond=None):
+    """Training sets in ``activation``'s range that satisfy Assumption 1 (every coordinate).
+
+    ``activation`` is a name or a :class:`theory.activations.Activation`; the data are
+    :func:`training_sets` min-max scaled into the activation's ``safe_interval``.
+    """
+    from theory.activations import get
+
+    act = get(activation) if isinstance(activation, str) else activation
+    X = draw(training_sets(n=n, d=d, cond=st.floats(1.0, 5.0) if cond is None else cond))
+    return scale_into(X, act.safe_interval)
+
+
+# data intervals (inside the activation's range) that break one named part of Assumption 1
+_VIOLATIONS = {
+    ("sigmoid", "b"): (0.3, 0.7),      # straddles phi(0) = 1/2
+    ("exp_neg", "b"): (0.6, 1.4),      # straddles phi(0) = 1
+    ("softplus", "b"): (0.4, 1.0),     # straddles phi(0) = log 2
+    ("softplus", "c"): (0.9, 1.6),     # pre-images > 0 where softplus is convex increasing
+    ("tanh", "a"): (-0.7, -0.1),       # negative data
+    ("neg_tanh", "a"): (-0.7, -0.1),
+}
+
+
+def violation_parts(activation: str) -> tuple:
+    """The parts of Assumption 1 that data inside ``activation``'s range can violate (for :func:`violating_sets`)."""
+    return tuple(part for (name, part) in _VIOLATIONS if name == activation)
+
+
+@st.composite
+def violating_sets(draw, activation: str, part: str, n=st.integers(2, 8), d=None):
+    """Training sets inside ``activation``'s range that violate (at least) part ``part`` ('a', 'b' or 'c') of Assumption 1.
+
+    Coordinate 0 always violates the named part (its first two entries are the interval's
+    ends); other coordinates may violate other parts too (exp_neg data straddling 1 have
+    coordinates above 1, whose negative pre-images break (c)).
+
+    Not every combination exists (sigmoid's range (0, 1) has no negative data, so it cannot
+    violate (a)); :func:`violation_parts` lists the possible ones and an impossible request
+    raises ``ValueError``.
+    """
+    if (activation, part) not in _VIOLATIONS:
+        raise ValueError(f"{activation} data inside its range cannot violate only part ({part}); "
+                         f"possible: {violation_parts(activation) or 'none'}")
+    X = draw(training_sets(n=n, d=d, cond=st.floats(1.0, 3.0)))
+    lo, hi = _VIOLATIONS[(activation, part)]
+    X = scale_into(X, (lo, hi))
+    X[:2, 0] = (lo, hi)
+    return X

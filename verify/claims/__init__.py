@@ -1,3 +1,3 @@
 """Claim definitions; importing this package registers them all (in this order)."""
 
-from . import linear  # noqa: F401
+from . import linear, single_layer  # noqa: F401
