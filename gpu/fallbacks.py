@@ -14,7 +14,8 @@ from .host import to_backend, to_numpy
 
 
 def eigvals(A):
-    """Eigenvalues of a square (possibly non-symmetric) matrix, sorted by decreasing modulus.
+    """Eigenvalues of a square (possibly non-symmetric) matrix, or of each matrix of an
+    (m, k, k) stack, sorted by decreasing modulus (along the last axis).
 
     Returns a complex array in ``A``'s namespace.
     """
@@ -29,5 +30,5 @@ def eigvals(A):
     if vals is None:
         vals = np.linalg.eigvals(to_numpy(A))
     vals = np.asarray(vals, dtype=np.complex128)
-    order = np.argsort(-np.abs(vals), kind="stable")
-    return to_backend(vals[order], xp)
+    order = np.argsort(-np.abs(vals), axis=-1, kind="stable")
+    return to_backend(np.take_along_axis(vals, order, axis=-1), xp)

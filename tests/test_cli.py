@@ -36,7 +36,7 @@ def test_quick_profile_passes_and_writes_json(tmp_path):
     out = tmp_path / "report.json"
     proc = run_cli("--profile", "quick", "--backend", "numpy", "--seed", "7", "--json", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "negative controls rejected: 4/4" in proc.stdout
+    assert "negative controls rejected: 9/9" in proc.stdout
     doc = json.loads(out.read_text())
     assert doc["schema"] == 1
     prov = doc["provenance"]
@@ -45,11 +45,13 @@ def test_quick_profile_passes_and_writes_json(tmp_path):
     assert prov["seed"] == 7 and prov["backend"] == "numpy" and prov["profile"] == "quick"
     assert {"python", "numpy", "scipy", "cupy"} <= set(prov["versions"])
     ids = [c["id"] for c in doc["claims"]]
-    assert ids == ["linear-min-norm", "linear-gd-trajectory", "linear-span-projection", "init-perturbation"]
+    assert ids[:4] == ["linear-min-norm", "linear-gd-trajectory", "linear-span-projection", "init-perturbation"]
+    assert {"thm1-adaptive-step", "thm1-constant-step", "thm1-beyond-assumptions", "cor-phi-eigenvectors",
+            "cor-phi-span"} <= set(ids)
     for c in doc["claims"]:
         for key in ("id", "paper_ref", "statement", "verdict", "metrics", "tolerance", "negative_control", "seconds"):
             assert key in c
-        assert c["verdict"] == "holds"
+        assert c["verdict"] == ("hypotheses-not-met" if c["id"] == "thm1-beyond-assumptions" else "holds")
         assert set(c["tolerance"]) == {"value", "derivation"} and c["tolerance"]["derivation"]
         assert c["negative_control"]["rejected"] is True and c["negative_control"]["description"]
     assert not [p for p in tmp_path.iterdir() if p.name != "report.json"]  # no temporary files left
@@ -106,7 +108,9 @@ def test_bad_data_files_exit_2(tmp_path, make, needle):
 def test_user_data_that_violates_hypotheses_is_reported(tmp_path):
     path = tmp_path / "X.csv"
     np.savetxt(path, np.random.default_rng(0).standard_normal((12, 8)), delimiter=",")  # n >= d
-    proc = run_cli("--profile", "quick", "--data", str(path))
+    linear = [a for c in ("linear-min-norm", "linear-gd-trajectory", "linear-span-projection", "init-perturbation")
+              for a in ("--claim", c)]
+    proc = run_cli("--profile", "quick", "--data", str(path), *linear)
     assert proc.returncode == 0
     assert "4 hypotheses not met" in proc.stdout and "not overparameterized" in proc.stdout
 
@@ -160,3 +164,21 @@ def _wrong_svd(real):
 def test_console_script_is_declared():
     text = (ROOT / "pyproject.toml").read_text()
     assert 'memverify = "verify.cli:main"' in text
+
+
+def test_activation_flag_and_user_data_in_range(tmp_path):
+    path = tmp_path / "X.npy"
+    rng = np.random.default_rng(0)
+    np.save(path, 0.1 + 0.3 * rng.random((3, 12)))  # in (0, 0.5): Assumption 1 holds for every activation
+    proc = run_cli("--profile", "quick", "--data", str(path), "--claim", "thm1-adaptive-step",
+                   "--activation", "sigmoid", "--activation", "tanh")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 claims: 1 hold" in proc.stdout
+    assert_user_error(run_cli("--profile", "quick", "--activation", "relu6"), "unknown activation 'relu6'")
+
+
+def test_user_data_outside_the_activation_range_exits_2(tmp_path):
+    path = tmp_path / "X.npy"
+    np.save(path, np.random.default_rng(0).standard_normal((3, 12)))
+    assert_user_error(run_cli("--profile", "quick", "--data", str(path), "--claim", "cor-phi-span"),
+                      "outside the range")

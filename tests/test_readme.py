@@ -32,5 +32,5 @@ def test_readme_python_examples_run():
     assert blocks
     namespace: dict = {}
     for code in blocks:
-        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102
+        exec(compile(code, "<README.md>", "exec"), namespace)  # noqa: S102
     assert namespace["report"].evidence[0].id == "linear-span-projection"

@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0, help="seed of all generated data (default 0)")
     p.add_argument("--step-factor", type=_positive_float, default=1.0, metavar="F",
                    help="scale every gradient-descent step by F (linear: eta = F / lambda_max; F >= 2 diverges)")
+    p.add_argument("--activation", action="append", metavar="NAME",
+                   help="restrict the nonlinear claims to this activation (repeatable): "
+                   "sigmoid, tanh, softplus, exp_neg, neg_tanh")
     p.add_argument("--data", metavar="FILE", help="your training set (.npy/.npz/.csv, one example per row) "
                    "for the claims that take data")
     p.add_argument("--json", metavar="PATH", help="write the JSON report here (atomically)")
@@ -77,7 +80,7 @@ def main(argv=None) -> int:
         if args.json:
             _check_writable(args.json)
         report = run(args.claim, profile=args.profile, backend=args.backend, seed=args.seed,
-                     step_factor=args.step_factor, data=data)
+                     step_factor=args.step_factor, activations=args.activation, data=data)
         if args.json:
             rep.write_json(report, args.json)
     except MemverifyError as exc:

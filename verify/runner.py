@@ -94,6 +94,7 @@ def provenance(ctx: Context) -> dict:
         "device": ctx.backend.device,
         "profile": ctx.profile.name,
         "step_factor": ctx.step_factor,
+        "activations": list(ctx.activations) or "profile default",
         "versions": _versions(),
         "commit": _commit(),
         "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -122,16 +123,21 @@ def run(
     backend: str | None = None,
     seed: int = 0,
     step_factor: float = 1.0,
+    activations=(),
     data: dict | None = None,
     on_evidence=None,
 ) -> Report:
     """Run ``claims`` (ids; default all) and return a :class:`Report`.
 
     ``data`` (a dict such as ``{"X": array}``) replaces the default data of every claim that
-    takes those keys; ``on_evidence(evidence)`` is called as each claim finishes.
+    takes those keys; ``activations`` (names) restricts the nonlinear claims; ``on_evidence(evidence)``
+    is called as each claim finishes.
     """
+    from theory.activations import get as get_activation
+
     chosen = all_claims() if not claims else [get(c) for c in claims]
-    ctx = Context(get_profile(profile), gpu.resolve(backend), int(seed), float(step_factor))
+    names = tuple(get_activation(a).name for a in (activations or ()))
+    ctx = Context(get_profile(profile), gpu.resolve(backend), int(seed), float(step_factor), names)
     report = Report(provenance(ctx), [])
     for claim in chosen:
         own = None

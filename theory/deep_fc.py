@@ -1,0 +1,229 @@
+r"""Deep fully connected autoencoders, written out: forward, backprop, input-Jacobian, Adam.
+
+Row convention: inputs ``X`` (m, d); layer l computes ``Z_l = H_{l-1} W_l^T + b_l`` and
+``H_l = phi_l(Z_l)`` with ``W_l`` of shape (out, in), ``H_0 = X``.
+
+* loss ``L = 1/(2n) sum_i ||f(x_i) - y_i||^2`` (``y = x`` for an autoencoder);
+* backprop: ``G_L = (H_L - Y)/n``; for l = L..1: ``G_z = G_l * phi_l'(Z_l)``,
+  ``dW_l = G_z^T H_{l-1}``, ``db_l = sum_rows G_z``, ``G_{l-1} = G_z W_l``;
+* input-Jacobian at x: ``J(x) = D_L W_L D_{L-1} W_{L-1} ... D_1 W_1`` with
+  ``D_l = diag(phi_l'(z_l(x)))``, computed for a batch as an (m, d_out, d_in) stack.
+
+Initialisers (``fan_in``/``fan_out`` of each W): ``near_zero`` (``scale * N(0,1)/sqrt(fan_in)``),
+``xavier`` (uniform, bound ``sqrt(6/(fan_in+fan_out))``), ``kaiming`` (normal, std
+``sqrt(2/fan_in)``), ``pytorch`` (``torch.nn.Linear``'s default: weights and biases uniform in
+``+-1/sqrt(fan_in)``).  Biases are 0 except for ``pytorch``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from array_api_compat import array_namespace
+
+from . import activations as _acts
+from .common import check_matrix
+from .descent import DescentResult, descend
+from .errors import InputError
+
+__all__ = ["LAYER_ACTIVATIONS", "Network", "forward", "gradients", "init_network", "jacobian", "loss", "train"]
+
+
+def _relu(z):
+    xp = array_namespace(z)
+    return xp.where(z > 0, z, xp.zeros_like(z))
+
+
+def _relu_d(z):
+    xp = array_namespace(z)
+    return xp.astype(z > 0, z.dtype)
+
+
+LEAKY_SLOPE = 0.01
+
+
+def _leaky(z):
+    xp = array_namespace(z)
+    return xp.where(z > 0, z, LEAKY_SLOPE * z)
+
+
+def _leaky_d(z):
+    xp = array_namespace(z)
+    return xp.where(z > 0, xp.ones_like(z), LEAKY_SLOPE * xp.ones_like(z))
+
+
+def _identity(z):
+    return z
+
+
+def _identity_d(z):
+    return array_namespace(z).ones_like(z)
+
+
+LAYER_ACTIVATIONS = {
+    "relu": (_relu, _relu_d),
+    "leaky_relu": (_leaky, _leaky_d),
+    "tanh": (_acts.get("tanh").forward, _acts.get("tanh").d1),
+    "sigmoid": (_acts.get("sigmoid").forward, _acts.get("sigmoid").d1),
+    "identity": (_identity, _identity_d),
+}
+
+
+@dataclass(frozen=True)
+class Network:
+    """Weights ``W_l`` (out, in), biases ``b_l`` (out,) or ``None``, and one activation name per layer."""
+
+    weights: tuple
+    biases: tuple
+    activations: tuple
+
+    @property
+    def widths(self) -> tuple:
+        return (self.weights[0].shape[1],) + tuple(W.shape[0] for W in self.weights)
+
+    @property
+    def n_params(self) -> int:
+        return sum(int(math.prod(W.shape)) for W in self.weights) + sum(
+            int(b.shape[0]) for b in self.biases if b is not None)
+
+    def __call__(self, X):
+        return forward(self, X)[0]
+
+
+def _layer(name: str):
+    try:
+        return LAYER_ACTIVATIONS[name]
+    except KeyError:
+        raise InputError(f"unknown layer activation {name!r}; choose one of {', '.join(LAYER_ACTIVATIONS)}") from None
+
+
+def init_network(widths, *, hidden: str = "relu", output: str = "identity", scheme: str = "near_zero",
+                 scale: float = 1e-2, bias: bool = True, rng=None, xp=None, dtype=None) -> Network:
+    """A network with layer widths ``widths = (d, h_1, ..., h_{L-1}, d_out)``.
+
+    ``scheme`` is ``near_zero`` (with ``scale``), ``xavier``, ``kaiming`` or ``pytorch``; weights
+    are drawn on the host from ``rng`` (seeded) and put on namespace ``xp`` (default NumPy).
+    """
+    widths = tuple(int(w) for w in widths)
+    if len(widths) < 2 or min(widths) < 1:
+        raise InputError(f"widths must list at least an input and an output size >= 1, got {widths}")
+    if scheme not in ("near_zero", "xavier", "kaiming", "pytorch"):
+        raise InputError(f"unknown initialisation {scheme!r}; choose near_zero, xavier, kaiming or pytorch")
+    _layer(hidden), _layer(output)
+    rng = np.random.default_rng(rng)
+    if xp is None:
+        import array_api_compat.numpy as xp
+    weights, biases = [], []
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        if scheme == "near_zero":
+            W = scale * rng.standard_normal((fan_out, fan_in)) / math.sqrt(fan_in)
+        elif scheme == "xavier":
+            bound = math.sqrt(6.0 / (fan_in + fan_out))
+            W = rng.uniform(-bound, bound, (fan_out, fan_in))
+        elif scheme == "kaiming":
+            W = rng.standard_normal((fan_out, fan_in)) * math.sqrt(2.0 / fan_in)
+        else:
+            W = rng.uniform(-1.0, 1.0, (fan_out, fan_in)) / math.sqrt(fan_in)
+        b = None
+        if bias:
+            b = rng.uniform(-1.0, 1.0, fan_out) / math.sqrt(fan_in) if scheme == "pytorch" else np.zeros(fan_out)
+        weights.append(xp.asarray(W) if dtype is None else xp.asarray(W, dtype=dtype))
+        biases.append(None if b is None else (xp.asarray(b) if dtype is None else xp.asarray(b, dtype=dtype)))
+    acts = tuple([hidden] * (len(widths) - 2) + [output])
+    return Network(tuple(weights), tuple(biases), acts)
+
+
+def forward(net: Network, X):
+    """Outputs ``f(X)`` (m, d_out) and the cache ``(H_0, ..., H_L), (Z_1, ..., Z_L)`` for backprop."""
+    H, Hs, Zs = X, [X], []
+    for W, b, name in zip(net.weights, net.biases, net.activations):
+        Z = H @ W.T
+        if b is not None:
+            Z = Z + b
+        H = _layer(name)[0](Z)
+        Zs.append(Z)
+        Hs.append(H)
+    return H, (Hs, Zs)
+
+
+def loss(net: Network, X, Y=None) -> float:
+    """``1/(2n) sum_i ||f(x_i) - y_i||^2``."""
+    xp = array_namespace(X)
+    R = net(X) - (X if Y is None else Y)
+    return 0.5 * float(xp.sum(R * R)) / X.shape[0]
+
+
+def gradients(net: Network, X, Y=None):
+    """``(loss, dW, db)`` by backpropagation (``db`` entries are ``None`` for bias-free layers)."""
+    xp = array_namespace(X)
+    out, (Hs, Zs) = forward(net, X)
+    R = out - (X if Y is None else Y)
+    n = X.shape[0]
+    value = 0.5 * float(xp.sum(R * R)) / n
+    G = R / n
+    dWs, dbs = [None] * len(net.weights), [None] * len(net.weights)
+    for l in range(len(net.weights) - 1, -1, -1):
+        Gz = G * _layer(net.activations[l])[1](Zs[l])
+        dWs[l] = Gz.T @ Hs[l]
+        if net.biases[l] is not None:
+            dbs[l] = xp.sum(Gz, axis=0)
+        G = Gz @ net.weights[l]
+    return value, dWs, dbs
+
+
+def jacobian(net: Network, X):
+    """Input-Jacobians ``J(x)`` at the rows of ``X``: an (m, d_out, d_in) stack."""
+    _, (_, Zs) = forward(net, X)
+    J = None
+    for W, Z, name in zip(net.weights, Zs, net.activations):
+        D = _layer(name)[1](Z)  # (m, out)
+        J = (D[:, :, None] * W[None, :, :]) if J is None else D[:, :, None] * (W @ J)
+    return J
+
+
+def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3, max_steps: int,
+          loss_tol: float = 0.0, checkpoints=(), record_every: int = 0, callback=None,
+          betas=(0.9, 0.999), adam_eps: float = 1e-8) -> DescentResult:
+    """Full-batch training through :func:`theory.descent.descend` with plain GD or Adam (written out).
+
+    The loop's parameters are ``(network, adam_state)``; ``result.params[0]`` is the network.
+    Adam: ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
+    ``p <- p - lr (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)``.
+    """
+    xp = check_matrix(X, "X")
+    if optimizer not in ("gd", "adam"):
+        raise InputError(f"unknown optimizer {optimizer!r}; choose gd or adam")
+    if not (lr > 0) or not math.isfinite(lr):
+        raise InputError(f"learning rate must be a finite number > 0, got {lr!r}")
+    if X.shape[1] != net.widths[0]:
+        raise InputError(f"X has {X.shape[1]} features but the network's input width is {net.widths[0]}")
+    b1, b2 = betas
+    flat = list(net.weights) + [b for b in net.biases if b is not None]
+    state0 = (0, [xp.zeros_like(p) for p in flat], [xp.zeros_like(p) for p in flat])
+
+    def unflatten(ps):
+        k = len(net.weights)
+        Ws, rest = ps[:k], iter(ps[k:])
+        bs = tuple(None if b is None else next(rest) for b in net.biases)
+        return Network(tuple(Ws), bs, net.activations)
+
+    def step(params):
+        current, (t, ms, vs) = params
+        value, dWs, dbs = gradients(current, X, Y)
+        grads = list(dWs) + [g for g in dbs if g is not None]
+        ps = list(current.weights) + [b for b in current.biases if b is not None]
+        if optimizer == "gd":
+            new = [p - lr * g for p, g in zip(ps, grads)]
+            return (unflatten(new), (t + 1, ms, vs)), value
+        t1 = t + 1
+        ms = [b1 * m + (1 - b1) * g for m, g in zip(ms, grads)]
+        vs = [b2 * v + (1 - b2) * g * g for v, g in zip(vs, grads)]
+        c1, c2 = 1 - b1**t1, 1 - b2**t1
+        new = [p - lr * (m / c1) / (xp.sqrt(v / c2) + adam_eps) for p, m, v in zip(ps, ms, vs)]
+        return (unflatten(new), (t1, ms, vs)), value
+
+    return descend((net, state0), step, max_steps=max_steps, loss_tol=loss_tol,
+                   loss=lambda p: loss(p[0], X, Y), checkpoints=checkpoints, record_every=record_every,
+                   callback=callback, divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
