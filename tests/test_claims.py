@@ -125,3 +125,38 @@ def test_descent_that_did_not_converge_fails(backend):
     comps = {c.name: c for c in ev.measurement.comparisons}
     assert comps["rel_error"].passed and not comps["certified_rel_distance"].passed
     assert ev.verdict == FAILS
+
+
+THM1_IDS = ["thm1-adaptive-step", "thm1-constant-step", "cor-phi-eigenvectors", "cor-phi-span"]
+
+
+@pytest.mark.parametrize("claim_id", THM1_IDS)
+@settings(max_examples=4)
+@given(data=st.data())
+def test_theorem1_claims_hold_on_random_assumption1_data(claim_id, data):
+    import gpu
+    from theory.activations import ACTIVATIONS
+    from verify.strategies import assumption1_sets
+
+    name = data.draw(st.sampled_from(sorted(ACTIVATIONS)))
+    X = data.draw(assumption1_sets(name, n=st.integers(1, 4), d=st.integers(6, 24), cond=st.floats(1.0, 1.5)))
+    ctx = Context(get_profile("quick"), gpu.resolve("numpy"), 0, 1.0, (name,))
+    ev = run_claim(get(claim_id), ctx, {"X": ctx.asarray(X)})
+    assert ev.verdict == HOLDS, ev.to_dict()
+    assert ev.control_rejected is True
+
+
+@settings(max_examples=4)
+@given(data=st.data())
+def test_beyond_assumptions_reports_not_met_on_violating_data(data):
+    import gpu
+    from verify.strategies import violating_sets, violation_parts
+
+    name = data.draw(st.sampled_from(["sigmoid", "softplus", "tanh", "exp_neg"]))
+    part = data.draw(st.sampled_from(violation_parts(name)))
+    X = data.draw(violating_sets(name, part, n=st.integers(2, 4), d=st.integers(6, 16)))
+    ctx = Context(get_profile("quick"), gpu.resolve("numpy"), 0, 1.0, (name,))
+    ev = run_claim(get("thm1-beyond-assumptions"), ctx, {"X": ctx.asarray(X)})
+    assert ev.verdict == NOT_MET
+    assert any(f"Assumption 1({part})" in v for v in ev.measurement.violations)
+    assert ev.control_rejected is True  # the wrong prediction is rejected even beyond the hypotheses
