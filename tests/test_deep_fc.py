@@ -127,3 +127,14 @@ def test_nearest(xp):
     idx, dist = dyn.nearest(to_backend(np.array([[0.1, 0.0], [3.0, 3.0]]), xp), train)
     assert to_numpy(idx).tolist() == [0, 1]
     np.testing.assert_allclose(to_numpy(dist), [0.1, 1.0], atol=1e-12)
+
+
+def test_known_maps_have_their_fixed_points_and_jacobians(xp):
+    for m in dyn.known_maps(xp, 3, rng=0):
+        p = m.fixed_point
+        assert float(xp.max(xp.abs(m.f(p[None, :])[0, :] - p))) < 1e-12
+        h = 1e-6
+        cols = [(m.f(p[None, :] + h * e) - m.f(p[None, :] - h * e))[0, :] / (2 * h)
+                for e in [to_backend(row, xp) for row in np.eye(p.shape[0])]]
+        J = np.stack([to_numpy(c) for c in cols], axis=1)
+        np.testing.assert_allclose(J, to_numpy(m.jacobian), atol=1e-7)

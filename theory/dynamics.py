@@ -14,13 +14,15 @@ Maps are Python callables on row batches ``(m, d) -> (m, d)``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from array_api_compat import array_namespace
 
 from gpu.fallbacks import eigvals
 
-__all__ = ["Iteration", "classify", "iterate", "nearest", "recovery_probability", "spectral_radius"]
+__all__ = ["Iteration", "KnownMap", "classify", "escape_ratio", "iterate", "known_maps", "nearest", "recovery_probability",
+           "spectral_radius"]
 
 
 def spectral_radius(J):
@@ -89,3 +91,68 @@ def recovery_probability(f, X0, train, ts, tol: float):
     """``R(t)`` for each t in ``ts``: fraction of ``X0``'s rows whose t-th iterate is within ``tol`` of a training example."""
     it = iterate(f, X0, max(ts), train=train, tol=tol)
     return [it.recovered[t] for t in ts]
+
+
+@dataclass(frozen=True)
+class KnownMap:
+    """A map with a known fixed point and its Jacobian there (for testing Theorem 2)."""
+
+    name: str
+    f: object          # rows -> rows
+    fixed_point: object  # (d,)
+    jacobian: object   # (d, d) at the fixed point
+
+
+def known_maps(xp, d: int = 4, rng=None) -> list:
+    """Maps with known fixed points and Jacobians, attracting and repelling:
+
+    * ``x - c sin x`` (1-D) at 0 and pi: ``f'(0) = 1 - c``, ``f'(pi) = 1 + c`` with ``c = 0.5``;
+    * affine ``p + M (x - p)`` with a non-normal ``M = Q T Q^T`` (T upper triangular, large
+      off-diagonal): spectral radius 0.8 but ``||M||_2 > 1`` (attractor although not a contraction
+      in norm), and eigenvalues {0.5, ..., 1.2} (repeller although most eigenvalues are < 1);
+    * ``p + M tanh(x - p)``: nonlinear, Jacobian ``M`` at ``p``.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(rng)
+    c = 0.5
+    maps = [
+        KnownMap("x - 0.5 sin x at 0", lambda Z: Z - c * xp.sin(Z), xp.asarray([0.0]), xp.asarray([[1.0 - c]])),
+        KnownMap("x - 0.5 sin x at pi", lambda Z: Z - c * xp.sin(Z), xp.asarray([math.pi]), xp.asarray([[1.0 + c]])),
+    ]
+    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    for label, diag in (("affine, rho 0.8, ||M|| > 1", [0.8] + [0.3] * (d - 1)),
+                        ("affine, eigenvalues 0.5 and 1.2", [1.2] + [0.5] * (d - 1))):
+        T = np.diag(diag) + np.triu(3.0 * np.ones((d, d)), 1)
+        M = Q @ T @ Q.T
+        p = rng.standard_normal(d)
+        Mx, px = xp.asarray(M), xp.asarray(p)
+        maps.append(KnownMap(label, (lambda Mx, px: lambda Z: px + (Z - px) @ Mx.T)(Mx, px), px, Mx))
+    M = Q @ (np.diag([0.9] + [0.2] * (d - 1)) + np.triu(np.ones((d, d)), 1)) @ Q.T
+    p = rng.standard_normal(d)
+    Mx, px = xp.asarray(M), xp.asarray(p)
+    maps.append(KnownMap("p + M tanh(x - p), rho 0.9", (lambda Mx, px: lambda Z: px + xp.tanh(Z - px) @ Mx.T)(Mx, px),
+                         px, Mx))
+    return maps
+
+
+def escape_ratio(f, x_star, radius: float, steps: int, m: int, rng=None):
+    """Iterate from ``m`` random points at distance ``radius`` of ``x_star``; return the ratios
+    ``||f^steps(x0) - x*|| / radius`` (an array of length m; < 1 converging, > 1 leaving).
+
+    Iterates are stopped early once they are more than ``1/radius`` times farther (they left).
+    """
+    import numpy as np
+
+    xp = array_namespace(x_star)
+    rng = np.random.default_rng(rng)
+    d = x_star.shape[0]
+    U = rng.standard_normal((m, d))
+    U /= np.linalg.norm(U, axis=1, keepdims=True)
+    X = x_star[None, :] + radius * xp.asarray(U)
+    for _ in range(steps):
+        X = f(X)
+        dist = xp.sqrt(xp.sum((X - x_star[None, :]) ** 2, axis=1))
+        if bool(xp.all(dist > 1.0)):
+            break
+    return dist / radius

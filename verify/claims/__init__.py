@@ -1,3 +1,3 @@
-"""Claim definitions; importing this package registers them all (in this order)."""
+"""Claim definitions; importing this package registers them all (in module import order)."""
 
-from . import linear, single_layer  # noqa: F401
+from . import linear, single_layer, dynamics  # noqa: F401  (paper order)
