@@ -16,7 +16,10 @@ from verify.strategies import training_sets
 
 CLAIM_IDS = [c.id for c in all_claims()]
 LINEAR_IDS = [c.id for c in all_claims() if c.check.__module__.endswith(".linear")]
-EXPECTED = {"thm1-beyond-assumptions": NOT_MET}  # its default data violate Assumption 1 on purpose
+EXPECTED = {
+    "thm1-beyond-assumptions": NOT_MET,  # its default data violate Assumption 1 on purpose
+    "thm3-stable-fixed-points": FAILS,   # the paper's Theorem 3 is false as stated: see thm3-homogeneity
+}
 
 
 def ctx_for(backend, profile="quick", seed=0, step_factor=1.0):
@@ -35,7 +38,7 @@ def test_claim_holds_and_control_is_rejected(claim_id, backend):
     ev = run_claim(get(claim_id), ctx_for(backend))
     assert ev.verdict == EXPECTED.get(claim_id, HOLDS), ev.to_dict()
     assert ev.control is not None and ev.control_rejected is True, ev.to_dict()["negative_control"]
-    assert ev.ok
+    assert ev.ok == (ev.verdict != FAILS)
 
 
 @pytest.mark.parametrize("claim_id", LINEAR_IDS)
@@ -82,9 +85,11 @@ def test_a_wrong_prediction_is_caught(monkeypatch):
 
 def test_run_api_and_counts():
     report = verify.run(profile="quick", backend="numpy", seed=3)
-    assert report.ok
+    assert not report.ok  # thm3-stable-fixed-points fails (a real discrepancy with the paper)
+    assert [e.id for e in report.evidence if e.verdict == FAILS] == ["thm3-stable-fixed-points"]
     assert report.counts()[HOLDS] == len(CLAIM_IDS) - len(EXPECTED)
-    assert report.counts()[NOT_MET] == len(EXPECTED)
+    assert report.counts()[NOT_MET] == 1
+    assert all(e.control_rejected for e in report.evidence)
     assert report.provenance["seed"] == 3 and report.provenance["profile"] == "quick"
 
 

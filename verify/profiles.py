@@ -29,6 +29,10 @@ PROFILES = {
         {
             "linear": dict(n=6, d=48, cond=4.0, target=1e-9, max_steps=50_000, init_scales=(1e-2, 1e-1, 1.0), n_probe=8),
             "dynamics": dict(d=3, radius=1e-4, steps=400, starts=16, band=1e-6, converge=1e-2, leave=10.0),
+            "two_layer": dict(n=4, d=12, digits_n=0, widths=(100, 1000), laws=("gaussian", "rademacher"), seeds=(0,),
+                              steps=50, eps=0.01),
+            "construction": dict(n=4, d=12, digits_n=0, eps=1e-4, slope=0.5, samples=20_000, alpha=1e-3, steps=60,
+                                 converge=1e-6),
             "single_layer": dict(n=4, d=24, cond=2.0, datasets=("synthetic",), digits_n=0, activations=("sigmoid", "tanh", "softplus", "exp_neg", "neg_tanh"),
                                  target=1e-5, max_steps=20_000, n_probe=8),
         },
@@ -39,6 +43,10 @@ PROFILES = {
         {
             "linear": dict(n=32, d=256, cond=10.0, target=1e-9, max_steps=200_000, init_scales=(1e-3, 1e-2, 1e-1, 1.0), n_probe=32),
             "dynamics": dict(d=6, radius=1e-4, steps=2000, starts=64, band=1e-6, converge=1e-2, leave=10.0),
+            "two_layer": dict(n=5, d=64, digits_n=5, widths=(100, 1000, 10_000), laws=("gaussian", "rademacher", "uniform"),
+                              seeds=(0, 1), steps=100, eps=0.01),
+            "construction": dict(n=8, d=64, digits_n=10, eps=1e-4, slope=0.5, samples=100_000, alpha=1e-3, steps=60,
+                                 converge=1e-6),
             "single_layer": dict(n=8, d=64, cond=3.0, datasets=("synthetic", "digits"), digits_n=8, activations=("sigmoid", "tanh", "softplus", "exp_neg", "neg_tanh"),
                                  target=1e-8, max_steps=200_000, n_probe=32),
         },
@@ -49,6 +57,10 @@ PROFILES = {
         {
             "linear": dict(n=100, d=784, cond=30.0, target=1e-9, max_steps=1_000_000, init_scales=(1e-3, 1e-2, 1e-1, 1.0), n_probe=64),
             "dynamics": dict(d=32, radius=1e-4, steps=5000, starts=256, band=1e-6, converge=1e-2, leave=10.0),
+            "two_layer": dict(n=10, d=256, digits_n=10, widths=(100, 1000, 10_000, 100_000),
+                              laws=("gaussian", "rademacher", "uniform"), seeds=(0, 1, 2), steps=200, eps=0.01),
+            "construction": dict(n=50, d=256, digits_n=50, eps=1e-4, slope=0.5, samples=200_000, alpha=1e-3, steps=60,
+                                 converge=1e-6),
             "single_layer": dict(n=20, d=256, cond=5.0, datasets=("synthetic", "digits"), digits_n=20, activations=("sigmoid", "tanh", "softplus", "exp_neg", "neg_tanh"),
                                  target=1e-8, max_steps=2_000_000, n_probe=64),
         },

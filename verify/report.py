@@ -18,6 +18,10 @@ def _fmt(x) -> str:
     if isinstance(x, int):
         return str(x)
     if isinstance(x, float):
+        near = round(x)
+        if near != 0 and x != near and abs(x - near) < 1e-2 * abs(near):
+            # e.g. a spectral radius 1.0037 or 1.0000000000000004 against a bound 1 - 4u: show the difference
+            return f"{x:.17g}" if abs(x - near) < 1e-9 * abs(near) else f"{x:.6g}"
         return f"{x:.3g}"
     return str(x)
 

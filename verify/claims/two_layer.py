@@ -1,0 +1,167 @@
+"""Claims of the wide two-layer ReLU autoencoder (paper Section 3.3, Theorem 3, Appendix C).
+
+Composes :mod:`theory.two_layer_relu` and :mod:`theory.dynamics`.  The measurements contradict
+Theorem 3 for the model as stated (no bias): see ``thm3-homogeneity`` for the reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theory import dynamics as dyn
+from theory import linear as lin
+from theory import two_layer_relu as tl
+from theory.common import eps, fro
+
+from ..datasets import digits, scale_into, synthetic
+from ..evidence import Comparison, Measurement, Tolerance
+from ..registry import Claim, register
+
+FAMILY = "two_layer"
+
+
+def make_data(ctx) -> dict:
+    """Training sets: an antipodal pair {u, -u} (assumption (b) holds exactly: relu(W1 u) and
+    relu(-W1 u) have disjoint supports), positive synthetic data and (default/paper) digits."""
+    p = ctx.sizes(FAMILY)
+    rng = ctx.rng("two-layer-data")
+    u = rng.standard_normal(p["d"])
+    sets = {"antipodal pair": np.stack([u, -u]) / np.linalg.norm(u),
+            "synthetic": scale_into(synthetic(p["n"], p["d"], cond=2.0, rng=rng), (0.0, 1.0))}
+    if p.get("digits_n"):
+        sets["digits"] = digits(p["digits_n"])
+    return {"sets": sets}
+
+
+def _sets(data, ctx):
+    if "X" in data:
+        yield "user", data["X"]
+    else:
+        for name, X in data["sets"].items():
+            yield name, ctx.asarray(X)
+
+
+def _models(X, ctx, *, bias: bool):
+    p = ctx.sizes(FAMILY)
+    for k in p["widths"]:
+        for law in p["laws"]:
+            for seed in p["seeds"]:
+                W1, b1 = tl.first_layer(X.shape[1], k, law=law, bias=bias, rng=ctx.rng(f"W1-{k}-{law}-{seed}"), xp=ctx.xp)
+                yield (k, law, seed), tl.fit(X, W1, b1)
+
+
+def _iterate_near(model, X, ctx, m: int):
+    """Distance to x_m after T steps from (1 + e) x_m and from x_m + e ||x_m|| v (v random unit)."""
+    xp = ctx.xp
+    p = ctx.sizes(FAMILY)
+    x = X[m, :]
+    v = ctx.asarray(ctx.rng(f"near-{m}").standard_normal(X.shape[1]))
+    v = v / xp.sqrt(xp.sum(v * v))
+    r = float(xp.sqrt(xp.sum(x * x)))
+    starts = xp.stack([(1.0 + p["eps"]) * x, x + p["eps"] * r * v])
+    it = dyn.iterate(model, starts, p["steps"])
+    d = xp.sqrt(xp.sum((it.final - x[None, :]) ** 2, axis=1)) / (p["eps"] * r)
+    return float(d[0]), float(d[1])
+
+
+def check_stable(data, ctx, *, identity: bool = False) -> Measurement:
+    """Theorem 2's strict criterion at every example, for the widest layer of the sweep."""
+    xp = ctx.xp
+    p = ctx.sizes(FAMILY)
+    kmax = max(p["widths"])
+    comps, metrics, notes = [], {}, []
+    for name, X in _sets(data, ctx):
+        rows = []
+        for (k, law, seed), model in _models(X, ctx, bias=False):
+            cos = float(xp.max(tl.feature_cosines(model)))
+            for m in range(X.shape[0]):
+                mods, trace = tl.jacobian_spectrum(model, X[m, :])
+                if identity:  # the negative control: the identity map in place of the network
+                    mods, trace = xp.ones(X.shape[0], dtype=X.dtype), float(X.shape[1])
+                ray, side = _iterate_near(model, X, ctx, m) if not identity else (1.0, 1.0)
+                rows.append(dict(k=k, law=law, seed=seed, example=m, rho=float(mods[0]),
+                                 second=float(mods[1]) if mods.shape[0] > 1 else 0.0, trace=trace,
+                                 max_feature_cosine=cos, ray_distance_ratio=ray, side_distance_ratio=side))
+        widest = [r for r in rows if r["k"] == kmax]
+        worst = max(r["rho"] for r in widest)
+        comps.append(Comparison(f"max_rho[{name}, k={kmax}]", worst, 1.0))
+        metrics[name] = {
+            "max_rho_by_width": {str(k): max(r["rho"] for r in rows if r["k"] == k) for k in p["widths"]},
+            "min_rho_by_width": {str(k): min(r["rho"] for r in rows if r["k"] == k) for k in p["widths"]},
+            "max_trace_by_width": {str(k): max(r["trace"] for r in rows if r["k"] == k) for k in p["widths"]},
+            "max_feature_cosine_by_width": {str(k): max(r["max_feature_cosine"] for r in rows if r["k"] == k)
+                                            for k in p["widths"]},
+            "ray_distance_ratio_after_T": max(r["ray_distance_ratio"] for r in widest),
+            "side_distance_ratio_after_T": max(r["side_distance_ratio"] for r in widest),
+            "assumption_b_holds": max(r["max_feature_cosine"] for r in rows) <= 1e-12,
+        }
+        if not identity:  # evidence on the variant with a random first-layer bias
+            variant: dict = {}
+            for (k, _, _), mdl in _models(X, ctx, bias=True):
+                top = max(float(tl.jacobian_spectrum(mdl, X[m, :])[0][0]) for m in range(X.shape[0]))
+                variant[str(k)] = max(variant.get(str(k), 0.0), top)
+            metrics[name]["bias_variant_max_rho_by_width"] = variant
+    # Theorem 2's strict criterion: attractor iff rho < 1; the comparison must be strict
+    comps = [Comparison(c.name, c.measured, 1.0 - 4 * eps(X), "<=") for c in comps]
+    metrics["max_rho"] = max(c.measured for c in comps)
+    tol = Tolerance(1.0 - 4 * eps(X), "Theorem 2's strict criterion rho < 1, as rho <= 1 - 4u (u = unit roundoff) "
+                                      "for the widest layer of the sweep")
+    if not identity:
+        notes.append("rho >= 1 at every example and width: relu is positively homogeneous, so J(x) x = f(x) and "
+                     "J(x_m) x_m = x_m (eigenvalue exactly 1; see thm3-homogeneity); points (1+e) x_m are fixed "
+                     "points too (ray_distance_ratio stays 1), so x_m is not an attractor. Appendix C's assumption "
+                     "(b) fails for non-negative data (feature cosines ~0.9) and the Jacobian's trace is ~n, not < 1; "
+                     "the antipodal pair meets (b) exactly and still has rho = 1. With a random first-layer bias (not the "
+                     "paper's model) the exact eigenvalue 1 disappears, but bias_variant_max_rho_by_width stays within "
+                     "about 1% of 1 at these widths: stability of that variant is not established either.")
+    return Measurement(comps, metrics, tol, key="max_rho", notes=notes)
+
+
+register(Claim(
+    id="thm3-stable-fixed-points",
+    paper_ref="Section 3.3, Theorem 3; Appendix C",
+    statement="With a fixed random first layer and the last layer trained from 0, as the width k grows all training examples are stable fixed points of f(x) = W2 relu(W1 x) (rho(J(x_i)) < 1).",
+    hypotheses=("(a) W1 fixed, W2 trained from 0 (W2 = X Phi^+)",
+                "(b) relu(W1 x_i), relu(W1 x_j) orthogonal for i != j (measured per data set)",
+                "(c) W1 i.i.d. zero mean, finite second moment (Gaussian, Rademacher, uniform)"),
+    make_data=make_data,
+    check=check_stable,
+    negative_control=lambda data, ctx: check_stable(data, ctx, identity=True),
+    control_description="the identity map in place of the network (rho = 1 everywhere: not an attractor)",
+))
+
+
+def check_homogeneity(data, ctx, *, bias: bool = False) -> Measurement:
+    """J(x_m) x_m = x_m and f(c x_m) = c x_m for every example, width and law."""
+    xp = ctx.xp
+    comps, metrics = [], {}
+    worst_tol = 0.0
+    for name, X in _sets(data, ctx):
+        worst_j, worst_f, tol = 0.0, 0.0, 0.0
+        for (k, law, seed), model in _models(X, ctx, bias=bias):
+            cond = lin.data_svd(xp.where(model.Pre > 0, model.Pre, xp.zeros_like(model.Pre))).cond
+            tol = max(tol, eps(X) * cond**2 * float(np.sqrt(k)))
+            for m in range(X.shape[0]):
+                x = X[m, :]
+                r = fro(x)
+                Jx = tl.jacobian_dense(model, x) @ x
+                worst_j = max(worst_j, fro(Jx - x) / r)
+                worst_f = max(worst_f, fro(model(2.5 * x[None, :])[0, :] - 2.5 * x) / (2.5 * r))
+        comps += [Comparison(f"|J x - x|/|x|[{name}]", worst_j, tol), Comparison(f"|f(2.5x) - 2.5x|/|2.5x|[{name}]", worst_f, tol)]
+        metrics[name] = {"max_rel_Jx_minus_x": worst_j, "max_rel_f_ray": worst_f, "tolerance": tol}
+        worst_tol = max(worst_tol, tol)
+    metrics["max_rel_error"] = max(c.measured for c in comps)
+    return Measurement(comps, metrics, Tolerance(worst_tol, "u kappa(Phi)^2 sqrt(k): rounding of C = (Phi Phi^T)^{-1} Phi "
+                                                             "and of inner products of length k"), key="max_rel_error")
+
+
+register(Claim(
+    id="thm3-homogeneity",
+    paper_ref="Section 3.3, Theorem 3 (why it fails)",
+    statement="For f(x) = W2 relu(W1 x) with W2 = X Phi^+, every training example satisfies J(x_m) x_m = x_m and f(c x_m) = c x_m (c > 0), at every width: an eigenvalue exactly 1 and a ray of fixed points.",
+    hypotheses=("no bias in the first layer (positive homogeneity of relu)", "W2 interpolates the training set"),
+    make_data=make_data,
+    check=check_homogeneity,
+    negative_control=lambda data, ctx: check_homogeneity(data, ctx, bias=True),
+    control_description="the same identities for the variant with a random first-layer bias (not homogeneous)",
+))
