@@ -186,3 +186,18 @@ def test_user_data_outside_the_activation_range_exits_2(tmp_path):
     np.save(path, np.random.default_rng(0).standard_normal((3, 12)))
     assert_user_error(run_cli("--profile", "quick", "--data", str(path), "--claim", "cor-phi-span"),
                       "outside the range")
+
+
+def test_figures_are_written_as_png(tmp_path):
+    out = tmp_path / "figs"
+    proc = run_cli("--profile", "quick", "--claim", "thm3-stable-fixed-points", "--claim", "thm6-attractors",
+                   "--figures", str(out))
+    assert proc.returncode == 1  # thm3 fails, as measured
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["thm3-stable-fixed-points.png", "thm6-attractors.png"]
+    for p in out.iterdir():
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert_user_error(run_cli("--profile", "quick", "--claim", "thm6-attractors", "--figures", str(blocker)),
+                      "is a file")

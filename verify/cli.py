@@ -10,7 +10,9 @@ import argparse
 import math
 import sys
 
-from theory.errors import MemverifyError
+from pathlib import Path
+
+from theory.errors import InputError, MemverifyError
 
 from . import report as rep
 from .profiles import PROFILES
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", metavar="FILE", help="your training set (.npy/.npz/.csv, one example per row) "
                    "for the claims that take data")
     p.add_argument("--json", metavar="PATH", help="write the JSON report here (atomically)")
+    p.add_argument("--figures", metavar="DIR", help="write the claims' figures (PNG) into this directory")
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
     return p
 
@@ -79,10 +82,17 @@ def main(argv=None) -> int:
         data = None if args.data is None else {"X": load_matrix(args.data)}
         if args.json:
             _check_writable(args.json)
+        if args.figures and Path(args.figures).exists() and not Path(args.figures).is_dir():
+            raise InputError(f"--figures {args.figures!r} is a file; give a directory")
         report = run(args.claim, profile=args.profile, backend=args.backend, seed=args.seed,
                      step_factor=args.step_factor, activations=args.activation, data=data)
         if args.json:
             rep.write_json(report, args.json)
+        figures = []
+        if args.figures:
+            from .figures import write_figures
+
+            figures = write_figures(report, args.figures)
     except MemverifyError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
@@ -98,6 +108,8 @@ def main(argv=None) -> int:
                 print(f"  {e.id}: hypothesis not met: {v}")
         if args.json:
             print(f"JSON report: {args.json}")
+        for path in figures:
+            print(f"figure: {path}")
     print(rep.summary(report))
     return 0 if report.ok else 1
 
