@@ -13,6 +13,7 @@ from theory import dynamics as dyn
 from ..datasets import digits, scale_into, synthetic
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
+from ._common import named_sets
 
 FAMILY = "construction"
 
@@ -25,20 +26,12 @@ def make_data(ctx) -> dict:
     return {"sets": sets}
 
 
-def _sets(data, ctx):
-    if "X" in data:
-        yield "user", data["X"]
-    else:
-        for name, X in data["sets"].items():
-            yield name, ctx.asarray(X)
-
-
 def check_reconstruction(data, ctx, *, plateau: bool = False) -> Measurement:
     """E||f(x) - x||^2 under uniform x on [0, 1]^d, Monte Carlo with a Hoeffding upper bound, below eps."""
     xp = ctx.xp
     p = ctx.sizes(FAMILY)
     comps, metrics = [], {}
-    for name, X in _sets(data, ctx):
+    for name, X in named_sets(data, ctx):
         Z = ctx.asarray(ctx.rng("thm6-mc").random((p["samples"], X.shape[1])))
         if plateau:  # the negative control: one plateau over the whole cube, the constant map to the mean
             center = xp.mean(X, axis=0)
@@ -66,7 +59,7 @@ def check_attractors(data, ctx, *, identity: bool = False) -> Measurement:
     xp = ctx.xp
     p = ctx.sizes(FAMILY)
     comps, metrics = [], {}
-    for name, X in _sets(data, ctx):
+    for name, X in named_sets(data, ctx):
         net = con.build(X, eps=p["eps"], slope=p["slope"])
         f = (lambda Z: Z) if identity else net
         J = xp.ones_like(X) if identity else net.jacobian_diagonal(X)  # the Jacobian is diagonal

@@ -13,6 +13,7 @@ from theory.common import eps, relative_error
 from ..datasets import gaussian_init, synthetic
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
+from ._common import shape_violations
 
 FAMILY = "linear"
 HYPOTHESES = (
@@ -30,14 +31,7 @@ def make_data(ctx) -> dict:
     return {"X": ctx.asarray(synthetic(p["n"], p["d"], cond=p["cond"], rng=ctx.rng("linear-data")))}
 
 
-def violations(X, svd) -> list:
-    n, d = X.shape
-    out = []
-    if n >= d:
-        out.append(f"n = {n} examples >= d = {d} features: not overparameterized")
-    if svd.rank < n:
-        out.append(f"X has rank {svd.rank} < n = {n} (rank-deficient)")
-    return out
+violations = shape_violations
 
 
 def train(X, svd, ctx, *, W0=None, scale: float, checkpoints=()):

@@ -16,6 +16,7 @@ from theory.common import eps, relative_error
 from ..datasets import digits, gaussian_init, scale_into, synthetic
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
+from ._common import shape_violations
 
 FAMILY = "single_layer"
 HYPOTHESES = (
@@ -69,14 +70,7 @@ def pairs(data, ctx):
 
 
 def violations(X, act, svd) -> list:
-    n, d = X.shape
-    out = []
-    if n >= d:
-        out.append(f"n = {n} examples >= d = {d} features: not overparameterized")
-    if svd.rank < n:
-        out.append(f"X has rank {svd.rank} < n = {n} (rank-deficient)")
-    out.extend(acts.check_assumption1(X, act).summary())
-    return out
+    return shape_violations(X, svd) + acts.check_assumption1(X, act).summary()
 
 
 # ---------------------------------------------------------------- training (shared through ctx.cache)

@@ -16,6 +16,7 @@ from theory.common import eps, fro
 from ..datasets import digits, scale_into, synthetic
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
+from ._common import named_sets
 
 FAMILY = "two_layer"
 
@@ -31,14 +32,6 @@ def make_data(ctx) -> dict:
     if p.get("digits_n"):
         sets["digits"] = digits(p["digits_n"])
     return {"sets": sets}
-
-
-def _sets(data, ctx):
-    if "X" in data:
-        yield "user", data["X"]
-    else:
-        for name, X in data["sets"].items():
-            yield name, ctx.asarray(X)
 
 
 def _models(X, ctx, *, bias: bool):
@@ -70,7 +63,7 @@ def check_stable(data, ctx, *, identity: bool = False) -> Measurement:
     p = ctx.sizes(FAMILY)
     kmax = max(p["widths"])
     comps, metrics, notes = [], {}, []
-    for name, X in _sets(data, ctx):
+    for name, X in named_sets(data, ctx):
         rows = []
         for (k, law, seed), model in _models(X, ctx, bias=False):
             cos = float(xp.max(tl.feature_cosines(model)))
@@ -136,7 +129,7 @@ def check_homogeneity(data, ctx, *, bias: bool = False) -> Measurement:
     xp = ctx.xp
     comps, metrics = [], {}
     worst_tol = 0.0
-    for name, X in _sets(data, ctx):
+    for name, X in named_sets(data, ctx):
         worst_j, worst_f, tol = 0.0, 0.0, 0.0
         for (k, law, seed), model in _models(X, ctx, bias=bias):
             cond = lin.data_svd(xp.where(model.Pre > 0, model.Pre, xp.zeros_like(model.Pre))).cond
