@@ -39,6 +39,7 @@ __all__ = [
     "phi_eigen",
     "phi_span_residual",
     "preimages",
+    "steps_estimate",
 ]
 
 
@@ -80,6 +81,22 @@ def default_step(X, act: Activation, *, adaptive: bool, svd: lin.DataSVD | None 
     svd = lin.data_svd(X) if svd is None else svd
     _, M = derivative_bounds(act, preimages(X, act))
     return factor / (svd.s_max**2 * (M if adaptive else M * M))
+
+
+def steps_estimate(X, act: Activation, *, step: float, adaptive: bool, reduction: float,
+                   svd: lin.DataSVD | None = None) -> int:
+    """Steps for descent to shrink its error by ``reduction``, from the slowest linearised rate.
+
+    Near the solution the pre-activations move like linear descent with step ``gamma |phi'|``
+    (adaptive) or ``eta phi'^2`` (constant); the slowest direction contracts by
+    ``1 - step min|phi'|^p s_min^2`` (p = 1 or 2) per step.
+    """
+    svd = lin.data_svd(X) if svd is None else svd
+    m, _ = derivative_bounds(act, preimages(X, act))
+    rate = step * (m if adaptive else m * m) * svd.s_min**2
+    if not 0.0 < rate < 1.0:
+        return 1
+    return int(math.ceil(math.log(reduction) / math.log1p(-rate)))
 
 
 def gd_train(

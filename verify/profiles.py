@@ -34,7 +34,7 @@ PROFILES = {
             "construction": dict(n=4, d=12, digits_n=0, eps=1e-4, slope=0.5, samples=20_000, alpha=1e-3, steps=60,
                                  converge=1e-6),
             "single_layer": dict(n=4, d=24, cond=2.0, datasets=("synthetic",), digits_n=0, activations=("sigmoid", "tanh", "softplus", "exp_neg", "neg_tanh"),
-                                 target=1e-5, max_steps=20_000, n_probe=8),
+                                 target=1e-5, max_steps=200_000, n_probe=8),
         },
     ),
     "default": Profile(

@@ -93,10 +93,12 @@ def train(label, act, X, svd, ctx, *, adaptive: bool, A0=None):
     m, _ = acts.derivative_bounds(act, sl.preimages(X, act))
     loss_tol = 0.5 * (p["target"] * svd.s_min * target.fro() * m) ** 2
     checkpoints = sorted({0, *[int(round(10 ** (k / 2))) for k in range(0, 2 * int(math.log10(p["max_steps"])) + 1)]})
-    res = sl.gd_train(X, act, step=step, adaptive=adaptive, A0=A0, max_steps=p["max_steps"], loss_tol=loss_tol,
+    estimate = sl.steps_estimate(X, act, step=step, adaptive=adaptive, reduction=p["target"] / 10, svd=svd)
+    budget = min(p["max_steps"], 3 * estimate + 1000)
+    res = sl.gd_train(X, act, step=step, adaptive=adaptive, A0=A0, max_steps=budget, loss_tol=loss_tol,
                       checkpoints=checkpoints)
     history = {t: relative_error(A, target.dense(), scale=target.fro())[1] for t, A in sorted(res.checkpoints.items())}
-    out = dict(result=res, step=step, target=target, history=history, M=M)
+    out = dict(result=res, step=step, target=target, history=history, M=M, budget=budget, estimate=estimate)
     ctx.cache[key] = out
     return out
 
@@ -131,7 +133,8 @@ def check_limit(data, ctx, *, adaptive: bool, control: str | None = None) -> Mea
         comps.append(Comparison(f"certified_rel_distance[{label}]", certified, required))
         metrics[label] = {
             "rel_error": rel, "certified_rel_distance": certified, "final_loss": res.loss, "steps": res.steps,
-            "converged": res.converged, "step": run["step"], "cond": svd.cond,
+            "converged": res.converged, "step": run["step"], "cond": svd.cond, "budget": run["budget"],
+            "steps_estimate": run["estimate"],
             "rel_error_vs_steps": {str(t): e for t, e in run["history"].items()},
         }
         if certified > required:
@@ -143,7 +146,7 @@ def check_limit(data, ctx, *, adaptive: bool, control: str | None = None) -> Mea
             worst, worst_tol = rel / tol.value, tol
             metrics["rel_error"], metrics["worst_pair"] = rel, label
     notes.append(f"step = {'gamma' if adaptive else 'eta'} = step_factor / (lambda_max(X X^T) max|phi'|"
-                 f"{'' if adaptive else '^2'}) over [0, pre-images]; budget {ctx.sizes(FAMILY)['max_steps']} steps; "
+                 f"{'' if adaptive else '^2'}) over [0, pre-images]; budget min(max_steps = {ctx.sizes(FAMILY)['max_steps']}, 3 x the linearised estimate + 1000) steps; "
                  f"convergence required: certified relative distance <= {required:g}")
     notes.append("any descent from A = 0 keeps A = C X^T, and an interpolating A = C X^T equals Y X^+: "
                  "the limit does not depend on the step rule, only convergence does")
