@@ -93,3 +93,8 @@ def test_bad_inputs():
         tl.first_layer(4, 10, law="cauchy")
     with pytest.raises(InputError, match="columns"):
         tl.fit(X, tl.first_layer(3, 10, rng=0)[0])
+
+
+def test_appendix_c_limit_is_exactly_one():
+    X, model = model_for(np, k=800)
+    assert [tl.appendix_c_limit(model, m) for m in range(X.shape[0])] == pytest.approx([1.0] * X.shape[0], abs=1e-15)

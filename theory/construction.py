@@ -38,19 +38,19 @@ class PiecewiseLinear:
     radius: float
     ramp: float
 
-    def __call__(self, x):
+    def _tc(self, x):
         xp = array_namespace(x)
-        out = x
-        for t, c in zip(self.breakpoints.tolist(), self.changes.tolist()):
-            out = out + c * xp.clip(x - t, min=0.0)
-        return out
+        return xp, xp.asarray(self.breakpoints, dtype=x.dtype), xp.asarray(self.changes, dtype=x.dtype)
+
+    def __call__(self, x):
+        """``g`` at the points of a 1-D array ``x``."""
+        xp, t, c = self._tc(x)
+        return x + xp.sum(c[None, :] * xp.clip(x[:, None] - t[None, :], min=0.0), axis=1)
 
     def derivative(self, x):
-        xp = array_namespace(x)
-        out = xp.ones_like(x)
-        for t, c in zip(self.breakpoints.tolist(), self.changes.tolist()):
-            out = out + c * xp.astype(x > t, x.dtype)
-        return out
+        """``g'`` at the points of a 1-D array ``x`` (right derivative at breakpoints)."""
+        xp, t, c = self._tc(x)
+        return 1.0 + xp.sum(c[None, :] * xp.astype(x[:, None] > t[None, :], x.dtype), axis=1)
 
 
 def breakpoints_and_changes(values, slope, radius, ramp):

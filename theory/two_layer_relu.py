@@ -31,7 +31,7 @@ from . import linear as lin
 from .common import check_matrix
 from .errors import InputError
 
-__all__ = ["LAWS", "TwoLayer", "feature_cosines", "first_layer", "fit", "jacobian_dense", "jacobian_spectrum", "predict"]
+__all__ = ["LAWS", "TwoLayer", "appendix_c_limit", "feature_cosines", "first_layer", "fit", "jacobian_dense", "jacobian_spectrum", "predict"]
 
 LAWS = ("gaussian", "rademacher", "uniform")
 
@@ -142,6 +142,21 @@ def jacobian_dense(model: TwoLayer, z):
     xp = array_namespace(z)
     mask = xp.astype(_pre(z[None, :], model.W1, model.b1)[0, :] > 0, z.dtype)
     return model.X.T @ ((model.C * mask[None, :]) @ model.W1)
+
+
+def appendix_c_limit(model: TwoLayer, m: int) -> float:
+    """The eigenvalue that Appendix C's argument gives at ``x_m``: its rank-one limit under assumption (b).
+
+    Under (b) the features of other examples drop out, ``G`` is diagonal and the Jacobian at
+    ``x_m`` is ``x_m (Phi_m * mask_m)^T W1 / ||Phi_m||^2``, rank one with eigenvalue (= trace)
+    ``<Phi_m, mask_m * Pre_m> / ||Phi_m||^2``; since ``Phi_m = mask_m * Pre_m`` this is 1.
+    Computed, not assumed, so that the report shows it next to the measured spectral radius.
+    """
+    xp = array_namespace(model.Pre)
+    pre = model.Pre[m, :]
+    mask = xp.astype(pre > 0, pre.dtype)
+    phi = pre * mask
+    return float(xp.sum(phi * (mask * pre)) / xp.sum(phi * phi))
 
 
 def feature_cosines(model: TwoLayer):

@@ -73,6 +73,7 @@ def check_stable(data, ctx, *, identity: bool = False) -> Measurement:
                     mods, trace = xp.ones(X.shape[0], dtype=X.dtype), float(X.shape[1])
                 ray, side = _iterate_near(model, X, ctx, m) if not identity else (1.0, 1.0)
                 rows.append(dict(k=k, law=law, seed=seed, example=m, rho=float(mods[0]),
+                                 appendix_c=tl.appendix_c_limit(model, m),
                                  second=float(mods[1]) if mods.shape[0] > 1 else 0.0, trace=trace,
                                  max_feature_cosine=cos, ray_distance_ratio=ray, side_distance_ratio=side))
         widest = [r for r in rows if r["k"] == kmax]
@@ -81,6 +82,8 @@ def check_stable(data, ctx, *, identity: bool = False) -> Measurement:
         metrics[name] = {
             "max_rho_by_width": {str(k): max(r["rho"] for r in rows if r["k"] == k) for k in p["widths"]},
             "min_rho_by_width": {str(k): min(r["rho"] for r in rows if r["k"] == k) for k in p["widths"]},
+            "max_second_modulus_by_width": {str(k): max(r["second"] for r in rows if r["k"] == k) for k in p["widths"]},
+            "appendix_c_limit_eigenvalue": max(r["appendix_c"] for r in rows),
             "max_trace_by_width": {str(k): max(r["trace"] for r in rows if r["k"] == k) for k in p["widths"]},
             "max_feature_cosine_by_width": {str(k): max(r["max_feature_cosine"] for r in rows if r["k"] == k)
                                             for k in p["widths"]},
