@@ -107,9 +107,10 @@ def known_maps(xp, d: int = 4, rng=None) -> list:
     """Maps with known fixed points and Jacobians, attracting and repelling:
 
     * ``x - c sin x`` (1-D) at 0 and pi: ``f'(0) = 1 - c``, ``f'(pi) = 1 + c`` with ``c = 0.5``;
-    * affine ``p + M (x - p)`` with a non-normal ``M = Q T Q^T`` (T upper triangular, large
-      off-diagonal): spectral radius 0.8 but ``||M||_2 > 1`` (attractor although not a contraction
-      in norm), and eigenvalues {0.5, ..., 1.2} (repeller although most eigenvalues are < 1);
+    * affine ``p + M (x - p)`` with a non-normal ``M = Q T Q^T`` (one 2 x 2 block
+      ``[[lambda, 3], [0, mu]]``, the rest diagonal): spectral radius 0.8 but ``||M||_2 > 1``
+      (attractor although not a contraction in norm), and eigenvalues {1.2, 0.5, ...} (repeller
+      although most eigenvalues are < 1);
     * ``p + M tanh(x - p)``: nonlinear, Jacobian ``M`` at ``p``.
     """
     import numpy as np
@@ -121,14 +122,21 @@ def known_maps(xp, d: int = 4, rng=None) -> list:
         KnownMap("x - 0.5 sin x at pi", lambda Z: Z - c * xp.sin(Z), xp.asarray([math.pi]), xp.asarray([[1.0 + c]])),
     ]
     Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
-    for label, diag in (("affine, rho 0.8, ||M|| > 1", [0.8] + [0.3] * (d - 1)),
-                        ("affine, eigenvalues 0.5 and 1.2", [1.2] + [0.5] * (d - 1))):
-        T = np.diag(diag) + np.triu(3.0 * np.ones((d, d)), 1)
-        M = Q @ T @ Q.T
+
+    def block(top, second, rest, coupling):
+        """Q T Q^T with T = [[top, coupling], [0, second]] (+) rest * I: non-normal in one 2 x 2 block only,
+        so eigenvalues stay well-conditioned and transient growth bounded at any d."""
+        T = np.diag([top, second] + [rest] * (d - 2))[:d, :d]
+        if d >= 2:
+            T[0, 1] = coupling
+        return Q @ T @ Q.T
+
+    for label, M in (("affine, rho 0.8, ||M|| > 1", block(0.8, 0.3, 0.3, 3.0)),
+                     ("affine, eigenvalues 0.5 and 1.2", block(1.2, 0.5, 0.5, 3.0))):
         p = rng.standard_normal(d)
         Mx, px = xp.asarray(M), xp.asarray(p)
         maps.append(KnownMap(label, (lambda Mx, px: lambda Z: px + (Z - px) @ Mx.T)(Mx, px), px, Mx))
-    M = Q @ (np.diag([0.9] + [0.2] * (d - 1)) + np.triu(np.ones((d, d)), 1)) @ Q.T
+    M = block(0.9, 0.2, 0.2, 1.0)
     p = rng.standard_normal(d)
     Mx, px = xp.asarray(M), xp.asarray(p)
     maps.append(KnownMap("p + M tanh(x - p), rho 0.9", (lambda Mx, px: lambda Z: px + xp.tanh(Z - px) @ Mx.T)(Mx, px),
