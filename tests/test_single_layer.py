@@ -118,7 +118,7 @@ def test_oversized_step_fails_the_claim_with_a_reason():
 def test_nonfinite_loss_is_divergence():
     act = A.get("exp_neg")
     X = data_for("exp_neg")
-    with pytest.raises(DivergenceError, match="diverged"):
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(DivergenceError, match="diverged"):
         sl.gd_train(X, act, step=1.0, adaptive=False, A0=np.full((20, 20), -40.0), max_steps=5)
 
 
