@@ -57,11 +57,6 @@ class Activation:
     def __call__(self, z):
         return self.forward(z)
 
-    def at_zero(self) -> float:
-        import numpy as np
-
-        return float(self.forward(np.zeros(1))[0])
-
 
 def _sigmoid(z):
     xp = array_namespace(z)
@@ -174,9 +169,7 @@ def derivative_bounds(act: Activation, *arrays) -> tuple[float, float]:
     endpoints (it is monotone on each side of 0 or peaks at 0).
     """
     xp = array_namespace(arrays[0])
-    vals = [float(abs(act.d1(xp.zeros(1, dtype=arrays[0].dtype))[0]))]
-    lo = vals[0]
-    hi = vals[0]
+    lo = hi = float(xp.abs(act.d1(xp.zeros(1, dtype=arrays[0].dtype)))[0])
     for a in arrays:
         g = xp.abs(act.d1(a))
         lo = min(lo, float(xp.min(g)))

@@ -133,7 +133,7 @@ def build(X, *, eps: float, slope: float = 0.5, spread: float = float("inf")) ->
     data distribution.  r is also capped at a fifth of the smallest gap per coordinate
     (``r + h < gap/2`` with ``h = r``) and at ``spread`` (``float("inf")``: no extra cap).
     """
-    xp = check_matrix(X, "X")
+    check_matrix(X, "X")
     if not eps > 0:
         raise InputError(f"eps must be > 0, got {eps}")
     from gpu.host import to_numpy
@@ -147,5 +147,4 @@ def build(X, *, eps: float, slope: float = 0.5, spread: float = float("inf")) ->
         gap = float(np.min(np.diff(v))) if v.size > 1 else np.inf
         r = min(r_eps, spread, gap / 5.0 if np.isfinite(gap) else r_eps)
         pieces.append(piecewise_1d(v, slope=slope, radius=r))
-    del xp
     return Construction(tuple(pieces))

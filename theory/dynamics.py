@@ -148,7 +148,8 @@ def escape_ratio(f, x_star, radius: float, steps: int, m: int, rng=None):
     """Iterate from ``m`` random points at distance ``radius`` of ``x_star``; return the ratios
     ``||f^steps(x0) - x*|| / radius`` (an array of length m; < 1 converging, > 1 leaving).
 
-    Iterates are stopped early once they are more than ``1/radius`` times farther (they left).
+    Iteration stops early once every start is farther than 1 from ``x_star`` (absolute distance,
+    a ratio of ``1/radius``): they have left.
     """
     import numpy as np
 

@@ -115,10 +115,6 @@ def main(argv=None) -> int:
 
 
 def _check_writable(path) -> None:
-    from pathlib import Path
-
-    from theory.errors import InputError
-
     parent = Path(path).resolve().parent
     if not parent.is_dir():
         raise InputError(f"cannot write the JSON report: directory {str(parent)!r} does not exist")

@@ -9,6 +9,7 @@ import math
 
 from theory import linear as lin
 from theory.common import eps, relative_error
+from theory.errors import InputError
 
 from ..datasets import gaussian_init, synthetic
 from ..evidence import Comparison, Measurement, Tolerance
@@ -45,7 +46,7 @@ def train(X, svd, ctx, *, W0=None, scale: float, checkpoints=()):
     loss_tol = 0.5 * (p["target"] * svd.s_min * scale) ** 2
     try:
         needed = lin.gd_steps_needed(svd, eta, p["target"] / 10)
-    except Exception:
+    except InputError:
         needed = p["max_steps"]  # non-convergent step: let the loop detect the divergence
     budget = min(p["max_steps"], 2 * needed + 100)
     res = lin.gd_train(X, eta=eta, W0=W0, max_steps=budget, loss_tol=loss_tol, checkpoints=checkpoints)

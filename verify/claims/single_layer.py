@@ -89,8 +89,7 @@ def train(label, act, X, svd, ctx, *, adaptive: bool, A0=None):
     target = sl.closed_form(X, act, svd=svd)
     # stop when the pre-image residual certifies ||A - A*|| <= target * ||A*||; loss (1) <= the
     # pre-image residual times max|phi'|^2, so stop on the loss at that level and certify afterwards
-    _, M = acts.derivative_bounds(act, sl.preimages(X, act))
-    m, _ = acts.derivative_bounds(act, sl.preimages(X, act))
+    m, M = acts.derivative_bounds(act, sl.preimages(X, act))
     loss_tol = 0.5 * (p["target"] * svd.s_min * target.fro() * m) ** 2
     checkpoints = sorted({0, *[int(round(10 ** (k / 2))) for k in range(0, 2 * int(math.log10(p["max_steps"])) + 1)]})
     estimate = sl.steps_estimate(X, act, step=step, adaptive=adaptive, reduction=p["target"] / 10, svd=svd)
