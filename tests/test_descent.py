@@ -46,3 +46,20 @@ def test_bad_arguments():
         descend(1.0, halving, max_steps=-1)
     with pytest.raises(InputError):
         descend(1.0, halving, max_steps=2, loss_tol=float("nan"))
+
+
+def test_optimizer_rules_are_written_out():
+    import numpy as np
+
+    from theory.descent import optimizer
+
+    gd = optimizer("gd", 0.5)
+    (p,), _ = gd.update([np.array([1.0])], [np.array([2.0])], gd.init([np.array([1.0])]))
+    assert p[0] == 0.0
+    adam = optimizer("adam", 0.1, eps=0.0)
+    (p,), state = adam.update([np.array([1.0])], [np.array([-3.0])], adam.init([np.array([1.0])]))
+    assert p[0] == pytest.approx(1.1) and state[0] == 1  # first Adam step moves by lr * sign(-g)
+    with pytest.raises(InputError, match="unknown optimizer"):
+        optimizer("sgd", 0.1)
+    with pytest.raises(InputError, match="learning rate"):
+        optimizer("adam", -1.0)

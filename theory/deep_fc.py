@@ -26,9 +26,10 @@ from array_api_compat import array_namespace
 from . import activations as _acts
 from .common import check_matrix
 from .descent import DescentResult, descend
+from .descent import optimizer as make_optimizer
 from .errors import InputError
 
-__all__ = ["LAYER_ACTIVATIONS", "Network", "forward", "gradients", "init_network", "jacobian", "loss", "train"]
+__all__ = ["LAYER_ACTIVATIONS", "Network", "forward", "gradients", "identity_network", "two_point_attractor", "init_network", "jacobian", "loss", "train"]
 
 
 def _relu(z):
@@ -135,6 +136,41 @@ def init_network(widths, *, hidden: str = "relu", output: str = "identity", sche
     return Network(tuple(weights), tuple(biases), acts)
 
 
+def identity_network(d: int, depth: int, *, xp=None, dtype=None) -> Network:
+    """``depth`` identity layers on R^d (identity activations, no biases): ``f(x) = x``.  Every point
+    is a fixed point and ``J = I`` (spectral radius 1): it memorizes nothing by contraction."""
+    if xp is None:
+        import array_api_compat.numpy as xp
+    if d < 1 or depth < 1:
+        raise InputError(f"identity_network needs d >= 1 and depth >= 1, got {d}, {depth}")
+    eye = xp.eye(d) if dtype is None else xp.eye(d, dtype=dtype)
+    return Network(tuple([eye] * depth), tuple([None] * depth), tuple(["identity"] * depth))
+
+
+def two_point_attractor(x1, x2, gain: float = 40.0) -> Network:
+    """A 2-layer network with exactly known dynamics (a positive control for the contraction checks):
+    ``f(x) = m + h tanh(c (u.x - u.m))`` with ``m = (x1 + x2)/2``, ``h = (x2 - x1)/2``,
+    ``u = h/||h||^2`` (so ``u.x1 - u.m = -1``) and gain ``c``.
+
+    ``f(x1) = m - h tanh(c)`` and ``f(x2) = m + h tanh(c)``: the examples are fixed points up to
+    ``||h|| (1 - tanh c)`` (below 1e-34 relative for c = 40, i.e. exact in float64); the Jacobian
+    there is ``c sech^2(c) h u^T``, of spectral radius ``c sech^2(c) ~ 4 c e^{-2c}`` (a
+    superattractor).  A start at ``s = u.x - u.m`` lands on the segment at ``s' = tanh(c s)``: in one
+    step on an example when ``|c s|`` is large, within a few steps from any ``s != 0``.
+    """
+    xp = array_namespace(x1, x2)
+    if x1.shape != x2.shape or x1.ndim != 1:
+        raise InputError(f"x1 and x2 must be vectors of one length, got shapes {x1.shape} and {x2.shape}")
+    m, h = (x1 + x2) / 2, (x2 - x1) / 2
+    hh = float(xp.sum(h * h))
+    if hh == 0.0:
+        raise InputError("x1 and x2 coincide; give two distinct training examples")
+    u = h / hh
+    W1 = gain * u[None, :]
+    b1 = xp.reshape(-gain * xp.sum(u * m), (1,))
+    return Network((W1, h[:, None]), (b1, m), ("tanh", "identity"))
+
+
 def forward(net: Network, X):
     """Outputs ``f(X)`` (m, d_out) and the cache ``(H_0, ..., H_L), (Z_1, ..., Z_L)`` for backprop."""
     H, Hs, Zs = X, [X], []
@@ -186,22 +222,15 @@ def jacobian(net: Network, X):
 def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3, max_steps: int,
           loss_tol: float = 0.0, checkpoints=(), record_every: int = 0, callback=None,
           betas=(0.9, 0.999), adam_eps: float = 1e-8) -> DescentResult:
-    """Full-batch training through :func:`theory.descent.descend` with plain GD or Adam (written out).
+    """Full-batch training through :func:`theory.descent.descend` with plain GD or Adam
+    (:func:`theory.descent.optimizer`, written out).
 
-    The loop's parameters are ``(network, adam_state)``; ``result.params[0]`` is the network.
-    Adam: ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
-    ``p <- p - lr (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)``.
+    The loop's parameters are ``(network, optimizer_state)``; ``result.params[0]`` is the network.
     """
-    xp = check_matrix(X, "X")
-    if optimizer not in ("gd", "adam"):
-        raise InputError(f"unknown optimizer {optimizer!r}; choose gd or adam")
-    if not (lr > 0) or not math.isfinite(lr):
-        raise InputError(f"learning rate must be a finite number > 0, got {lr!r}")
+    check_matrix(X, "X")
+    opt = make_optimizer(optimizer, lr, betas=betas, eps=adam_eps)
     if X.shape[1] != net.widths[0]:
         raise InputError(f"X has {X.shape[1]} features but the network's input width is {net.widths[0]}")
-    b1, b2 = betas
-    flat = list(net.weights) + [b for b in net.biases if b is not None]
-    state0 = (0, [xp.zeros_like(p) for p in flat], [xp.zeros_like(p) for p in flat])
 
     def unflatten(ps):
         k = len(net.weights)
@@ -209,21 +238,15 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
         bs = tuple(None if b is None else next(rest) for b in net.biases)
         return Network(tuple(Ws), bs, net.activations)
 
-    def step(params):
-        current, (t, ms, vs) = params
-        value, dWs, dbs = gradients(current, X, Y)
-        grads = list(dWs) + [g for g in dbs if g is not None]
-        ps = list(current.weights) + [b for b in current.biases if b is not None]
-        if optimizer == "gd":
-            new = [p - lr * g for p, g in zip(ps, grads)]
-            return (unflatten(new), (t + 1, ms, vs)), value
-        t1 = t + 1
-        ms = [b1 * m + (1 - b1) * g for m, g in zip(ms, grads)]
-        vs = [b2 * v + (1 - b2) * g * g for v, g in zip(vs, grads)]
-        c1, c2 = 1 - b1**t1, 1 - b2**t1
-        new = [p - lr * (m / c1) / (xp.sqrt(v / c2) + adam_eps) for p, m, v in zip(ps, ms, vs)]
-        return (unflatten(new), (t1, ms, vs)), value
+    def flat(n: Network) -> list:
+        return list(n.weights) + [b for b in n.biases if b is not None]
 
-    return descend((net, state0), step, max_steps=max_steps, loss_tol=loss_tol,
+    def step(params):
+        current, state = params
+        value, dWs, dbs = gradients(current, X, Y)
+        new, state = opt.update(flat(current), list(dWs) + [g for g in dbs if g is not None], state)
+        return (unflatten(new), state), value
+
+    return descend((net, opt.init(flat(net))), step, max_steps=max_steps, loss_tol=loss_tol,
                    loss=lambda p: loss(p[0], X, Y), checkpoints=checkpoints, record_every=record_every,
                    callback=callback, divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 
 from .errors import DivergenceError, InputError
 
-__all__ = ["DescentResult", "descend"]
+__all__ = ["DescentResult", "Optimizer", "descend", "optimizer"]
 
 
 @dataclass
@@ -118,3 +118,45 @@ def _check_finite(value: float, t: int, initial, factor: float, hint: str) -> No
         raise DivergenceError(
             f"gradient descent diverged at step {t} (loss grew from {initial:.3g} to {value:.3g}); {hint}"
         )
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """A first-order update rule on a list of parameter arrays, written out (no autodiff):
+    ``state = init(params)``; ``params, state = update(params, grads, state)``."""
+
+    name: str
+    init: Callable
+    update: Callable
+
+
+def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8) -> Optimizer:
+    """Plain gradient descent (``p <- p - lr g``) or Adam:
+    ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
+    ``p <- p - lr (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)``."""
+    if kind not in ("gd", "adam"):
+        raise InputError(f"unknown optimizer {kind!r}; choose gd or adam")
+    if not (lr > 0) or not math.isfinite(lr):
+        raise InputError(f"learning rate must be a finite number > 0, got {lr!r}")
+    if kind == "gd":
+        return Optimizer("gd", lambda ps: None,
+                         lambda ps, gs, state: ([p - lr * g for p, g in zip(ps, gs)], state))
+    b1, b2 = betas
+
+    def init(ps):
+        from array_api_compat import array_namespace
+
+        return (0, [array_namespace(p).zeros_like(p) for p in ps], [array_namespace(p).zeros_like(p) for p in ps])
+
+    def update(ps, gs, state):
+        from array_api_compat import array_namespace
+
+        t, ms, vs = state
+        t += 1
+        ms = [b1 * m + (1 - b1) * g for m, g in zip(ms, gs)]
+        vs = [b2 * v + (1 - b2) * g * g for v, g in zip(vs, gs)]
+        c1, c2 = 1 - b1**t, 1 - b2**t
+        new = [p - (lr / c1) * m / (array_namespace(v).sqrt(v / c2) + eps) for p, m, v in zip(ps, ms, vs)]
+        return new, (t, ms, vs)
+
+    return Optimizer("adam", init, update)

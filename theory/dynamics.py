@@ -21,8 +21,8 @@ from array_api_compat import array_namespace
 
 from gpu.fallbacks import eigvals
 
-__all__ = ["Iteration", "KnownMap", "classify", "escape_ratio", "iterate", "known_maps", "nearest", "recovery_probability",
-           "spectral_radius"]
+__all__ = ["Iteration", "KnownMap", "Superattraction", "classify", "escape_ratio", "iterate", "known_maps", "nearest",
+           "recovery_probability", "spectral_radius", "superattraction"]
 
 
 def spectral_radius(J):
@@ -91,6 +91,29 @@ def recovery_probability(f, X0, train, ts, tol: float):
     """``R(t)`` for each t in ``ts``: fraction of ``X0``'s rows whose t-th iterate is within ``tol`` of a training example."""
     it = iterate(f, X0, max(ts), train=train, tol=tol)
     return [it.recovered[t] for t in ts]
+
+
+@dataclass(frozen=True)
+class Superattraction:
+    """Result of :func:`superattraction`: one-step recovery and the spectral radii at the examples."""
+
+    one_step_recovery: float   # R(1) over the initial states
+    spectral_radius: object    # (n,) rho(J) at each training example
+    rho_small: float           # the bound below which rho counts as ~0
+    superattractors: object    # (n,) bool: rho(J(x_i)) <= rho_small
+
+    @property
+    def all_superattractors(self) -> bool:
+        return bool(array_namespace(self.superattractors).all(self.superattractors))
+
+
+def superattraction(f, jacobian, train, X0, *, tol: float, rho_small: float) -> Superattraction:
+    """Superattractor detection (Section 3.3): ``R(1)`` from ``X0`` (one iteration lands within
+    ``tol`` of a training example) and ``rho(J(x_i)) <= rho_small`` at each example
+    (contraction faster than geometric: ``rho ~ 0``).  ``jacobian`` maps rows to an (m, d, d) stack."""
+    rho = spectral_radius(jacobian(train))
+    r1 = recovery_probability(f, X0, train, [1], tol)[0]
+    return Superattraction(r1, rho, rho_small, rho <= rho_small)
 
 
 @dataclass(frozen=True)

@@ -111,3 +111,36 @@ def digits(n: int, *, per_class_first: bool = True) -> np.ndarray:
         ranks[idx] = np.arange(len(idx))
     order = np.lexsort((target, ranks))
     return data[order[:n]].copy()
+
+
+def swiss_roll(n: int, *, rng=None) -> np.ndarray:
+    """``n`` points of scikit-learn's Swiss roll (as the paper used), in 2-D: the roll's (x, z)
+    coordinates (the spiral; y is the roll's height), scaled by one factor into [-1, 1]^2."""
+    from sklearn.datasets import make_swiss_roll
+
+    if n < 1:
+        raise InputError(f"need n >= 1 Swiss roll points, got {n}")
+    seed = int(np.random.default_rng(rng).integers(2**31 - 1))
+    P, _ = make_swiss_roll(n, noise=0.0, random_state=seed)
+    X = P[:, [0, 2]]
+    return X / np.abs(X).max()
+
+
+def grid(per_side: int, dim: int = 2, *, lo: float = -1.0, hi: float = 1.0) -> np.ndarray:
+    """A regular grid of ``per_side ** dim`` initial points in ``[lo, hi]^dim`` (Figure 2 uses 1000)."""
+    if per_side < 1 or dim < 1:
+        raise InputError(f"grid needs per_side >= 1 and dim >= 1, got {per_side}, {dim}")
+    axes = np.meshgrid(*([np.linspace(lo, hi, per_side)] * dim), indexing="ij")
+    return np.stack([a.ravel() for a in axes], axis=1)
+
+
+def arbitrary_images(m: int, d: int, *, rng=None) -> np.ndarray:
+    """``m`` arbitrary inputs in [0, 1]^d as the paper fed its MNIST autoencoders: a blank image,
+    a constant grey image, then uniform noise."""
+    rng = np.random.default_rng(rng)
+    out = rng.random((m, d))
+    if m >= 1:
+        out[0] = 0.0
+    if m >= 2:
+        out[1] = 0.5
+    return out

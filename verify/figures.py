@@ -82,6 +82,98 @@ def _thm6(ev, plt):
     return fig
 
 
+@figure("fig1-init-scale")
+def _fig1(ev, plt):
+    m = ev.measurement.metrics
+    x = np.array(m["grid"])
+    pts = m["points"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, init in zip(axes, ("near-zero", "large")):
+        ax.plot(x, x, "k--", lw=1, label="identity")
+        for label, y in m["maps"].items():
+            if label.startswith(init):
+                slopes = m["max_abs_slope"][label]
+                ax.plot(x, y, lw=1.5, label=f"{label.split(' ', 1)[1]} (seed 0; max|f'| {slopes[0]:.2f})")
+        ax.plot(pts, pts, "ro", label="training examples")
+        ax.set_ylim(-2, 2)
+        ax.set_title(f"Figure 1: {init} initialisation")
+        ax.set_xlabel("x")
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("f(x)")
+    return fig
+
+
+@figure("sec3-contraction")
+def _swiss(ev, plt):
+    m = ev.measurement.metrics.get("swiss-roll")
+    if not m or not m.get("trajectory_sample"):
+        return None
+    traj = np.array(m["trajectory_sample"])  # (T+1, k, 2)
+    fig, ax = plt.subplots(figsize=(6, 6))
+    for j in range(traj.shape[1]):
+        ax.plot(traj[:, j, 0], traj[:, j, 1], "-", color="0.6", lw=0.7)
+    ax.plot(traj[0, :, 0], traj[0, :, 1], "o", color="tab:green", ms=3, label="initial points (grid)")
+    ax.plot(traj[-1, :, 0], traj[-1, :, 1], "x", color="tab:blue", ms=5, label=f"after {traj.shape[0] - 1} iterations")
+    X = np.array(ev.measurement.metrics["swiss-roll"].get("train", []))
+    if X.size:
+        ax.plot(X[:, 0], X[:, 1], "o", color="tab:red", ms=6, label="training examples")
+    rho = m["spectral_radius"]
+    ax.set_title(f"Figure 2: Swiss roll, width {m['width']} depth {m['depth']}\n"
+                 f"rho(J) at the examples {min(rho):.3f}..{max(rho):.3f}; R({len(traj) - 1}) = {list(m['R'].values())[-1]:.2f}")
+    ax.legend(fontsize=7)
+    ax.set_aspect("equal")
+    return fig
+
+
+@figure("sec3-recovery-width-depth")
+def _fig4(ev, plt):
+    m = ev.measurement.metrics
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, axis in zip(axes, ("width", "depth")):
+        for label, curve in m[axis]["R_curves"].items():
+            ax.plot(range(len(curve)), curve, label=f"width x depth {label}")
+        ax.set_title(f"Figure 4: recovery probability along {axis}")
+        ax.set_xlabel("iterations t")
+        ax.set_xscale("symlog", linthresh=1)
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("R(t)")
+    return fig
+
+
+@figure("sec3-superattractor")
+def _strip(ev, plt):
+    m = ev.measurement.metrics
+    ins, outs = np.array(m["strip"]["inputs"]), np.array(m["strip"]["outputs"])
+    side = int(round(np.sqrt(ins.shape[1])))
+    if side * side != ins.shape[1]:
+        return None
+    k = ins.shape[0]
+    fig, axes = plt.subplots(2, k, figsize=(1.4 * k, 3.2))
+    for j in range(k):
+        for row, A in enumerate((ins, outs)):
+            axes[row, j].imshow(A[j].reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
+            axes[row, j].axis("off")
+    axes[0, 0].set_title("inputs", fontsize=8, loc="left")
+    axes[1, 0].set_title("one iteration f(x)", fontsize=8, loc="left")
+    fig.suptitle(f"Figure 3b: {m['hidden']} width {m['width']} depth {m['depth']}; R(1) = {m['R(1)']:.2f}", fontsize=9)
+    return fig
+
+
+@figure("sec5-early-stopping")
+def _early(ev, plt):
+    rows = ev.measurement.metrics["checkpoints"]
+    steps = [int(t) for t in rows]
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    ax.plot(steps, [r["max_rho"] for r in rows.values()], "o-", label="max rho(J) at the examples")
+    key = next(k for k in next(iter(rows.values())) if k.startswith("R("))
+    ax.plot(steps, [r[key] for r in rows.values()], "s-", label=key)
+    ax.axhline(1.0, color="k", lw=1)
+    ax.set_xlabel("training step (checkpoint)")
+    ax.set_title("Figure 6: contraction during training")
+    ax.legend(fontsize=8)
+    return fig
+
+
 def write_figures(report, directory) -> list:
     """Write the figures of the claims in ``report`` that have one; return their paths."""
     import matplotlib
@@ -97,6 +189,8 @@ def write_figures(report, directory) -> list:
         if fn is None:
             continue
         fig = fn(ev, plt)
+        if fig is None:
+            continue
         path = out / f"{ev.id}.png"
         try:
             _save(fig, path)

@@ -1,0 +1,168 @@
+"""The deep-autoencoder checks (Section 3, Section 5, Figure 1, Appendix I.2) can both hold and fail.
+
+Their verdicts on trained networks depend on the profile's sizes (that is what they measure), so
+these tests pin the checks themselves: each holds on a network whose dynamics are known exactly
+(:func:`theory.deep_fc.two_point_attractor`, a superattractor at two examples) and fails on the
+identity network or on a network built to lack the property.
+"""
+
+import numpy as np
+import pytest
+
+import gpu
+from theory import deep_fc as D
+from theory import dynamics as dyn
+from theory.descent import DescentResult
+from verify import datasets
+from verify.claims import deep
+from verify.context import Context
+from verify.evidence import FAILS, HOLDS
+from verify.profiles import get_profile
+from verify.registry import get
+from verify.runner import run_claim
+
+X2 = np.array([[0.2, 0.9, 0.1, 0.4], [0.8, 0.1, 0.6, 0.3]])
+
+
+def ctx():
+    return Context(get_profile("quick"), gpu.resolve("numpy"), 0)
+
+
+def fake_trainer(make_net):
+    """Stand-in for ``deep.train_autoencoder``: ``make_net(width=, depth=, scheme=, scale=, X=)``."""
+
+    def train(ctx, name, X, *, width, depth, scheme=None, scale=None, seed=0, hidden=None, checkpoints=()):
+        net = make_net(width=width, depth=depth, scheme=scheme, scale=scale, X=X)
+        return DescentResult((net, None), 100, 0.0, True, "loss_tol", {t: (net, None) for t in checkpoints}, [])
+
+    return train
+
+
+def attractor(X, gain=40.0):
+    return D.two_point_attractor(X[0], X[1], gain)
+
+
+def test_two_point_attractor_has_the_stated_dynamics():
+    f = attractor(X2)
+    assert np.abs(f(X2) - X2).max() <= 2 * np.finfo(float).eps  # m +- h tanh(40): one rounding of m + h
+    assert dyn.spectral_radius(D.jacobian(f, X2)).max() < 1e-30
+    Z = np.random.default_rng(0).random((50, 4))
+    r1, r5 = dyn.recovery_probability(f, Z, X2, [1, 5], 1e-6)
+    assert 0.5 < r1 < r5 and r5 == 1.0
+
+
+def test_identity_network_is_exactly_the_identity():
+    f = D.identity_network(3, 4)
+    Z = np.random.default_rng(1).normal(size=(5, 3))
+    assert np.array_equal(f(Z), Z)
+    assert np.allclose(D.jacobian(f, Z), np.eye(3))
+    with pytest.raises(D.InputError, match="depth >= 1"):
+        D.identity_network(3, 0)
+
+
+@pytest.mark.parametrize("claim_id", ["sec3-contraction", "sec3-superattractor", "sec5-early-stopping"])
+def test_contraction_checks_hold_on_a_known_attractor_and_fail_on_identity(claim_id, monkeypatch):
+    monkeypatch.setattr(deep, "train_autoencoder", fake_trainer(lambda X, **_: attractor(X)))
+    c = ctx()
+    ev = run_claim(get(claim_id), c, {"X": c.asarray(X2)})
+    assert ev.verdict == HOLDS, ev.to_dict()["comparisons"]
+    assert ev.control_rejected is True
+    monkeypatch.setattr(deep, "train_autoencoder", fake_trainer(lambda X, **_: D.identity_network(X.shape[1], 2)))
+    assert run_claim(get(claim_id), c, {"X": c.asarray(X2)}).verdict == FAILS
+
+
+def test_contraction_fails_when_the_examples_repel(monkeypatch):
+    """``f(x) = 1.5 x - 0.5 x2``: x2 is a fixed point with J = 1.5 I (a repeller): the rho check fails."""
+    expanding = lambda X, **_: D.Network((np.eye(4) * 1.5,), (np.asarray(-0.5 * X[1]),), ("identity",))  # noqa: E731
+    monkeypatch.setattr(deep, "train_autoencoder", fake_trainer(expanding))
+    c = ctx()
+    ev = run_claim(get("sec3-contraction"), c, {"X": c.asarray(X2)})
+    comps = {x.name: x for x in ev.measurement.comparisons}
+    assert ev.verdict == FAILS
+    assert not comps["max rho[user]"].passed and comps["max rho[user]"].measured == pytest.approx(1.5)
+
+
+class Lerp:
+    """``(1 - a) x + a g(x)``: converges to g's attractors at rate ``1 - a`` per step."""
+
+    def __init__(self, g, a):
+        self.g, self.a = g, a
+
+    def __call__(self, Z):
+        return (1 - self.a) * Z + self.a * self.g(Z)
+
+
+@pytest.mark.parametrize("trend, expected", [(+1, HOLDS), (-1, FAILS), (0, FAILS)])
+def test_width_depth_trend_is_detected(trend, expected, monkeypatch):
+    """Recovery speed made to grow (or shrink, or stay) with width x depth: only growth holds."""
+    p = get_profile("quick").for_family("deep")
+    sizes = sorted({w * p["sweep_depth"] for w in p["sweep_widths"]} | {p["sweep_width"] * L for L in p["sweep_depths"]})
+
+    def make(X, width, depth, **_):
+        rank = sizes.index(width * depth) / (len(sizes) - 1)
+        a = 0.03 + 0.92 * (rank if trend > 0 else (1 - rank) if trend < 0 else 0.5)
+        return Lerp(attractor(X), a)
+
+    monkeypatch.setattr(deep, "train_autoencoder", fake_trainer(make))
+    c = ctx()
+    ev = run_claim(get("sec3-recovery-width-depth"), c, {"X": c.asarray(X2)})
+    assert ev.verdict == expected, ev.to_dict()["comparisons"]
+    assert ev.control_rejected is True
+
+
+def is_large(width, depth):
+    return (width, depth) == tuple(get_profile("quick").for_family("deep")["fig1_sizes"][-1])
+
+
+@pytest.mark.parametrize("swap, expected", [(False, HOLDS), (True, FAILS)])
+def test_fig1_check_separates_contractive_from_expanding(swap, expected, monkeypatch):
+    def make(X, width, depth, scale, **_):
+        near = scale < 1.0
+        if near != swap:  # contractive, faster for the larger network
+            return attractor(X, gain=2.0 + 4.0 * is_large(width, depth))
+        return D.Network((np.array([[1.5]]),), (None,), ("identity",))
+
+    monkeypatch.setattr(deep, "train_autoencoder", fake_trainer(make))
+    ev = run_claim(get("fig1-init-scale"), ctx())
+    assert ev.verdict == expected, ev.to_dict()["comparisons"]
+
+
+def test_fig1_check_needs_the_larger_network_to_contract_faster(monkeypatch):
+    def make(X, width, depth, scale, **_):
+        if scale >= 1.0:
+            return D.Network((np.array([[1.5]]),), (None,), ("identity",))
+        return attractor(X, gain=2.0 if is_large(width, depth) else 6.0)  # the larger network contracts slower
+
+    monkeypatch.setattr(deep, "train_autoencoder", fake_trainer(make))
+    comps = {c.name: c for c in run_claim(get("fig1-init-scale"), ctx()).measurement.comparisons}
+    assert [n for n, c in comps.items() if not c.passed] == [next(n for n in comps if n.startswith("median"))]
+
+
+def test_init_schemes_claim_measures_real_networks():
+    ev = run_claim(get("init-schemes"), ctx())
+    table = ev.measurement.metrics["schemes"]
+    assert set(table) == {"xavier", "pytorch", "kaiming"}
+    assert all(v["output_norm_at_init"] > 0 and v["output_distance"] >= 0 for v in table.values())
+    assert ev.control_rejected is True  # Xavier under Kaiming's name: ratio 1, below 1 + margin
+
+
+def test_swiss_roll_grid_and_arbitrary_images():
+    X = datasets.swiss_roll(50, rng=0)
+    assert X.shape == (50, 2) and np.abs(X).max() == pytest.approx(1.0)
+    assert np.array_equal(X, datasets.swiss_roll(50, rng=0))
+    G = datasets.grid(10, 3)
+    assert G.shape == (1000, 3) and G.min() == -1.0 and G.max() == 1.0  # Figure 2's 1000 points
+    A = datasets.arbitrary_images(5, 64, rng=0)
+    assert A.shape == (5, 64) and A[0].max() == 0.0 and np.all(A[1] == 0.5) and 0 <= A.min() and A.max() <= 1
+    with pytest.raises(datasets.InputError, match="n >= 1"):
+        datasets.swiss_roll(0)
+
+
+def test_superattraction_detects_rho_near_zero():
+    f = attractor(X2, gain=400.0)  # saturated: tanh(c s) = +-1 unless |s| < 0.05
+    sa = dyn.superattraction(f, lambda Z: D.jacobian(f, Z), X2, np.random.default_rng(0).random((20, 4)),
+                             tol=1e-6, rho_small=0.1)
+    assert sa.all_superattractors and sa.one_step_recovery > 0.9
+    g = D.identity_network(4, 1)
+    sb = dyn.superattraction(g, lambda Z: D.jacobian(g, Z), X2, X2 + 0.1, tol=1e-6, rho_small=0.1)
+    assert not sb.all_superattractors and sb.one_step_recovery == 0.0
