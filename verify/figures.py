@@ -167,6 +167,9 @@ def _early(ev, plt):
     ax.plot(steps, [r["max_rho"] for r in rows.values()], "o-", label="max rho(J) at the examples")
     key = next(k for k in next(iter(rows.values())) if k.startswith("R("))
     ax.plot(steps, [r[key] for r in rows.values()], "s-", label=key)
+    skipped = [(int(t), r["max_rho"]) for t, r in rows.items() if not r["evaluated"]]
+    if skipped:
+        ax.plot(*zip(*skipped), "x", color="k", ms=9, label="not evaluated (reconstruction error > half the spacing)")
     ax.axhline(1.0, color="k", lw=1)
     ax.set_xlabel("training step (checkpoint)")
     ax.set_title("Figure 6: contraction during training")
