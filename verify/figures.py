@@ -177,6 +177,76 @@ def _early(ev, plt):
     return fig
 
 
+def _spectra(ev, plt, title):
+    rows = ev.measurement.metrics["rows"]
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for name, r in rows.items():
+        lam = r.get("top_eigenvalues") or r["seed0"]["top_eigenvalues"]
+        ax.plot(range(1, len(lam) + 1), lam, "o-", label=name)
+    ax.axhline(1.0, color="k", lw=1)
+    ax.axhline(0.5, color="0.6", lw=1, ls="--")
+    ax.set_xlabel("i (eigenvalues by decreasing modulus)")
+    ax.set_ylabel("|lambda_i| of the trained operator")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    return fig
+
+
+@figure("tab2-heuristic-depth-memorizes")
+def _tab2(ev, plt):
+    return _spectra(ev, plt, "Table 2: single-filter deep linear conv autoencoders")
+
+
+@figure("tab1-filters-do-not-replace-depth")
+def _tab1(ev, plt):
+    return _spectra(ev, plt, "Table 1: two 3 x 3 images, shallow networks (seed 0)")
+
+
+@figure("thm5-depth-lower-bound")
+def _thm5(ev, plt):
+    from theory.conv import forced_zero_pattern
+
+    rows = ev.measurement.metrics["rows"]
+    s = 6
+    depths = (1, 2, 3, 5)
+    fig, axes = plt.subplots(1, len(depths) + 1, figsize=(3.0 * (len(depths) + 1), 3.2))
+    for ax, L in zip(axes, depths):
+        ax.imshow(forced_zero_pattern(s, 3, L), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(f"{L} layer(s), {s}x{s}: forced zeros white", fontsize=8)
+        ax.axis("off")
+    ax = axes[-1]
+    for k in sorted({r["k"] for r in rows}):
+        pts = sorted((r["s"], r["measured"]) for r in rows if r["k"] == k and r["filters"] == 1)
+        ax.plot(*zip(*pts), "o", ms=3, label=f"measured, k = {k}")
+        ax.plot([p[0] for p in pts], [-(-2 * (p[0] - 1) // (k - 1)) for p in pts], "-", lw=1, label=f"ceil(2(s-1)/(k-1))")
+    ax.set_xlabel("image side s")
+    ax.set_ylabel("least depth without forced zeros")
+    ax.legend(fontsize=6)
+    fig.suptitle("Theorem 5: depth, not filters, removes forced zeros", fontsize=9)
+    fig.subplots_adjust(wspace=0.45)
+    return fig
+
+
+@figure("appg-downsampling-memorizes")
+def _appg(ev, plt):
+    m = ev.measurement.metrics
+    E, s = np.array(m["eigenvectors"]), m["s"]
+    fig, axes = plt.subplots(1, len(E) + 1, figsize=(3.2 * (len(E) + 1), 3.2))
+    for j, (ax, e) in enumerate(zip(axes, E)):
+        img = e.reshape(3, s, s).transpose(1, 2, 0)
+        img = (img - img.min()) / (img.max() - img.min() + 1e-300)
+        ax.imshow(img, interpolation="nearest")
+        ax.set_title(f"eigenvector {j + 1}, |lambda| {m['top_eigenvalues'][j]:.3f}", fontsize=8)
+        ax.axis("off")
+    ax = axes[-1]
+    lam = m["top_eigenvalues"]
+    ax.plot(range(1, len(lam) + 1), lam, "o-")
+    ax.axhline(1.0, color="k", lw=1)
+    ax.set_title(f"top |eigenvalues| (span residual {m['span_residual']:.1e})", fontsize=8)
+    fig.suptitle(f"Appendix G: downsampling to 1 x 1, {s}x{s}x3, 2 training images", fontsize=9)
+    return fig
+
+
 def write_figures(report, directory) -> list:
     """Write the figures of the claims in ``report`` that have one; return their paths."""
     import matplotlib

@@ -1,0 +1,651 @@
+r"""Convolutional autoencoders as matrices (paper Section 4, Appendices D-H).
+
+Images are batches ``(m, c, h, w)``; a vectorised image is its C-order ravel (channel, row,
+column), as ``torch.Tensor.view`` lays it out.  A convolution (PyTorch's cross-correlation) with
+weights ``W`` of shape ``(c_out, c_in, k, k)``, zero padding ``p`` and stride ``t`` maps a
+``c_in x h x w`` image to ``c_out x h' x w'`` with ``h' = (h + 2p - k) // t + 1``:
+
+    out[o, i, j] = sum_{c, a, b} W[o, c, a, b] * x_pad[c, t i + a, t j + b].
+
+As a matrix (Appendix E, Algorithm 1) it is sparse with a fixed pattern: row ``(o, i, j)`` has
+the entry ``W[o, c, a, b]`` in column ``(c, t i + a - p, t j + b - p)`` when that pixel lies inside
+the image.  :class:`ConvLayout` holds that pattern once (rows, columns and which weight each entry
+is), so building ``C(W)``, its structure, and the gradient ``dL/dW = sum over entries of G H^T``
+share it.  Nearest-neighbour upsampling by ``f`` (Algorithm 2) is the 0/1 matrix sending pixel
+``(c, i // f, j // f)`` to ``(c, i, j)``.
+
+A linear network is the product of its layers' matrices.  Products are kept as a list and applied
+one factor at a time (:func:`apply`); :func:`dense_product` forms the d x d operator only on request
+(its spectrum is what shows memorization).  Forced zeros (Theorem 5) come from boolean products
+of the patterns (:func:`forced_zero_pattern`); with padding ``(k - 1)/2`` and stride 1 the product
+of L layers reaches pixels within Chebyshev distance ``L (k - 1)/2``, so it has no forced zero
+on ``s x s`` images exactly when ``L >= ceil(2 (s - 1) / (k - 1))`` (:func:`min_full_depth`).
+
+Sparse matrices are ``scipy.sparse`` for NumPy and ``cupyx.scipy.sparse`` for CuPy; for any other
+array-API namespace (array_api_strict) they are dense arrays of that namespace (small sizes only).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
+
+from .errors import InputError
+
+__all__ = ["ConvLayout", "LinearConvNet", "apply", "conv_gradients", "downsampling_net", "filter_design", "forced_zero_distance", "linear_conv_net", "single_filter_solution", "train_linear_conv", "train_single_filter", "conv2d", "conv_matrix", "conv_pattern", "dense_product", "forced_zero_pattern",
+           "heuristic_depth", "min_full_depth", "out_size", "same_padding", "upsample_matrix"]
+
+
+def same_padding(k: int) -> int:
+    """The symmetric padding ``(k - 1)/2`` that keeps the size at stride 1; odd kernels only."""
+    if k < 1:
+        raise InputError(f"kernel size must be >= 1, got {k}")
+    if k % 2 == 0:
+        raise InputError(f"an even kernel ({k}) has no symmetric 'same' padding; give padding= explicitly or use an odd kernel")
+    return (k - 1) // 2
+
+
+def out_size(s: int, k: int, stride: int = 1, padding: int = 0) -> int:
+    """Output side ``(s + 2 p - k) // stride + 1``, with one-line errors for impossible settings."""
+    for name, v, lo in (("image size", s, 1), ("kernel size", k, 1), ("stride", stride, 1), ("padding", padding, 0)):
+        if int(v) != v or v < lo:
+            raise InputError(f"{name} must be an integer >= {lo}, got {v!r}")
+    if k > s + 2 * padding:
+        raise InputError(f"kernel {k} is larger than the padded image ({s} + 2 x {padding}); use a smaller kernel or more padding")
+    return (s + 2 * padding - k) // stride + 1
+
+
+@dataclass(frozen=True)
+class ConvLayout:
+    """The fixed sparsity pattern of a convolution on ``c_in x h x w`` images (host NumPy indices).
+
+    ``rows[e], cols[e]`` is the position of entry e and ``widx[e]`` the flat index into
+    ``W.reshape(-1)`` of the weight it holds; ``shape = (c_out h' w', c_in h w)``.
+    """
+
+    c_in: int
+    c_out: int
+    h: int
+    w: int
+    k: int
+    stride: int
+    padding: int
+    rows: np.ndarray
+    cols: np.ndarray
+    widx: np.ndarray
+    csr: tuple = ()  # (indices, indptr, widx in CSR order): the CSR structure, built once
+
+    @property
+    def key(self) -> tuple:
+        """What determines the pattern: channels, image size, kernel, stride, padding."""
+        return (self.c_in, self.c_out, self.h, self.w, self.k, self.stride, self.padding)
+
+    @property
+    def out_hw(self) -> tuple:
+        return (out_size(self.h, self.k, self.stride, self.padding), out_size(self.w, self.k, self.stride, self.padding))
+
+    @property
+    def shape(self) -> tuple:
+        ho, wo = self.out_hw
+        return (self.c_out * ho * wo, self.c_in * self.h * self.w)
+
+    @property
+    def n_weights(self) -> int:
+        return self.c_out * self.c_in * self.k * self.k
+
+    @classmethod
+    def build(cls, size, k: int, *, stride: int = 1, padding: int | None = None, c_in: int = 1,
+              c_out: int = 1) -> "ConvLayout":
+        h, w = (size, size) if np.isscalar(size) else tuple(size)
+        p = same_padding(k) if padding is None else padding
+        ho, wo = out_size(h, k, stride, p), out_size(w, k, stride, p)
+        if c_in < 1 or c_out < 1:
+            raise InputError(f"channel counts must be >= 1, got c_in={c_in}, c_out={c_out}")
+        o, c, i, j, a, b = np.meshgrid(np.arange(c_out), np.arange(c_in), np.arange(ho), np.arange(wo),
+                                       np.arange(k), np.arange(k), indexing="ij")
+        r, q = stride * i + a - p, stride * j + b - p
+        keep = (r >= 0) & (r < h) & (q >= 0) & (q < w)
+        rows = ((o * ho + i) * wo + j)[keep].ravel()
+        cols = ((c * h + r) * w + q)[keep].ravel()
+        widx = (((o * c_in + c) * k + a) * k + b)[keep].ravel()
+        order = np.lexsort((cols, rows))  # CSR order: by row, then column (entries are distinct)
+        indptr = np.zeros(c_out * ho * wo + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=c_out * ho * wo), out=indptr[1:])
+        return cls(c_in, c_out, h, w, k, stride, p, rows, cols, widx, (cols[order], indptr, widx[order]))
+
+    def matrix(self, W, *, dense: bool = False):
+        """``C(W)`` on the namespace of ``W``: sparse (scipy / cupyx) or, on request or for other
+        namespaces, dense."""
+        xp = array_namespace(W)
+        if W.shape != (self.c_out, self.c_in, self.k, self.k):
+            raise InputError(f"weights have shape {tuple(W.shape)}, expected (c_out, c_in, k, k) = "
+                             f"{(self.c_out, self.c_in, self.k, self.k)}; check the channel counts")
+        flat = xp.reshape(W, (-1,))
+        sp = _sparse_module(xp)
+        if sp is not None and not dense:
+            indices, indptr, widx = self.csr
+            return sp.csr_matrix((_take(xp, flat, widx), xp.asarray(indices), xp.asarray(indptr)), shape=self.shape)
+        return _assemble(xp, self.rows, self.cols, _take(xp, flat, self.widx), self.shape, dense)
+
+    def dense_basis(self, xp):
+        """``B`` of shape (n_weights, d_out, d_in) with ``C(W) = sum_j W_j B_j`` (small layers: the
+        fast path of :class:`LinearConvNet` when ``n_weights d_out d_in`` is small)."""
+        B = np.zeros((self.n_weights,) + self.shape)
+        np.add.at(B, (self.widx, self.rows, self.cols), 1.0)
+        return xp.asarray(B)
+
+    def weight_gradient(self, G, H):
+        """``dL/dW`` for ``L`` with ``dL/dC = G H^T`` (columns are examples): the sum of
+        ``sum_m G[row_e, m] H[col_e, m]`` over the entries e that hold each weight."""
+        xp = array_namespace(G, H)
+        rows, cols = _index(xp, self.rows), _index(xp, self.cols)
+        contrib = xp.sum(_take_rows(xp, G, rows) * _take_rows(xp, H, cols), axis=1)
+        if is_numpy_namespace(xp) or is_cupy_namespace(xp):
+            g = xp.bincount(_index(xp, self.widx), weights=contrib, minlength=self.n_weights)
+        else:  # no scatter-add in the array API: one masked sum per weight (small layers only)
+            widx = xp.asarray(self.widx)
+            g = xp.stack([xp.sum(xp.where(widx == j, contrib, xp.zeros_like(contrib))) for j in range(self.n_weights)])
+        return xp.reshape(g, (self.c_out, self.c_in, self.k, self.k))
+
+
+def conv_matrix(size, W, *, stride: int = 1, padding: int | None = None, dense: bool = False):
+    """The matrix of the convolution with weights ``W`` (c_out, c_in, k, k) on images of side
+    ``size`` (an int or ``(h, w)``): sparse by default, dense on request."""
+    c_out, c_in, k, k2 = W.shape
+    if k != k2:
+        raise InputError(f"only square kernels are supported, got {k} x {k2}")
+    return ConvLayout.build(size, k, stride=stride, padding=padding, c_in=c_in, c_out=c_out).matrix(W, dense=dense)
+
+
+def conv_pattern(size, k: int, *, stride: int = 1, padding: int | None = None, c_in: int = 1, c_out: int = 1):
+    """The structural pattern of a convolution (a boolean SciPy sparse matrix): where an entry can be non-zero."""
+    import scipy.sparse as sp
+
+    lay = ConvLayout.build(size, k, stride=stride, padding=padding, c_in=c_in, c_out=c_out)
+    return sp.csr_matrix((np.ones(len(lay.rows), dtype=bool), (lay.rows, lay.cols)), shape=lay.shape)
+
+
+def upsample_matrix(size, factor: int, *, channels: int = 1, xp=None, dense: bool = False):
+    """Nearest-neighbour upsampling by ``factor`` (Algorithm 2) as a 0/1 matrix ``(c (f h)(f w), c h w)``."""
+    if xp is None:
+        import array_api_compat.numpy as xp
+    h, w = (size, size) if np.isscalar(size) else tuple(size)
+    if int(factor) != factor or factor < 1:
+        raise InputError(f"upsampling factor must be an integer >= 1, got {factor!r}")
+    if h < 1 or w < 1 or channels < 1:
+        raise InputError(f"image size and channels must be >= 1, got {h} x {w} x {channels}")
+    c, i, j = np.meshgrid(np.arange(channels), np.arange(h * factor), np.arange(w * factor), indexing="ij")
+    rows = ((c * h * factor + i) * w * factor + j).ravel()
+    cols = ((c * h + i // factor) * w + j // factor).ravel()
+    vals = xp.ones(rows.shape[0], dtype=xp.float64)
+    return _assemble(xp, rows, cols, vals, (channels * h * w * factor * factor, channels * h * w), dense)
+
+
+def conv2d(X, W, *, stride: int = 1, padding: int | None = None):
+    """Direct convolution (cross-correlation, as PyTorch) of a batch ``X`` (m, c_in, h, w)."""
+    xp = array_namespace(X, W)
+    if X.ndim != 4 or W.ndim != 4:
+        raise InputError(f"conv2d needs X (m, c, h, w) and W (c_out, c_in, k, k), got {X.ndim}-D and {W.ndim}-D")
+    m, c_in, h, w = X.shape
+    c_out, c_w, k, _ = W.shape
+    if c_w != c_in:
+        raise InputError(f"the weights take {c_w} input channels but the images have {c_in}; match them")
+    p = same_padding(k) if padding is None else padding
+    ho, wo = out_size(h, k, stride, p), out_size(w, k, stride, p)
+    if p:
+        zr = xp.zeros((m, c_in, p, w), dtype=X.dtype)
+        X = xp.concat([zr, X, zr], axis=2)
+        zc = xp.zeros((m, c_in, h + 2 * p, p), dtype=X.dtype)
+        X = xp.concat([zc, X, zc], axis=3)
+    out = None
+    for a in range(k):
+        for b in range(k):
+            patch = X[:, :, a: a + stride * (ho - 1) + 1: stride, b: b + stride * (wo - 1) + 1: stride]
+            term = xp.tensordot(patch, W[:, :, a, b], axes=([1], [1]))  # (m, ho, wo, c_out)
+            out = term if out is None else out + term
+    return xp.permute_dims(out, (0, 3, 1, 2))
+
+
+def apply(factors, V):
+    """``F_L ... F_1 V`` for a list ``[F_1, ..., F_L]`` of (sparse or dense) matrices, one factor at a
+    time: never forms the product."""
+    for F in factors:
+        V = F @ V
+    return V
+
+
+def dense_product(factors, xp=None):
+    """The end-to-end operator ``F_L ... F_1`` as a dense array (d x d: small d, or on request)."""
+    d = factors[0].shape[1]
+    if xp is None:
+        xp = _namespace_of(factors[0])
+    M = apply(factors, xp.eye(d, dtype=xp.float64) if not _is_sparse(factors[0]) else _identity_like(factors[0], d))
+    return _to_dense(M, xp)
+
+
+def forced_zero_pattern(size, k: int, depth: int, *, filters: int = 1, channels: int = 1):
+    """Boolean (host) pattern of the product of ``depth`` convolutions (stride 1, 'same' padding,
+    ``filters`` channels between layers, ``channels`` in and out): ``False`` marks a forced zero."""
+    if depth < 1:
+        raise InputError(f"depth must be >= 1, got {depth}")
+    chans = [channels] + [filters] * (depth - 1) + [channels]
+    P = None
+    for c_in, c_out in zip(chans[:-1], chans[1:]):
+        L = conv_pattern(size, k, c_in=c_in, c_out=c_out).astype(np.int64)
+        P = L if P is None else ((L @ P) > 0).astype(np.int64)
+    return P.toarray() > 0
+
+
+def min_full_depth(s: int, k: int) -> int:
+    """The least number of layers (stride 1, padding (k-1)/2) whose product has no forced zero on
+    ``s x s`` images: ``ceil(2 (s - 1) / (k - 1))`` (0 for s = 1).  ``k = 3`` gives ``s - 1``."""
+    same_padding(k)
+    if k == 1:
+        raise InputError("a 1 x 1 kernel never mixes pixels: no depth removes the forced zeros (s > 1)")
+    return math.ceil(2 * (s - 1) / (k - 1))
+
+
+def heuristic_depth(s: int, k: int = 3) -> int:
+    """Appendix F's heuristic: as many single-filter layers as make the parameters of a fully
+    connected layer on ``s x s`` images, ``ceil(s^4 / k^2)``."""
+    return math.ceil(s**4 / k**2)
+
+
+# ----------------------------------------------------------------------------- namespace helpers
+
+def _sparse_module(xp):
+    if is_numpy_namespace(xp):
+        import scipy.sparse as sp
+        return sp
+    if is_cupy_namespace(xp):
+        import cupyx.scipy.sparse as sp
+        return sp
+    return None
+
+
+def _assemble(xp, rows, cols, vals, shape, dense):
+    sp = _sparse_module(xp)
+    if sp is not None and not dense:
+        return sp.csr_matrix((vals, (xp.asarray(rows), xp.asarray(cols))), shape=shape)
+    # dense: one scatter through a 0/1 selection (array API has no scatter); entries are distinct
+    n_rows, n_cols = shape
+    flat = xp.asarray(rows * n_cols + cols)
+    M = xp.zeros(n_rows * n_cols, dtype=vals.dtype)
+    if sp is not None:
+        M[flat] = vals
+        return xp.reshape(M, shape)
+    sel = xp.astype(xp.arange(n_rows * n_cols)[:, None] == flat[None, :], vals.dtype)
+    return xp.reshape(sel @ vals, shape)
+
+
+def _index(xp, a):
+    return xp.asarray(a)
+
+
+def _take(xp, flat, idx):
+    return xp.take(flat, xp.asarray(idx), axis=0)
+
+
+def _take_rows(xp, A, idx):
+    return xp.take(A, idx, axis=0)
+
+
+def _is_sparse(F) -> bool:
+    return hasattr(F, "tocsr")
+
+
+def _identity_like(F, d):
+    if "cupy" in type(F).__module__:
+        import cupyx.scipy.sparse as sp
+    else:
+        import scipy.sparse as sp
+    return sp.identity(d, format="csr")
+
+
+def _namespace_of(F):
+    if _is_sparse(F):
+        if "cupy" in type(F).__module__:
+            import cupy as xp
+        else:
+            import array_api_compat.numpy as xp
+        return xp
+    return array_namespace(F)
+
+
+def _to_dense(M, xp):
+    if _is_sparse(M):
+        return xp.asarray(M.toarray())
+    return M
+
+
+# ----------------------------------------------------------------------------- linear conv networks
+
+@dataclass(frozen=True)
+class LinearConvNet:
+    """A linear convolutional network: layer l is ``C_l = layouts[l].matrix(weights[l])`` or, where
+    ``layouts[l]`` is ``None``, the fixed matrix ``fixed[l]`` (e.g. upsampling).  With
+    ``skip_every = B > 0`` the layers form residual blocks of B: ``h <- block(h) + h`` (the paper's
+    "skip connection every 10 layers" for networks above 100 layers); a remainder of fewer than B
+    layers is plain."""
+
+    layouts: tuple
+    weights: tuple
+    fixed: tuple
+    skip_every: int = 0
+    bases: tuple = ()   # per layer: the dense basis of C(W) (small layers) or None (sparse)
+
+    DENSE_LIMIT = 250_000  # n_weights x d_out x d_in up to which a layer uses a dense basis (Tables 1-2: 21,609)
+
+    @property
+    def depth(self) -> int:
+        return len(self.layouts)
+
+    @property
+    def n_params(self) -> int:
+        return sum(int(math.prod(W.shape)) for W in self.weights if W is not None)
+
+    def matrices(self) -> list:
+        out = []
+        for l, (lay, W, F) in enumerate(zip(self.layouts, self.weights, self.fixed)):
+            if lay is None:
+                out.append(F)
+            elif self.bases and self.bases[l] is not None:
+                xp = array_namespace(W)
+                out.append(xp.tensordot(xp.reshape(W, (-1,)), self.bases[l], axes=1))
+            else:
+                out.append(lay.matrix(W))
+        return out
+
+    def weight_gradient(self, l: int, G, H):
+        """``dL/dW_l`` given ``dL/dC_l = G H^T``."""
+        if self.bases and self.bases[l] is not None:
+            xp = array_namespace(G, H)
+            g = xp.tensordot(self.bases[l], G @ H.T, axes=([1, 2], [0, 1]))
+            return xp.reshape(g, self.weights[l].shape)
+        return self.layouts[l].weight_gradient(G, H)
+
+    def with_weights(self, weights) -> "LinearConvNet":
+        return LinearConvNet(self.layouts, tuple(weights), self.fixed, self.skip_every, self.bases)
+
+    @classmethod
+    def create(cls, layouts, weights, fixed=None, skip_every: int = 0) -> "LinearConvNet":
+        """A network with dense bases for the layers small enough (``DENSE_LIMIT``)."""
+        fixed = (None,) * len(layouts) if fixed is None else tuple(fixed)
+        bases = []
+        for lay, W in zip(layouts, weights):
+            if lay is None:
+                bases.append(None)
+                continue
+            small = lay is not None and lay.n_weights * lay.shape[0] * lay.shape[1] <= cls.DENSE_LIMIT
+            bases.append(lay.dense_basis(array_namespace(W)) if small else None)
+        return cls(tuple(layouts), tuple(weights), fixed, skip_every, tuple(bases))
+
+    def _skips(self) -> dict:
+        """``{block end (exclusive layer index): block start}``."""
+        B = self.skip_every
+        if not B:
+            return {}
+        return {start + B: start for start in range(0, self.depth - B + 1, B)}
+
+    def forward(self, H):
+        """Activations ``[H_0, ..., H_L]`` for inputs ``H`` (d, m) (columns are examples)."""
+        Cs, skips, Hs = self.matrices(), self._skips(), [H]
+        for l, C in enumerate(Cs):
+            Z = C @ Hs[-1]
+            if l + 1 in skips:
+                Z = Z + Hs[skips[l + 1]]
+            Hs.append(Z)
+        return Hs
+
+    def __call__(self, H):
+        return self.forward(H)[-1]
+
+    @property
+    def n_params_by_layer(self) -> list:
+        return [0 if W is None else int(math.prod(W.shape)) for W in self.weights]
+
+    def operator(self):
+        """The end-to-end d x d operator (dense): the network applied to the identity."""
+        xp = array_namespace(*[W for W in self.weights if W is not None])
+        d = self.layouts[0].shape[1] if self.layouts[0] is not None else self.fixed[0].shape[1]
+        return _to_dense(self(xp.eye(d, dtype=xp.float64)), xp)
+
+
+def linear_conv_net(size, depth: int, *, k: int = 3, filters: int = 1, channels: int = 1, scale: float = 1e-2,
+                    scheme: str = "near_zero", skip_every: int = 0, rng=None, xp=None) -> LinearConvNet:
+    """``depth`` stride-1 'same' convolutions (``channels -> filters -> ... -> channels``), weights
+    ``scale * N(0, 1) / sqrt(fan_in)`` (``near_zero``) or PyTorch's default ``U(+-1/sqrt(fan_in))``
+    (``pytorch``), ``fan_in = c_in k^2``; biases are left out (the paper's networks are linear)."""
+    if xp is None:
+        import array_api_compat.numpy as xp
+    if depth < 1 or filters < 1 or channels < 1:
+        raise InputError(f"depth, filters and channels must be >= 1, got {depth}, {filters}, {channels}")
+    if scheme not in ("near_zero", "pytorch"):
+        raise InputError(f"unknown initialisation {scheme!r}; choose near_zero or pytorch")
+    if skip_every and filters != channels:
+        raise InputError(f"skip connections add a block's input to its output: they need filters == channels, got {filters} and {channels}")
+    rng = np.random.default_rng(rng)
+    chans = [channels] + [filters] * (depth - 1) + [channels]
+    layouts, weights = [], []
+    for c_in, c_out in zip(chans[:-1], chans[1:]):
+        lay = ConvLayout.build(size, k, c_in=c_in, c_out=c_out)
+        fan_in = c_in * k * k
+        W = (scale * rng.standard_normal((c_out, c_in, k, k)) / math.sqrt(fan_in) if scheme == "near_zero"
+             else rng.uniform(-1, 1, (c_out, c_in, k, k)) / math.sqrt(fan_in))
+        layouts.append(lay)
+        weights.append(xp.asarray(W))
+    return LinearConvNet.create(layouts, weights, skip_every=skip_every)
+
+
+def conv_gradients(net: LinearConvNet, X):
+    """``(loss, [dW_l])`` for ``L = 1/(2n) ||f(X) - X||_F^2`` with ``X`` (d, n) (columns are
+    examples), by backpropagation through the layers' matrices and the skips."""
+    xp = array_namespace(X)
+    Hs = net.forward(X)
+    n = X.shape[1]
+    R = Hs[-1] - X
+    value = 0.5 * float(xp.sum(R * R)) / n
+    skips = net._skips()
+    into = {start: end for end, start in skips.items()}
+    Cs = net.matrices()
+    G, at_end, grads = R / n, {}, [None] * net.depth
+    for l in range(net.depth - 1, -1, -1):
+        if l + 1 in skips:
+            at_end[l + 1] = G
+        if net.layouts[l] is not None:
+            grads[l] = net.weight_gradient(l, G, Hs[l])
+        G = Cs[l].T @ G
+        if l in into:
+            G = G + at_end[into[l]]
+    return value, grads
+
+
+def train_linear_conv(net: LinearConvNet, X, *, optimizer: str = "adam", lr: float = 1e-3, max_steps: int,
+                      loss_tol: float = 0.0, adam_eps: float = 1e-8, checkpoints=()):
+    """Full-batch training of a linear convolutional autoencoder on ``X`` (n, d) (rows are
+    examples, as everywhere in ``theory/``) through :func:`theory.descent.descend`.
+    ``result.params[0]`` is the trained :class:`LinearConvNet`."""
+    from .common import check_matrix
+    from .descent import descend
+    from .descent import optimizer as make_optimizer
+
+    check_matrix(X, "X")
+    d = net.layouts[0].shape[1] if net.layouts[0] is not None else net.fixed[0].shape[1]
+    if X.shape[1] != d:
+        raise InputError(f"X has {X.shape[1]} features but the network takes images of {d} values")
+    opt = make_optimizer(optimizer, lr, eps=adam_eps)
+    XT = X.T
+    if _uniform(net):
+        return _train_uniform(net, XT, opt, max_steps, loss_tol, checkpoints, lr, optimizer)
+    trainable = [l for l in range(net.depth) if net.layouts[l] is not None]
+
+    def rebuild(ps):
+        Ws = list(net.weights)
+        for l, W in zip(trainable, ps):
+            Ws[l] = W
+        return net.with_weights(Ws)
+
+    def step(params):
+        current, state = params
+        value, grads = conv_gradients(current, XT)
+        new, state = opt.update([current.weights[l] for l in trainable], [grads[l] for l in trainable], state)
+        return (rebuild(new), state), value
+
+    def loss(params):
+        return conv_gradients(params[0], XT)[0]
+
+    return descend((net, opt.init([net.weights[l] for l in trainable])), step, max_steps=max_steps,
+                   loss_tol=loss_tol, loss=loss, checkpoints=checkpoints,
+                   divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
+
+
+def _uniform(net: LinearConvNet) -> bool:
+    """Every layer the same small convolution (the single-filter stacks of Tables 1 and 2)."""
+    return (bool(net.bases) and all(b is not None for b in net.bases) and all(l is not None for l in net.layouts)
+            and len({lay.key for lay in net.layouts}) == 1)
+
+
+def _uniform_gradients(Ws, B, skips, into, XT):
+    """:func:`conv_gradients` for a uniform stack with weights ``Ws`` (L, n_weights): the layer
+    matrices in one contraction, the weight gradients in another."""
+    xp = array_namespace(Ws, XT)
+    Cs = xp.tensordot(Ws, B, axes=1)  # (L, d, d)
+    L = Ws.shape[0]
+    Hs = [XT]
+    for l in range(L):
+        Z = Cs[l, ...] @ Hs[-1]
+        if l + 1 in skips:
+            Z = Z + Hs[skips[l + 1]]
+        Hs.append(Z)
+    R = Hs[-1] - XT
+    n = XT.shape[1]
+    value = 0.5 * float(xp.sum(R * R)) / n
+    G, at_end, GH = R / n, {}, [None] * L
+    for l in range(L - 1, -1, -1):
+        if l + 1 in skips:
+            at_end[l + 1] = G
+        GH[l] = G @ Hs[l].T
+        G = Cs[l, ...].T @ G
+        if l in into:
+            G = G + at_end[into[l]]
+    return value, xp.tensordot(xp.stack(GH), B, axes=([1, 2], [1, 2]))
+
+
+def _train_uniform(net, XT, opt, max_steps, loss_tol, checkpoints, lr, optimizer):
+    from .descent import descend
+
+    xp = array_namespace(XT)
+    B = net.bases[0]
+    shape = net.weights[0].shape
+    skips = net._skips()
+    into = {start: end for end, start in skips.items()}
+    W0 = xp.stack([xp.reshape(W, (-1,)) for W in net.weights])
+
+    def step(params):
+        Ws, state = params
+        value, g = _uniform_gradients(Ws, B, skips, into, XT)
+        new, state = opt.update([Ws], [g], state)
+        return (new[0], state), value
+
+    def as_net(Ws):
+        return net.with_weights([xp.reshape(Ws[l, ...], shape) for l in range(Ws.shape[0])])
+
+    res = descend((W0, opt.init([W0])), step, max_steps=max_steps, loss_tol=loss_tol,
+                  loss=lambda p: _uniform_gradients(p[0], B, skips, into, XT)[0], checkpoints=checkpoints,
+                  divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
+    res.params = (as_net(res.params[0]), res.params[1])
+    res.checkpoints = {t: (as_net(p[0]), p[1]) for t, p in res.checkpoints.items()}
+    return res
+
+
+# ----------------------------------------------------------------------------- Theorem 4 and the Lemma
+
+def filter_design(x, size, k: int = 3, *, padding: int | None = None):
+    """``M(x)`` (s^2, k^2) with ``C(w) x = M(x) w`` for a single-filter convolution on one image
+    ``x`` (vectorised, length s^2): column j is ``B_j x``, the image shifted by filter tap j."""
+    xp = array_namespace(x)
+    lay = ConvLayout.build(size, k, padding=padding)
+    if x.shape != (lay.shape[1],):
+        raise InputError(f"the image has {x.shape} values; a {size} x {size} image needs ({lay.shape[1]},)")
+    B = lay.dense_basis(xp)  # (k^2, s^2, s^2): small images (Theorem 4 is about one s x s image)
+    return xp.permute_dims(B @ x, (1, 0))
+
+
+def single_filter_solution(x, size, k: int = 3):
+    """Theorem 4's trained filter: gradient descent from 0 on ``1/2 ||C(w) x - x||^2`` converges to
+    the minimum-norm least-squares filter ``w* = M(x)^+ x`` (the same argument as Section 2: the
+    iterates stay in the row space of ``M(x)``).  Returns ``(w*, M(x))``."""
+    xp = array_namespace(x)
+    M = filter_design(x, size, k)
+    return xp.linalg.pinv(M) @ x, M
+
+
+def train_single_filter(x, size, k: int = 3, *, lr: float, max_steps: int, loss_tol: float = 0.0):
+    """Explicit gradient descent on the filter from ``w = 0`` (the cross-check of
+    :func:`single_filter_solution`); gradient ``M^T (M w - x)``."""
+    from .descent import descend
+
+    xp = array_namespace(x)
+    M = filter_design(x, size, k)
+
+    def step(w):
+        r = M @ w - x
+        return w - lr * (M.T @ r), 0.5 * float(xp.sum(r * r))
+
+    return descend(xp.zeros(k * k, dtype=x.dtype), step, max_steps=max_steps, loss_tol=loss_tol,
+                   loss=lambda w: 0.5 * float(xp.sum((M @ w - x) ** 2)),
+                   divergence_hint=f"the step {lr:g} exceeds 2 / sigma_max(M)^2; lower it")
+
+
+def forced_zero_distance(X, pattern):
+    """The Frobenius distance from the memorizing projection ``X^T (X X^T)^+ X`` (onto the span of the
+    rows of ``X``; ``x x^T / ||x||^2`` for one example) to the nearest matrix that vanishes where
+    ``pattern`` (host boolean, d x d) is False: exactly ``||P restricted to the forced zeros||_F``
+    (the nearest such matrix is P with those entries set to 0).  Positive means no matrix with
+    that structure memorizes X (the Lemma)."""
+    xp = array_namespace(X)
+    from .linear import data_svd
+
+    V = data_svd(X).V
+    P = V @ V.T
+    mask = xp.asarray(~np.asarray(pattern))
+    return float(xp.sqrt(xp.sum(xp.where(mask, P * P, xp.zeros_like(P)))))
+
+
+def downsampling_net(s: int, *, channels: int = 3, width: int = 8, scheme: str = "pytorch", scale: float = 1.0,
+                     rng=None, xp=None) -> LinearConvNet:
+    """Appendix G's kind of network, linear: strided convolutions (kernel 4, stride 2, padding 1)
+    halve an ``s x s x channels`` image down to ``1 x 1 x width``, then nearest-neighbour
+    upsampling by 2 and a 3 x 3 convolution (padding 1) per level bring it back to
+    ``s x s x channels``; ``s`` must be a power of 2.  Initialisation as :func:`linear_conv_net`."""
+    if xp is None:
+        import array_api_compat.numpy as xp
+    if s < 2 or s & (s - 1):
+        raise InputError(f"the downsampling network needs a power-of-2 image side >= 2, got {s}")
+    rng = np.random.default_rng(rng)
+    layouts, weights, fixed = [], [], []
+
+    def add_conv(size, c_in, c_out, k, stride, padding):
+        lay = ConvLayout.build(size, k, stride=stride, padding=padding, c_in=c_in, c_out=c_out)
+        fan_in = c_in * k * k
+        W = (scale * rng.standard_normal((c_out, c_in, k, k)) / math.sqrt(fan_in) if scheme == "near_zero"
+             else rng.uniform(-1, 1, (c_out, c_in, k, k)) / math.sqrt(fan_in))
+        layouts.append(lay)
+        weights.append(xp.asarray(W))
+        fixed.append(None)
+
+    size, c = s, channels
+    while size > 1:
+        add_conv(size, c, width, 4, 2, 1)
+        size, c = size // 2, width
+    while size < s:
+        layouts.append(None)
+        weights.append(None)
+        fixed.append(upsample_matrix(size, 2, channels=c, xp=xp))
+        size *= 2
+        add_conv(size, c, channels if size == s else width, 3, 1, 1)
+        c = channels if size == s else width
+    return LinearConvNet.create(layouts, weights, fixed)

@@ -1,0 +1,420 @@
+"""Claims about convolutional autoencoders as matrices (paper Section 4, Appendices D-G).
+
+Structural claims (Theorem 5, its Corollary, the Lemma) are exact: boolean products of the
+layers' sparsity patterns.  Trained claims (Theorem 4, Tables 1 and 2, Appendix G) train linear
+convolutional autoencoders with :func:`theory.conv.train_linear_conv` (Adam written out, the one
+descent loop) and read memorization off the end-to-end operator's spectrum:
+``linear.projection_diagnostics`` against the projection onto the span of the training images.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gpu import to_numpy
+from theory import conv
+from theory import linear as lin
+from theory.common import eps
+
+from ..evidence import Comparison, Measurement, Tolerance
+from ..registry import Claim, register
+
+FAMILY = "conv"
+
+
+def _images(ctx, stream: str, n: int, d: int) -> np.ndarray:
+    """``n`` random images with pixels uniform in [0, 1] (generic: no zero pixel, almost surely)."""
+    return ctx.rng(stream).random((n, d))
+
+
+# ----------------------------------------------------------------------------- Theorem 4
+
+def make_thm4_data(ctx) -> dict:
+    p = ctx.sizes(FAMILY)
+    return {"sets": {f"{s}x{s}": _images(ctx, f"thm4-{s}", 1, s * s) for s in p["thm4_sizes"]}}
+
+
+def check_thm4(data, ctx, *, control: bool = False) -> Measurement:
+    """The trained single filter (kernel 3, padding 1) on one s x s image: closed form ``w* = M^+ x``,
+    explicit GD from 0 reaches it, and ``C(w*)`` has rank s^2 (no memorization)."""
+    p = ctx.sizes(FAMILY)
+    comps, metrics = [], {}
+    sets = {"user": data["X"]} if "X" in data else {k: ctx.asarray(v) for k, v in data["sets"].items()}
+    for name, X in sets.items():
+        s = math.isqrt(X.shape[1])
+        x = X[0, :]
+        w_star, M = conv.single_filter_solution(x, s)
+        svd = lin.data_svd(M.T)  # row space of M: where GD from 0 lives
+        lr = 1.0 / svd.s_max**2
+        res = conv.train_single_filter(x, s, lr=lr, max_steps=p["thm4_steps"], loss_tol=0.0)
+        C = conv.conv_matrix(s, ctx.xp.reshape(w_star, (1, 1, 3, 3)), dense=True)
+        if control:  # the memorizing solution x x^T / ||x||^2 in place of the trained operator
+            C = ctx.xp.linalg.outer(x, x) / float(ctx.xp.sum(x * x))
+        sv = to_numpy(ctx.xp.linalg.svdvals(C))
+        rank_tol = sv[0] * s * s * eps(C)
+        rank = int(np.sum(sv > rank_tol))
+        err = float(np.linalg.norm(to_numpy(res.params - w_star))) / float(np.linalg.norm(to_numpy(w_star)))
+        bound = math.sqrt(2 * res.loss) / svd.s_min / float(np.linalg.norm(to_numpy(w_star))) + 1e2 * eps(C) * svd.cond**2
+        identity = np.zeros(9)
+        identity[4] = 1.0
+        comps += [Comparison(f"rank deficit[{name}]", float(s * s - rank), 0.0),
+                  Comparison(f"GD vs closed form[{name}]", err, bound)]
+        metrics[name] = {"s": s, "rank": rank, "smallest_singular_value": float(sv[-1]), "rank_tol": rank_tol,
+                         "filter": to_numpy(w_star).tolist(), "design_rank": svd.rank,
+                         "distance_from_identity_filter": float(np.linalg.norm(to_numpy(w_star) - identity)),
+                         "gd_steps": res.steps, "gd_rel_error": err, "gd_bound": bound}
+    metrics["max_rank_deficit"] = max(c.measured for c in comps if c.name.startswith("rank"))
+    tol = Tolerance(0.0, "rank counts singular values above s^2 eps sigma_1 (NumPy's matrix_rank rule); GD error "
+                         "certified by sqrt(2 L)/sigma_min(M) (descent from 0 stays in M's row space) plus "
+                         "100 eps kappa^2 for rounding")
+    return Measurement(comps, metrics, tol, key="max_rank_deficit")
+
+
+register(Claim(
+    id="thm4-single-filter-full-rank",
+    paper_ref="Section 4, Theorem 4; Appendix D",
+    statement="A single-filter convolutional autoencoder (kernel 3, padding 1) trained by gradient descent on one s x s image learns a full-rank (rank s^2) operator: it does not memorize.",
+    hypotheses=("one generic training image", "one 3 x 3 filter, zero padding 1, gradient descent from 0"),
+    make_data=make_thm4_data,
+    check=check_thm4,
+    negative_control=lambda data, ctx: check_thm4(data, ctx, control=True),
+    control_description="the memorizing projection x x^T / ||x||^2 in place of the trained operator (rank 1)",
+))
+
+
+# ----------------------------------------------------------------------------- Lemma
+
+def make_lemma_data(ctx) -> dict:
+    p = ctx.sizes(FAMILY)
+    return {"sets": {f"{s}x{s}": _images(ctx, f"lemma-{s}", 1, s * s) for s in p["lemma_sizes"]}}
+
+
+def check_lemma(data, ctx, *, control: bool = False) -> Measurement:
+    """For generic x, x x^T/||x||^2 has no zero entry, so a matrix forced to vanish anywhere is at a
+    positive distance from it: a single forced zero (every position tried) and the forced zeros
+    of a 2-layer convolution (s >= 4)."""
+    xp = ctx.xp
+    comps, metrics = [], {}
+    sets = {"user": data["X"]} if "X" in data else {k: ctx.asarray(v) for k, v in data["sets"].items()}
+    for name, X in sets.items():
+        x = to_numpy(X[0, :]).copy()
+        d = x.shape[0]
+        if control:  # a non-generic image: zero pixels where the structure forces zeros
+            x[: max(1, d // 2)] = 0.0
+        P = np.outer(x, x) / float(x @ x)
+        single = float(np.min(np.abs(P)))  # the distance for the single forced zero at the worst position
+        s = math.isqrt(d)
+        pat = conv.forced_zero_pattern(s, 3, 2) if s * s == d else np.ones((d, d), dtype=bool)
+        two_layer = conv.forced_zero_distance(xp.asarray(x[None, :]), pat)
+        tol = 1e2 * d * eps(X)
+        comps.append(Comparison(f"min distance, one forced zero[{name}]", single, tol, ">="))
+        if not pat.all():
+            comps.append(Comparison(f"distance, 2-layer conv forced zeros[{name}]", two_layer, tol, ">="))
+        metrics[name] = {"d": d, "min_abs_projection_entry": single, "two_layer_forced_zeros": int((~pat).sum()),
+                         "two_layer_distance": two_layer, "zero_tolerance": tol}
+    metrics["min_distance"] = min(c.measured for c in comps)
+    t = Tolerance(1e2 * eps(X), "a distance counts as positive above 100 d eps (the rounding of x x^T / ||x||^2); the "
+                                "Lemma's distance is exact: ||P on the forced zeros||_F")
+    return Measurement(comps, metrics, t, key="min_distance")
+
+
+register(Claim(
+    id="lemma-forced-zero",
+    paper_ref="Section 4, Lemma; Appendix D",
+    statement="A matrix with a forced zero entry cannot memorize a generic x: the projection x x^T / ||x||^2 has no zero entries, so such a matrix is at a positive distance from it.",
+    hypotheses=("x generic (no zero pixel)",),
+    make_data=make_lemma_data,
+    check=check_lemma,
+    negative_control=lambda data, ctx: check_lemma(data, ctx, control=True),
+    control_description="a non-generic image with zero pixels: the projection has zero entries and the distance vanishes",
+))
+
+
+# ----------------------------------------------------------------------------- Theorem 5 and its Corollary
+
+def _empty(ctx) -> dict:
+    return {}
+
+
+def min_depth_measured(s: int, k: int, filters: int = 1, limit: int = 200) -> int:
+    """The least depth whose product pattern has no forced zero, found by multiplying patterns."""
+    import scipy.sparse as sp
+
+    if s == 1:
+        return 0
+    first = conv.conv_pattern(s, k, c_in=1, c_out=filters).astype(np.int64)
+    mid = conv.conv_pattern(s, k, c_in=filters, c_out=filters).astype(np.int64)
+    last = conv.conv_pattern(s, k, c_in=filters, c_out=1).astype(np.int64)
+    if filters == 1:
+        P = first
+        for L in range(1, limit + 1):
+            if P.nnz == P.shape[0] * P.shape[1]:
+                return L
+            P = sp.csr_matrix(((first @ P) > 0).astype(np.int64))
+    else:
+        one = conv.conv_pattern(s, k)
+        if one.nnz == one.shape[0] * one.shape[1]:
+            return 1  # a single layer has no intermediate filters
+        H = first  # layers so far, before the last one
+        for L in range(2, limit + 1):
+            full = (last @ H) > 0
+            if full.nnz == full.shape[0] * full.shape[1]:
+                return L
+            H = sp.csr_matrix(((mid @ H) > 0).astype(np.int64))
+    raise AssertionError(f"no depth up to {limit} removes the forced zeros for s={s}, k={k}")
+
+
+def check_thm5(data, ctx, *, wrong_formula: bool = False) -> Measurement:
+    """The least depth without forced zeros, measured exactly, against ``ceil(2 (s - 1)/(k - 1))``
+    (``s - 1`` for k = 3) for every s, k and number of filters in the profile."""
+    p = ctx.sizes(FAMILY)
+    rows, mismatches = [], 0
+    for k in p["thm5_kernels"]:
+        for s in range(2, p["thm5_max_s"] + 1):
+            if k > s + 2 * ((k - 1) // 2):
+                continue
+            for f in p["thm5_filters"]:
+                if f > 1 and s > p["thm5_filters_max_s"]:
+                    continue
+                measured = min_depth_measured(s, k, f)
+                formula = math.ceil((s - 1) / (k - 1)) if wrong_formula else conv.min_full_depth(s, k)
+                rows.append({"s": s, "k": k, "filters": f, "measured": measured, "formula": formula})
+                mismatches += measured != formula
+    comps = [Comparison("mismatches", float(mismatches), 0.0)]
+    metrics = {"rows": rows, "mismatches": mismatches, "cases": len(rows),
+               "k3_depths": {r["s"]: r["measured"] for r in rows if r["k"] == 3 and r["filters"] == 1}}
+    tol = Tolerance(0.0, "exact: boolean products of the layers' patterns (integers), no rounding")
+    return Measurement(comps, metrics, tol, key="mismatches")
+
+
+register(Claim(
+    id="thm5-depth-lower-bound",
+    paper_ref="Section 4, Theorem 5; Appendix D",
+    statement="A linear convolutional autoencoder (stride 1, 'same' padding) needs at least ceil(2(s-1)/(k-1)) layers (s - 1 for 3 x 3 kernels) before its operator has no forced zero on s x s images, whatever the number of filters.",
+    hypotheses=("stride 1, zero padding (k-1)/2, odd k",),
+    make_data=_empty,
+    check=check_thm5,
+    negative_control=lambda data, ctx: check_thm5(data, ctx, wrong_formula=True),
+    control_description="the formula ceil((s-1)/(k-1)) (the factor 2 dropped) in place of the theorem's",
+    data_keys=(),
+))
+
+
+def check_cor(data, ctx, *, threshold: int = 4) -> Measurement:
+    """Two 3 x 3 layers leave forced zeros on s x s images exactly when s >= 4 (any number of
+    filters): by the Lemma they cannot memorize a generic image of size 4 x 4 or larger."""
+    p = ctx.sizes(FAMILY)
+    rows, wrong = [], 0
+    for s in range(2, p["cor_max_s"] + 1):
+        for f in p["thm5_filters"]:
+            if f > 1 and s > p["thm5_filters_max_s"]:
+                continue
+            pat = conv.forced_zero_pattern(s, 3, 2, filters=f)
+            zeros = int((~pat).sum())
+            x = _images(ctx, f"cor-{s}", 1, s * s)
+            dist = conv.forced_zero_distance(ctx.asarray(x), pat)
+            predicted_blocked = s >= threshold
+            wrong += predicted_blocked != (zeros > 0)
+            rows.append({"s": s, "filters": f, "forced_zeros": zeros, "distance_from_projection": dist})
+    comps = [Comparison("sizes where the prediction is wrong", float(wrong), 0.0)]
+    tol = Tolerance(0.0, "exact pattern counts; distances are the Lemma's exact ||P on the forced zeros||_F")
+    return Measurement(comps, {"rows": rows, "wrong": wrong}, tol, key="wrong")
+
+
+register(Claim(
+    id="cor-two-layer-conv",
+    paper_ref="Section 4, Corollary of Theorem 5",
+    statement="A 2-layer linear convolutional autoencoder with 3 x 3 kernels cannot memorize images of size 4 x 4 or larger (its operator has forced zeros); for 2 x 2 and 3 x 3 it has none.",
+    hypotheses=("stride 1, zero padding 1",),
+    make_data=_empty,
+    check=check_cor,
+    negative_control=lambda data, ctx: check_cor(data, ctx, threshold=3),
+    control_description="the threshold 3 x 3 in place of 4 x 4",
+    data_keys=(),
+))
+
+
+# ----------------------------------------------------------------------------- Appendix F: Tables 1 and 2
+
+# Table 2 as printed: (side s, training images, heuristic ceil(s^4/9), layers, parameters, skip every 10)
+TABLE2 = [(2, 1, 2, 3, 27, False), (3, 1, 9, 9, 81, False), (4, 1, 29, 29, 261, False), (5, 1, 70, 70, 630, False),
+          (6, 1, 144, 144, 1296, True), (7, 1, 267, 267, 2403, True), (3, 3, 9, 10, 90, False),
+          (5, 5, 70, 200, 1800, True), (6, 5, 144, 350, 3105, True)]
+# Table 1 as printed: layers -> parameters for 1, 16, 128 filters per layer (3 x 3 images, 3 x 3 kernels)
+TABLE1 = {2: (27, 2592, 149760), 5: (45, 7200, 444672), 8: (72, 14112, 887040)}
+TABLE1_FILTERS = (1, 16, 128)
+
+
+def conv_params(depth: int, filters: int, k: int = 3, channels: int = 1) -> int:
+    """Weights of ``depth`` convolutions ``channels -> filters -> ... -> filters -> channels`` (no biases)."""
+    if depth == 1:
+        return channels * channels * k * k
+    return k * k * (2 * channels * filters + (depth - 2) * filters * filters)
+
+
+def table_discrepancies() -> list:
+    """Where the printed parameter counts and heuristic depths disagree with the architectures."""
+    out = []
+    for s, n, heur, layers, params, _ in TABLE2:
+        if conv.heuristic_depth(s) != heur:
+            out.append(f"Table 2, {s}x{s} ({n} image(s)): heuristic printed {heur}, ceil(s^4/9) = {conv.heuristic_depth(s)}")
+        if conv_params(layers, 1) != params:
+            out.append(f"Table 2, {s}x{s} ({n} image(s)), {layers} layers: {params} parameters printed, "
+                       f"{layers} x 9 = {conv_params(layers, 1)}")
+    for layers, printed in TABLE1.items():
+        for f, pr in zip(TABLE1_FILTERS, printed):
+            if conv_params(layers, f) != pr:
+                match = [L for L in range(1, 20) if conv_params(L, f) == pr]
+                out.append(f"Table 1, {layers} layers, {f} filter(s): {pr} parameters printed, {layers} layers have "
+                           f"{conv_params(layers, f)}" + (f"; {pr} is the count for {match[0]} layers" if match else ""))
+    return out
+
+
+def _spectrum_metrics(A, X, n: int, p) -> dict:
+    """Memorization read off the operator A (d x d): the n largest |eigenvalues| near 1, the rest small."""
+    svd = lin.data_svd(X)
+    diag = lin.projection_diagnostics(A, svd.V, X)
+    lam = np.sort(np.abs(np.linalg.eigvals(to_numpy(A))))[::-1]
+    return {"top_eigenvalues": lam[: n + 3].tolist(), "eig_one": float(np.max(np.abs(lam[:n] - 1.0))),
+            "next_eigenvalue": float(lam[n]) if lam.shape[0] > n else 0.0,
+            "out_of_span": diag["out_of_span"], "projection_error": diag["projection_error"]}
+
+
+def _train(ctx, X, net, p):
+    return conv.train_linear_conv(net, X, optimizer="adam", lr=p["tab_lr"], max_steps=p["tab_steps"],
+                                  loss_tol=p["tab_loss_tol"], adam_eps=1e-30)
+
+
+def _tolerance(p) -> Tolerance:
+    return Tolerance(p["near_one"], f"memorizes: the n largest |eigenvalues| of the trained operator within "
+                                    f"{p['near_one']:g} of 1 and the next below {p['small']:g} (closer to 0 than to "
+                                    f"1); trained with Adam (lr {p['tab_lr']:g}) to a loss of {p['tab_loss_tol']:g} "
+                                    f"or {p['tab_steps']} steps, weights N(0, {p['tab_init_scale']:g}^2 / fan_in)")
+
+
+def check_tab2(data, ctx, *, control: bool = False) -> Measurement:
+    """Table 2: single-filter deep linear conv autoencoders at the printed depths memorize."""
+    p = ctx.sizes(FAMILY)
+    comps, rows = [], {}
+    for s, n, heur, layers, params, skip in TABLE2:
+        if (s, n) not in p["tab2_rows"]:
+            continue
+        depth = 1 if control else layers
+        X = ctx.asarray(_images(ctx, f"tab2-{s}-{n}", n, s * s))
+        net = conv.linear_conv_net(s, depth, scale=p["tab_init_scale"], skip_every=10 if skip and not control else 0,
+                                   rng=ctx.rng(f"tab2-init-{s}-{n}"), xp=ctx.xp)
+        res = _train(ctx, X, net, p)
+        m = _spectrum_metrics(res.params[0].operator(), X, n, p)
+        name = f"{s}x{s}, {n} image(s), {depth} layers" + (" (skip every 10)" if skip and not control else "")
+        comps += [Comparison(f"max |lambda_i - 1|, i <= n [{name}]", m["eig_one"], p["near_one"]),
+                  Comparison(f"|lambda_(n+1)| [{name}]", m["next_eigenvalue"], p["small"])]
+        rows[name] = {**m, "loss": res.loss, "steps": res.steps, "params": res.params[0].n_params,
+                      "params_printed": params, "heuristic": conv.heuristic_depth(s), "heuristic_printed": heur}
+    notes = table_discrepancies()
+    metrics = {"rows": rows, "max_next_eigenvalue": max(r["next_eigenvalue"] for r in rows.values()),
+               "table_discrepancies": notes}
+    return Measurement(comps, metrics, _tolerance(p), key="max_next_eigenvalue", notes=notes)
+
+
+register(Claim(
+    id="tab2-heuristic-depth-memorizes",
+    paper_ref="Appendix F, Table 2",
+    statement="Deep linear convolutional autoencoders with one 3 x 3 filter per layer, at Table 2's depths, memorize: one eigenvalue near 1 per training image, the rest small.",
+    hypotheses=("near-zero initialisation that still trains", "trained to a small loss (Adam)"),
+    make_data=_empty,
+    check=check_tab2,
+    negative_control=lambda data, ctx: check_tab2(data, ctx, control=True),
+    control_description="a single layer in place of each row's depth (Theorem 4: it learns the identity filter, every eigenvalue 1)",
+    data_keys=(),
+))
+
+
+def check_tab1(data, ctx, *, control: bool = False) -> Measurement:
+    """Table 1: shallow networks do not memorize two 3 x 3 images, however many filters: the third
+    eigenvalue is not small (median over seeds)."""
+    p = ctx.sizes(FAMILY)
+    X = ctx.asarray(_images(ctx, "tab1", 2, 9))
+    comps, rows = [], {}
+    for depth in p["tab1_depths"]:
+        for f in p["tab1_filters"]:
+            thirds, first = [], None
+            for seed in range(p["tab1_seeds"]):
+                if control:  # the memorizing projection onto the two images in place of a trained operator
+                    V = lin.data_svd(X).V
+                    A, info = V @ V.T, {}
+                else:
+                    net = conv.linear_conv_net(3, depth, filters=f, scale=p["tab_init_scale"],
+                                               rng=ctx.rng(f"tab1-{depth}-{f}-{seed}"), xp=ctx.xp)
+                    res = _train(ctx, X, net, p)
+                    A = res.params[0].operator()
+                    info = {"loss": res.loss, "steps": res.steps, "params": res.params[0].n_params}
+                m = _spectrum_metrics(A, X, 2, p)
+                thirds.append(m["next_eigenvalue"])
+                first = first or {**m, **info}
+            med = float(np.median(thirds))
+            name = f"{depth} layers, {f} filter(s)"
+            comps.append(Comparison(f"median |lambda_3| [{name}]", med, p["small"], ">="))
+            rows[name] = {"third_eigenvalues": thirds, "median_third": med, "seed0": first,
+                          "params_printed": TABLE1.get(depth, (None,) * 3)[TABLE1_FILTERS.index(f)] if f in TABLE1_FILTERS else None}
+    notes = table_discrepancies()
+    metrics = {"rows": rows, "min_median_third": min(r["median_third"] for r in rows.values()),
+               "table_discrepancies": notes}
+    return Measurement(comps, metrics, _tolerance(p), key="min_median_third", notes=notes)
+
+
+register(Claim(
+    id="tab1-filters-do-not-replace-depth",
+    paper_ref="Appendix F, Table 1",
+    statement="Shallow linear convolutional autoencoders (2, 5, 8 layers) do not memorize two 3 x 3 images, whatever the number of filters: the third eigenvalue stays away from 0.",
+    hypotheses=("the same training protocol as Table 2",),
+    make_data=_empty,
+    check=check_tab1,
+    negative_control=lambda data, ctx: check_tab1(data, ctx, control=True),
+    control_description="the memorizing projection onto the two images in place of each trained operator (third eigenvalue 0)",
+    data_keys=(),
+))
+
+
+# ----------------------------------------------------------------------------- Appendix G
+
+def check_appg(data, ctx, *, control: bool = False) -> Measurement:
+    """Appendix G: strided convolutions down to 1 x 1 and back, trained on 2 images, memorize:
+    two eigenvalues near 1, the rest small, and the top eigenvectors in the span of the images."""
+    p = ctx.sizes(FAMILY)
+    s = p["appg_s"]
+    X = ctx.asarray(_images(ctx, "appg", 2, 3 * s * s))
+    net = conv.downsampling_net(s, width=p["appg_width"], rng=ctx.rng("appg-init"), xp=ctx.xp)
+    res = conv.train_linear_conv(net, X, optimizer="adam", lr=p["appg_lr"], max_steps=0 if control else p["appg_steps"],
+                                 loss_tol=p["tab_loss_tol"])
+    A = res.params[0].operator()
+    if control:
+        A = ctx.xp.eye(A.shape[0], dtype=A.dtype)
+    m = _spectrum_metrics(A, X, 2, p)
+    lam, vecs = np.linalg.eig(to_numpy(A))
+    top = np.argsort(-np.abs(lam))[:2]
+    V = to_numpy(lin.data_svd(X).V)
+    E = np.real(vecs[:, top])
+    E /= np.linalg.norm(E, axis=0, keepdims=True)
+    span_residual = float(np.max(np.linalg.norm(E - V @ (V.T @ E), axis=0)))
+    comps = [Comparison("max |lambda_i - 1|, i <= 2", m["eig_one"], p["near_one"]),
+             Comparison("|lambda_3|", m["next_eigenvalue"], p["small"]),
+             Comparison("top eigenvectors' distance from span(X)", span_residual, p["near_one"])]
+    metrics = {**m, "span_residual": span_residual, "loss": res.loss, "steps": res.steps, "s": s,
+               "width": p["appg_width"], "params": res.params[0].n_params,
+               "eigenvectors": E.T.tolist()}
+    return Measurement(comps, metrics, _tolerance(p), key="next_eigenvalue")
+
+
+register(Claim(
+    id="appg-downsampling-memorizes",
+    paper_ref="Appendix G",
+    statement="A linear network of strided convolutions that downsamples to 1 x 1 and upsamples back, trained on 2 images from PyTorch's default initialisation, memorizes: rank 2, two eigenvalues near 1, eigenvectors in the span of the images.",
+    hypotheses=("PyTorch default initialisation", "trained to a small loss (Adam)"),
+    make_data=_empty,
+    check=check_appg,
+    negative_control=lambda data, ctx: check_appg(data, ctx, control=True),
+    control_description="the identity operator (every eigenvalue 1): reconstructs everything, memorizes nothing",
+    data_keys=(),
+))
