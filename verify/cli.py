@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "sigmoid, tanh, softplus, exp_neg, neg_tanh")
     p.add_argument("--data", metavar="FILE", help="your training set (.npy/.npz/.csv, one example per row) "
                    "for the claims that take data")
+    p.add_argument("--data-dir", metavar="DIR", help="directory with MNIST (IDX files) and/or CIFAR-10 (python "
+                   "batches), used by the claims the paper ran on them (default: $MEMVERIFY_DATA_DIR, else the "
+                   "bundled scikit-learn digits)")
     p.add_argument("--json", metavar="PATH", help="write the JSON report here (atomically)")
     p.add_argument("--figures", metavar="DIR", help="write the claims' figures (PNG) into this directory")
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
@@ -85,7 +88,7 @@ def main(argv=None) -> int:
         if args.figures and Path(args.figures).exists() and not Path(args.figures).is_dir():
             raise InputError(f"--figures {args.figures!r} is a file; give a directory")
         report = run(args.claim, profile=args.profile, backend=args.backend, seed=args.seed,
-                     step_factor=args.step_factor, activations=args.activation, data=data)
+                     step_factor=args.step_factor, activations=args.activation, data=data, data_dir=args.data_dir)
         if args.json:
             rep.write_json(report, args.json)
         figures = []

@@ -27,6 +27,7 @@ class Context:
     seed: int = 0
     step_factor: float = 1.0
     activations: tuple = ()
+    data_dir: object = None  # a directory with MNIST / CIFAR-10 files, or None (bundled data)
     cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property

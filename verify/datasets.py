@@ -144,3 +144,143 @@ def arbitrary_images(m: int, d: int, *, rng=None) -> np.ndarray:
     if m >= 2:
         out[1] = 0.5
     return out
+
+
+# ----------------------------------------------------------------------------- real data (local files)
+
+DATA_DIR_ENV = "MEMVERIFY_DATA_DIR"
+MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+               "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+def data_dir(path=None):
+    """The directory of real data sets: ``path``, else ``$MEMVERIFY_DATA_DIR``, else ``None``."""
+    import os
+    from pathlib import Path
+
+    path = path or os.environ.get(DATA_DIR_ENV) or None
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.is_dir():
+        raise InputError(f"data directory {str(p)!r} does not exist; pass --data-dir DIR (or set {DATA_DIR_ENV})")
+    return p
+
+
+def _open_maybe_gz(path):
+    import gzip
+
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def _find(directory, name):
+    for candidate in (directory / name, directory / (name + ".gz"), directory / name.replace("-idx", ".idx")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_idx(path) -> np.ndarray:
+    """An IDX file (MNIST's format, optionally gzipped): magic ``0x0000 dtype ndim``, big-endian
+    int32 sizes, then the data.  Truncated or corrupted files raise a one-line :class:`InputError`."""
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        with _open_maybe_gz(p) as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {p.name}: {exc.strerror or exc}") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise InputError(f"{p.name} is not an IDX file (bad magic number); expected MNIST's idx format")
+    types = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+    if raw[2] not in types:
+        raise InputError(f"{p.name}: unknown IDX data type 0x{raw[2]:02x}; the file is corrupted")
+    ndim = raw[3]
+    if ndim < 1 or len(raw) < 4 + 4 * ndim:
+        raise InputError(f"{p.name} is truncated: its header is incomplete")
+    dims = tuple(int(v) for v in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
+    dtype = np.dtype(types[raw[2]])
+    need = int(np.prod(dims)) * dtype.itemsize
+    have = len(raw) - 4 - 4 * ndim
+    if have != need:
+        state = "truncated" if have < need else "longer than its header says"
+        raise InputError(f"{p.name} is {state}: the header promises {need} bytes of data, the file has {have}")
+    return np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_mnist(directory, *, split: str = "train", n: int | None = None) -> tuple:
+    """MNIST from a local directory of IDX files (``train-images-idx3-ubyte`` etc., optionally
+    ``.gz``): ``(X, y)`` with X (n, 784) in [0, 1]."""
+    from pathlib import Path
+
+    if split not in MNIST_FILES:
+        raise InputError(f"unknown MNIST split {split!r}; choose train or test")
+    d = Path(directory)
+    names = MNIST_FILES[split]
+    paths = [_find(d, name) for name in names]
+    if paths[0] is None:
+        raise InputError(f"no MNIST {split} images in {str(d)!r}: expected {names[0]} (or .gz)")
+    images = read_idx(paths[0])
+    if images.ndim != 3:
+        raise InputError(f"{paths[0].name} holds a {images.ndim}-D array; MNIST images are (n, rows, cols)")
+    labels = read_idx(paths[1]) if paths[1] is not None else np.full(images.shape[0], -1)
+    if labels.shape[0] != images.shape[0]:
+        raise InputError(f"{paths[0].name} has {images.shape[0]} images but {paths[1].name} {labels.shape[0]} labels")
+    k = images.shape[0] if n is None else min(n, images.shape[0])
+    return images[:k].reshape(k, -1).astype(np.float64) / 255.0, labels[:k].astype(np.int64)
+
+
+def load_cifar10(directory, *, n: int | None = None, batches=("data_batch_1",)) -> tuple:
+    """CIFAR-10 from its python batches (``data_batch_1`` ... in ``directory`` or its
+    ``cifar-10-batches-py``): ``(X, y)`` with X (n, 3072) in [0, 1], channels first (as the batches).
+    The batches are pickles: read only files you trust."""
+    import pickle
+    from pathlib import Path
+
+    d = Path(directory)
+    if (d / "cifar-10-batches-py").is_dir():
+        d = d / "cifar-10-batches-py"
+    Xs, ys = [], []
+    for name in batches:
+        p = d / name
+        if not p.is_file():
+            raise InputError(f"no CIFAR-10 batch {name!r} in {str(d)!r}; expected the python batches (data_batch_1 ...)")
+        try:
+            with open(p, "rb") as fh:
+                batch = pickle.load(fh, encoding="bytes")
+        except Exception as exc:  # truncated or not a pickle
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(f"cannot read CIFAR-10 batch {name}: {first} (truncated or corrupted file)") from None
+        if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
+            raise InputError(f"{name} is not a CIFAR-10 python batch (no b'data' and b'labels')")
+        data = np.asarray(batch[b"data"])
+        if data.ndim != 2 or data.shape[1] != 3072 or len(batch[b"labels"]) != data.shape[0]:
+            raise InputError(f"{name}: expected data of shape (n, 3072) and n labels, got {data.shape} and "
+                             f"{len(batch[b'labels'])}")
+        Xs.append(data)
+        ys.append(np.asarray(batch[b"labels"]))
+    X, y = np.vstack(Xs), np.concatenate(ys)
+    k = X.shape[0] if n is None else min(n, X.shape[0])
+    return X[:k].astype(np.float64) / 255.0, y[:k].astype(np.int64)
+
+
+def has_mnist(directory) -> bool:
+    from pathlib import Path
+
+    return directory is not None and _find(Path(directory), MNIST_FILES["train"][0]) is not None
+
+
+def has_cifar10(directory) -> bool:
+    from pathlib import Path
+
+    return directory is not None and ((Path(directory) / "data_batch_1").is_file()
+                                      or (Path(directory) / "cifar-10-batches-py" / "data_batch_1").is_file())
+
+
+def image_set(n: int, directory=None) -> tuple:
+    """``(images, name)``: the first ``n`` MNIST training images when ``directory`` holds MNIST
+    (the paper's data), else scikit-learn's bundled digits (8 x 8), one of each class first."""
+    if has_mnist(directory):
+        return load_mnist(directory, n=n)[0], "mnist"
+    return digits(n), "digits"

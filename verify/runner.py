@@ -100,6 +100,7 @@ def provenance(ctx: Context) -> dict:
         "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "host": platform.node(),
         "cpu_count": os.cpu_count(),
+        "data_dir": None if ctx.data_dir is None else str(ctx.data_dir),
     }
 
 
@@ -125,19 +126,23 @@ def run(
     step_factor: float = 1.0,
     activations=(),
     data: dict | None = None,
+    data_dir=None,
     on_evidence=None,
 ) -> Report:
     """Run ``claims`` (ids; default all) and return a :class:`Report`.
 
     ``data`` (a dict such as ``{"X": array}``) replaces the default data of every claim that
     takes those keys; ``activations`` (names) restricts the nonlinear claims; ``on_evidence(evidence)``
-    is called as each claim finishes.
+    is called as each claim finishes; ``data_dir`` (else ``$MEMVERIFY_DATA_DIR``) holds MNIST (IDX)
+    and CIFAR-10 (python batches) for the claims the paper ran on them.
     """
+    from .datasets import data_dir as _data_dir
+
     from theory.activations import get as get_activation
 
     chosen = all_claims() if not claims else [get(c) for c in claims]
     names = tuple(get_activation(a).name for a in (activations or ()))
-    ctx = Context(get_profile(profile), gpu.resolve(backend), int(seed), float(step_factor), names)
+    ctx = Context(get_profile(profile), gpu.resolve(backend), int(seed), float(step_factor), names, _data_dir(data_dir))
     report = Report(provenance(ctx), [])
     for claim in chosen:
         own = None

@@ -31,11 +31,13 @@ FAMILY = "deep"
 # ----------------------------------------------------------------------------- data and training
 
 def _digit_sets(p, ctx) -> tuple:
+    """Training images, initial states (held-out images, then arbitrary ones) and the set's name:
+    MNIST when the run has a data directory holding it, else the bundled digits."""
     n = p["digits_n"]
-    A = datasets.digits(n + p["held_out"])
+    A, name = datasets.image_set(n + p["held_out"], ctx.data_dir)
     X, held = A[:n], A[n:]
     starts = np.vstack([held, datasets.arbitrary_images(p["arbitrary"], X.shape[1], rng=ctx.rng("deep-arbitrary"))])
-    return X, starts
+    return X, starts, name
 
 
 def make_data(ctx) -> dict:
@@ -43,9 +45,9 @@ def make_data(ctx) -> dict:
     a grey and noise images as initial points)."""
     p = ctx.sizes(FAMILY)
     sw = datasets.swiss_roll(p["swiss_n"], rng=ctx.rng("deep-swiss"))
-    dg, dg_starts = _digit_sets(p, ctx)
-    return {"sets": {"swiss-roll": sw, "digits": dg},
-            "starts": {"swiss-roll": datasets.grid(p["grid"], 2), "digits": dg_starts}}
+    dg, dg_starts, name = _digit_sets(p, ctx)
+    return {"sets": {"swiss-roll": sw, name: dg},
+            "starts": {"swiss-roll": datasets.grid(p["grid"], 2), name: dg_starts}}
 
 
 def _sets(data, ctx):
@@ -189,7 +191,7 @@ register(Claim(
 
 def _digits_only(data, ctx):
     for name, X, starts in _sets(data, ctx):
-        if name in ("digits", "user"):
+        if name in ("digits", "mnist", "user"):
             return name, X, starts
     raise AssertionError("no digits set")
 
@@ -260,7 +262,7 @@ def check_superattractor(data, ctx, *, control: bool = False) -> Measurement:
     rho = _host_np(sa.spectral_radius)
     comps = [Comparison("R(1)", sa.one_step_recovery, p["recover_min"], ">=")]
     first = _host_np(net(starts[: p["strip"], :]))
-    metrics = {"R(1)": sa.one_step_recovery, "spectral_radius": rho.tolist(), "rho_small": p["rho_small"],
+    metrics = {"data": name, "R(1)": sa.one_step_recovery, "spectral_radius": rho.tolist(), "rho_small": p["rho_small"],
                "superattractor_fraction": float(np.mean(rho <= p["rho_small"])), "train_loss": loss,
                "width": p["super_width"], "depth": p["super_depth"], "hidden": p["super_hidden"],
                "strip": {"inputs": _host_np(starts[: p["strip"], :]).tolist(), "outputs": first.tolist()}}
