@@ -5,13 +5,28 @@ Python API::
     import verify
     report = verify.run(["linear-min-norm"], profile="quick", seed=0)
     report.ok, [e.verdict for e in report.evidence]
+    evidence = verify.check("linear-min-norm", X=my_data)      # one claim on your own data
+    verify.testing.assert_claim_holds("linear-min-norm", X=my_data)  # inside your pytest suite
 """
 
 from .evidence import FAILS, HOLDS, NOT_MET, Comparison, Evidence, Measurement, Tolerance
 from .registry import Claim, all_claims, get, register
 from .runner import Report, run
 
+
+def check(claim_id: str, *, X, profile: str = "quick", backend: str | None = None, seed: int = 0, **options):
+    """Run one claim on your own training set ``X`` (rows are examples) and return its
+    :class:`Evidence`; a claim that takes no data is a one-line :class:`theory.errors.InputError`."""
+    from theory.errors import InputError
+
+    claim = get(claim_id)
+    if "X" not in claim.data_keys:
+        takes = ", ".join(c.id for c in all_claims() if "X" in c.data_keys)
+        raise InputError(f"claim {claim_id!r} takes no data (it builds its own); claims that take X: {takes}")
+    return run([claim_id], profile=profile, backend=backend, seed=seed, data={"X": X}, **options).evidence[0]
+
+
 __all__ = [
     "FAILS", "HOLDS", "NOT_MET", "Claim", "Comparison", "Evidence", "Measurement", "Report", "Tolerance",
-    "all_claims", "get", "register", "run",
+    "all_claims", "check", "get", "register", "run",
 ]

@@ -53,10 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--list", action="store_true", help="print the claims table (Markdown) and exit")
     p.add_argument("--claim", action="append", metavar="ID", help="run only this claim (repeatable)")
-    p.add_argument("--profile", default="default", choices=list(PROFILES), help="problem sizes (default: default)")
+    p.add_argument("--profile", default=None, choices=list(PROFILES), help="problem sizes (default: default)")
     p.add_argument("--backend", default=None,
                    help="numpy | cupy | auto | array_api_strict (default: $MEMVERIFY_BACKEND or auto)")
-    p.add_argument("--seed", type=_seed, default=0, help="seed of all generated data (default 0)")
+    p.add_argument("--seed", type=_seed, default=None, help="seed of all generated data (default 0)")
     p.add_argument("--step-factor", type=_positive_float, default=1.0, metavar="F",
                    help="scale every gradient-descent step by F (linear: eta = F / lambda_max; F >= 2 diverges)")
     p.add_argument("--activation", action="append", metavar="NAME",
@@ -69,8 +69,29 @@ def build_parser() -> argparse.ArgumentParser:
                    "bundled scikit-learn digits)")
     p.add_argument("--json", metavar="PATH", help="write the JSON report here (atomically)")
     p.add_argument("--figures", metavar="DIR", help="write the claims' figures (PNG) into this directory")
+    p.add_argument("--save-baseline", metavar="FILE", help="save the measured quantities and verdicts as a "
+                   "regression baseline (JSON, atomically)")
+    p.add_argument("--compare", metavar="FILE", help="re-run the baseline's claims with its profile and seed and "
+                   "exit 1 with a diff table when a verdict changes or a quantity moves beyond its allowance")
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
     return p
+
+
+def _settings(args):
+    """Profile, seed and claims of the run: the flags, or those of the baseline given to --compare."""
+    from .baseline import load_baseline
+
+    base = load_baseline(args.compare) if args.compare else None
+    profile, seed, claims = args.profile or "default", 0 if args.seed is None else args.seed, args.claim
+    if base is not None:
+        prov = base.get("provenance", {})
+        for flag, given, saved in (("--profile", args.profile, prov.get("profile")), ("--seed", args.seed, prov.get("seed"))):
+            if given is not None and given != saved:
+                raise InputError(f"the baseline was saved with {flag} {saved}; compare like with like (drop {flag} "
+                                 f"or pass {flag} {saved})")
+        profile, seed = prov.get("profile", profile), prov.get("seed", seed)
+        claims = claims or list(base["claims"])
+    return base, profile, seed, claims
 
 
 def main(argv=None) -> int:
@@ -83,14 +104,20 @@ def main(argv=None) -> int:
         from .runner import run
 
         data = None if args.data is None else {"X": load_matrix(args.data)}
-        if args.json:
-            _check_writable(args.json)
+        base, profile, seed, claims = _settings(args)
+        for path in (args.json, args.save_baseline):
+            if path:
+                _check_writable(path)
         if args.figures and Path(args.figures).exists() and not Path(args.figures).is_dir():
             raise InputError(f"--figures {args.figures!r} is a file; give a directory")
-        report = run(args.claim, profile=args.profile, backend=args.backend, seed=args.seed,
+        report = run(claims, profile=profile, backend=args.backend, seed=seed,
                      step_factor=args.step_factor, activations=args.activation, data=data, data_dir=args.data_dir)
         if args.json:
             rep.write_json(report, args.json)
+        if args.save_baseline:
+            from .baseline import save_baseline
+
+            save_baseline(report, args.save_baseline)
         figures = []
         if args.figures:
             from .figures import write_figures
@@ -113,16 +140,30 @@ def main(argv=None) -> int:
             print(f"JSON report: {args.json}")
         for path in figures:
             print(f"figure: {path}")
+    regressions = False
+    if base is not None:
+        from .baseline import compare, diff_table
+
+        diffs = compare(base, report)
+        regressions = any(d.regression for d in diffs)
+        if diffs:
+            print(diff_table(diffs))
+        print(f"baseline {args.compare}: " + ("REGRESSIONS: " + str(sum(d.regression for d in diffs)) if regressions
+                                              else f"no regression ({len(diffs)} quantities moved within their allowance)"))
+    if args.save_baseline:
+        print(f"baseline saved: {args.save_baseline}")
     print(rep.summary(report))
+    if base is not None:
+        return 1 if regressions else 0
     return 0 if report.ok else 1
 
 
 def _check_writable(path) -> None:
     parent = Path(path).resolve().parent
     if not parent.is_dir():
-        raise InputError(f"cannot write the JSON report: directory {str(parent)!r} does not exist")
+        raise InputError(f"cannot write {path!r}: directory {str(parent)!r} does not exist")
     if Path(path).is_dir():
-        raise InputError(f"cannot write the JSON report: {path!r} is a directory; give a file name")
+        raise InputError(f"cannot write {path!r}: it is a directory; give a file name")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -44,6 +44,10 @@ def check_thm4(data, ctx, *, control: bool = False) -> Measurement:
     sets = {"user": data["X"]} if "X" in data else {k: ctx.asarray(v) for k, v in data["sets"].items()}
     for name, X in sets.items():
         s = math.isqrt(X.shape[1])
+        if s * s != X.shape[1]:
+            from theory.errors import InputError
+
+            raise InputError(f"Theorem 4 needs square images: {X.shape[1]} values per example is not s x s")
         x = X[0, :]
         w_star, M = conv.single_filter_solution(x, s)
         svd = lin.data_svd(M.T)  # row space of M: where GD from 0 lives
