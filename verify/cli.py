@@ -18,6 +18,7 @@ from . import report as rep
 from .profiles import PROFILES
 
 PROG = "memverify"
+DEFAULT_REPORT = "memverify-report"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "bundled scikit-learn digits)")
     p.add_argument("--json", metavar="PATH", help="write the JSON report here (atomically)")
     p.add_argument("--figures", metavar="DIR", help="write the claims' figures (PNG) into this directory")
+    p.add_argument("--report", metavar="DIR", help="write the human report: DIR/report.html (self-contained, "
+                   f"figures embedded) and DIR/report.md; the bare main job writes it to {DEFAULT_REPORT}/")
     p.add_argument("--save-baseline", metavar="FILE", help="save the measured quantities and verdicts as a "
                    "regression baseline (JSON, atomically)")
     p.add_argument("--compare", metavar="FILE", help="re-run the baseline's claims with its profile and seed and "
@@ -95,7 +98,9 @@ def _settings(args):
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    report_dir = args.report or (DEFAULT_REPORT if not argv else None)
     try:
         if args.list:
             print(rep.claims_markdown())
@@ -108,9 +113,12 @@ def main(argv=None) -> int:
         for path in (args.json, args.save_baseline):
             if path:
                 _check_writable(path)
-        if args.figures and Path(args.figures).exists() and not Path(args.figures).is_dir():
-            raise InputError(f"--figures {args.figures!r} is a file; give a directory")
-        report = run(claims, profile=profile, backend=args.backend, seed=seed,
+        for flag, d in (("--figures", args.figures), ("--report", report_dir)):
+            if d and Path(d).exists() and not Path(d).is_dir():
+                raise InputError(f"{flag} {d!r} is a file; give a directory")
+        progress = _progress(args.quiet)
+        report = run(claims, profile=profile, backend=args.backend, seed=seed, on_start=progress.start,
+                     on_evidence=progress.done,
                      step_factor=args.step_factor, activations=args.activation, data=data, data_dir=args.data_dir)
         if args.json:
             rep.write_json(report, args.json)
@@ -118,11 +126,17 @@ def main(argv=None) -> int:
             from .baseline import save_baseline
 
             save_baseline(report, args.save_baseline)
+        progress.close()
         figures = []
         if args.figures:
             from .figures import write_figures
 
             figures = write_figures(report, args.figures)
+        written = None
+        if report_dir:
+            from .human import write_report
+
+            written = write_report(report, report_dir)
     except MemverifyError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
@@ -140,6 +154,8 @@ def main(argv=None) -> int:
             print(f"JSON report: {args.json}")
         for path in figures:
             print(f"figure: {path}")
+        if written:
+            print(f"report: {written} (and {written.with_suffix('.md')})")
     regressions = False
     if base is not None:
         from .baseline import compare, diff_table
@@ -156,6 +172,32 @@ def main(argv=None) -> int:
     if base is not None:
         return 1 if regressions else 0
     return 0 if report.ok else 1
+
+
+class _progress:
+    """A progress bar over the claims (tqdm) naming the claim being checked; silent when output is
+    not a terminal or under --quiet."""
+
+    def __init__(self, quiet: bool):
+        self.bar = None
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=None, unit="claim", leave=False, file=sys.stderr)
+
+    def start(self, claim, total: int) -> None:
+        if self.bar is not None:
+            self.bar.total = total
+            self.bar.set_description(claim.id)
+            self.bar.refresh()
+
+    def done(self, evidence) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _check_writable(path) -> None:

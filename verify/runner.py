@@ -46,6 +46,17 @@ class Report:
         return {"schema": SCHEMA, "provenance": self.provenance, "claims": [e.to_dict() for e in self.evidence]}
 
 
+def _blas():
+    """The BLAS NumPy was built against (name and version), or None where NumPy does not say."""
+    try:
+        import numpy
+
+        cfg = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{cfg.get('name')} {cfg.get('version')}"
+    except Exception:  # older NumPy: no dict mode
+        return None
+
+
 def _versions() -> dict:
     import array_api_compat
     import numpy
@@ -101,6 +112,8 @@ def provenance(ctx: Context) -> dict:
         "host": platform.node(),
         "cpu_count": os.cpu_count(),
         "data_dir": None if ctx.data_dir is None else str(ctx.data_dir),
+        "blas": _blas(),
+        "command": " ".join(["python -m verify", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith(("verify", "__main__.py")) else None,
     }
 
 
@@ -127,13 +140,14 @@ def run(
     activations=(),
     data: dict | None = None,
     data_dir=None,
+    on_start=None,
     on_evidence=None,
 ) -> Report:
     """Run ``claims`` (ids; default all) and return a :class:`Report`.
 
     ``data`` (a dict such as ``{"X": array}``) replaces the default data of every claim that
     takes those keys; ``activations`` (names) restricts the nonlinear claims; ``on_evidence(evidence)``
-    is called as each claim finishes; ``data_dir`` (else ``$MEMVERIFY_DATA_DIR``) holds MNIST (IDX)
+    is called as each claim finishes (``on_start(claim, total)`` before it starts); ``data_dir`` (else ``$MEMVERIFY_DATA_DIR``) holds MNIST (IDX)
     and CIFAR-10 (python batches) for the claims the paper ran on them.
     """
     from .datasets import data_dir as _data_dir
@@ -145,6 +159,8 @@ def run(
     ctx = Context(get_profile(profile), gpu.resolve(backend), int(seed), float(step_factor), names, _data_dir(data_dir))
     report = Report(provenance(ctx), [])
     for claim in chosen:
+        if on_start is not None:
+            on_start(claim, len(chosen))
         own = None
         if data is not None and claim.data_keys and set(claim.data_keys) <= set(data):
             own = {k: ctx.asarray(gpu.to_numpy(data[k])) for k in claim.data_keys}

@@ -1,0 +1,61 @@
+"""The human report: self-contained HTML and Markdown, written atomically after the run."""
+
+import re
+
+import pytest
+
+import verify
+from verify import cli
+
+
+def test_report_pages_follow_every_verdict_to_numbers_and_pictures(tmp_path, capsys):
+    out = tmp_path / "rep"
+    code = cli.main(["--profile", "quick", "--backend", "numpy", "--claim", "thm6-attractors", "--claim",
+                     "thm3-stable-fixed-points", "--claim", "linear-min-norm", "--report", str(out)])
+    assert code == 1  # thm3 fails, as measured
+    assert f"report: {out / 'report.html'}" in capsys.readouterr().out
+    page = (out / "report.html").read_text()
+    assert "<script" not in page and not re.search(r"(src|href)=['\"]https?:", page)  # offline, no JavaScript
+    assert page.count("data:image/png;base64,") == 2  # thm6 and thm3 have figures, embedded
+    for needle in ("thm3-stable-fixed-points", "Tolerance", "Negative control", "Provenance", "blas", "seed"):
+        assert needle in page
+    md = (out / "report.md").read_text()
+    assert "| linear-min-norm |" not in md and "[linear-min-norm](#linear-min-norm)" in md
+    assert "![figure for thm6-attractors](figures/thm6-attractors.png)" in md
+    assert (out / "figures" / "thm6-attractors.png").stat().st_size > 1000
+
+
+def test_a_failed_run_leaves_the_previous_report_intact(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "rep"
+    assert cli.main(["--profile", "quick", "--claim", "linear-min-norm", "--report", str(out), "--quiet"]) == 0
+    before = (out / "report.html").read_text()
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("verify.runner.run", boom)
+    assert cli.main(["--profile", "quick", "--claim", "linear-min-norm", "--report", str(out)]) == 130
+    assert (out / "report.html").read_text() == before
+    assert sorted(p.name for p in out.iterdir()) == ["figures", "report.html", "report.md"]  # no temporary files
+
+
+def test_the_bare_main_job_writes_the_default_report(tmp_path, monkeypatch, capsys):
+    small = verify.run(["linear-min-norm"], profile="quick", backend="numpy")
+    seen = {}
+
+    def fake_run(claims, **kw):
+        seen.update(kw, claims=claims)
+        return small
+
+    monkeypatch.setattr("verify.runner.run", fake_run)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main([]) == 0
+    out = capsys.readouterr().out
+    assert seen["profile"] == "default" and seen["claims"] is None
+    assert (tmp_path / cli.DEFAULT_REPORT / "report.html").is_file()
+    assert "report:" in out and out.strip().splitlines()[-1].startswith("1 claims: 1 hold")
+
+
+def test_progress_is_silent_off_a_terminal():
+    assert cli._progress(quiet=True).bar is None
+    assert cli._progress(quiet=False).bar is None  # pytest captures stderr: not a terminal

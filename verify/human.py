@@ -1,0 +1,147 @@
+"""The report people read: a self-contained HTML page (figures embedded, no JavaScript) and a
+Markdown version, written by ``python -m verify --report DIR``.
+
+Layout: a summary table (claim, paper reference, verdict, key number, time), then per claim its
+statement, hypotheses, the measured comparisons with the tolerance and its derivation, notes, the
+negative control and its outcome, and its figure; provenance at the end.  Every file is written
+atomically after the run has finished, so a failed or interrupted run leaves the previous report
+as it was.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+from .report import _fmt, summary, write_atomic
+
+CSS = """body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;
+vertical-align:top}th{background:#eee}.holds{color:#176317;font-weight:bold}.fails{color:#a00;font-weight:bold}
+.hypotheses-not-met{color:#8a5a00;font-weight:bold}img{max-width:100%}code{background:#f4f4f4}
+section{border-top:2px solid #ddd;margin-top:2em}"""
+
+
+def _verdict_html(v: str) -> str:
+    return f'<span class="{v}">{html.escape(v)}</span>'
+
+
+def _control(e) -> str:
+    return {True: "rejected (the check caught it)", False: "ACCEPTED: the check could not tell",
+            None: "not applicable (hypotheses not met)"}[e.control_rejected]
+
+
+def _key(e) -> str:
+    m = e.measurement
+    return f"{m.key} = {_fmt(m.metrics.get(m.key))}"
+
+
+def _scalars(metrics: dict, limit: int = 40) -> list:
+    """The metrics worth a table row: numbers, strings and short lists (nested dicts flattened one level)."""
+    rows = []
+    for k, v in metrics.items():
+        if isinstance(v, dict):
+            for k2, v2 in v.items():
+                if isinstance(v2, (int, float, str, bool)) or (isinstance(v2, list) and len(v2) <= 8
+                                                             and all(not isinstance(x, (list, dict)) for x in v2)):
+                    rows.append((f"{k}.{k2}", v2))
+        elif isinstance(v, (int, float, str, bool)) or (isinstance(v, list) and len(v) <= 8
+                                                        and all(not isinstance(x, (list, dict)) for x in v)):
+            rows.append((k, v))
+    return rows[:limit]
+
+
+def _show(v) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    return _fmt(v)
+
+
+def to_html(report, figures: dict) -> str:
+    out = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>memverify report</title>",
+           f"<style>{CSS}</style></head><body>",
+           "<h1>memverify: Memorization in Overparameterized Autoencoders</h1>",
+           f"<p>{html.escape(summary(report))}</p>",
+           "<table><tr><th>claim</th><th>paper</th><th>verdict</th><th>key number</th><th>negative control</th>"
+           "<th>time</th></tr>"]
+    for e in report.evidence:
+        out.append(f"<tr><td><a href='#{e.id}'>{e.id}</a></td><td>{html.escape(e.paper_ref)}</td>"
+                   f"<td>{_verdict_html(e.verdict)}</td><td>{html.escape(_key(e))}</td>"
+                   f"<td>{'rejected' if e.control_rejected else ('n/a' if e.control_rejected is None else 'ACCEPTED')}</td>"
+                   f"<td>{e.seconds:.2f} s</td></tr>")
+    out.append("</table>")
+    for e in report.evidence:
+        m = e.measurement
+        out.append(f"<section id='{e.id}'><h2>{e.id}: {_verdict_html(e.verdict)}</h2>")
+        out.append(f"<p><b>{html.escape(e.paper_ref)}.</b> {html.escape(e.statement)}</p>")
+        out.append("<p>Hypotheses: " + "; ".join(html.escape(h) for h in e.hypotheses) + "</p>")
+        if m.violations:
+            out.append("<p><b>Hypotheses not met:</b></p><ul>" +
+                       "".join(f"<li>{html.escape(v)}</li>" for v in m.violations) + "</ul>")
+        out.append("<table><tr><th>measured quantity</th><th>value</th><th></th><th>bound</th><th>passed</th></tr>")
+        for c in m.comparisons:
+            out.append(f"<tr><td>{html.escape(c.name)}</td><td>{_fmt(c.measured)}</td><td>{html.escape(c.op)}</td>"
+                       f"<td>{_fmt(c.bound)}</td><td>{'yes' if c.passed else '<b>no</b>'}</td></tr>")
+        out.append("</table>")
+        if m.tolerance is not None:
+            out.append(f"<p>Tolerance {_fmt(m.tolerance.value)}: {html.escape(m.tolerance.derivation)}</p>")
+        for note in m.notes:
+            out.append(f"<p>Note: {html.escape(note)}</p>")
+        rows = _scalars(m.metrics)
+        if rows:
+            out.append("<details><summary>other measured numbers</summary><table>" +
+                       "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(_show(v))}</td></tr>" for k, v in rows) +
+                       "</table></details>")
+        out.append(f"<p>Negative control: {html.escape(e.control_description)}: <b>{_control(e)}</b>"
+                   + ("" if e.control is None else
+                      " (" + "; ".join(f"{html.escape(c.name)} = {_fmt(c.measured)} {html.escape(c.op)} {_fmt(c.bound)}"
+                                       f"{'' if c.passed else ' fails'}" for c in e.control.comparisons[:6]) + ")") + "</p>")
+        if e.id in figures:
+            data = base64.b64encode(Path(figures[e.id]).read_bytes()).decode("ascii")
+            out.append(f"<p><img alt='figure for {e.id}' src='data:image/png;base64,{data}'></p>")
+        out.append("</section>")
+    out.append("<section><h2>Provenance</h2><table>")
+    for k, v in report.provenance.items():
+        out.append(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>")
+    out.append("</table></section></body></html>")
+    return "\n".join(out)
+
+
+def to_markdown(report, figures: dict) -> str:
+    out = ["# memverify report", "", summary(report), "",
+           "| claim | paper | verdict | key number | negative control | time |", "| --- | --- | --- | --- | --- | --- |"]
+    for e in report.evidence:
+        out.append(f"| [{e.id}](#{e.id}) | {e.paper_ref} | **{e.verdict}** | {_key(e)} | "
+                   f"{'rejected' if e.control_rejected else ('n/a' if e.control_rejected is None else 'ACCEPTED')} | "
+                   f"{e.seconds:.2f} s |")
+    for e in report.evidence:
+        m = e.measurement
+        out += ["", f"## {e.id}", "", f"**{e.verdict}**. {e.paper_ref}. {e.statement}", "",
+                "Hypotheses: " + "; ".join(e.hypotheses)]
+        for v in m.violations:
+            out.append(f"- hypothesis not met: {v}")
+        out += ["", "| measured quantity | value | | bound | passed |", "| --- | --- | --- | --- | --- |"]
+        out += [f"| {c.name} | {_fmt(c.measured)} | {c.op} | {_fmt(c.bound)} | {'yes' if c.passed else '**no**'} |"
+                for c in m.comparisons]
+        if m.tolerance is not None:
+            out += ["", f"Tolerance {_fmt(m.tolerance.value)}: {m.tolerance.derivation}"]
+        out += [f"", *[f"Note: {n}" for n in m.notes]]
+        out += ["", f"Negative control: {e.control_description}: **{_control(e)}**"]
+        if e.id in figures:
+            out += ["", f"![figure for {e.id}](figures/{Path(figures[e.id]).name})"]
+    out += ["", "## Provenance", "", "| | |", "| --- | --- |"]
+    out += [f"| {k} | {v} |" for k, v in report.provenance.items()]
+    return "\n".join(out) + "\n"
+
+
+def write_report(report, directory) -> Path:
+    """Write ``report.html`` (self-contained) and ``report.md`` (figures in ``figures/``) into ``directory``."""
+    from .figures import write_figures
+
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    figures = {p.stem: p for p in write_figures(report, d / "figures")}
+    write_atomic(d / "report.md", to_markdown(report, figures))
+    write_atomic(d / "report.html", to_html(report, figures))
+    return d / "report.html"
