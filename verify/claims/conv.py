@@ -19,6 +19,7 @@ from theory import linear as lin
 from theory.common import eps
 
 from ..evidence import Comparison, Measurement, Tolerance
+from ._common import named_sets
 from ..registry import Claim, register
 
 FAMILY = "conv"
@@ -41,8 +42,7 @@ def check_thm4(data, ctx, *, control: bool = False) -> Measurement:
     explicit GD from 0 reaches it, and ``C(w*)`` has rank s^2 (no memorization)."""
     p = ctx.sizes(FAMILY)
     comps, metrics = [], {}
-    sets = {"user": data["X"]} if "X" in data else {k: ctx.asarray(v) for k, v in data["sets"].items()}
-    for name, X in sets.items():
+    for name, X in named_sets(data, ctx):
         s = math.isqrt(X.shape[1])
         if s * s != X.shape[1]:
             from theory.errors import InputError
@@ -101,8 +101,7 @@ def check_lemma(data, ctx, *, control: bool = False) -> Measurement:
     of a 2-layer convolution (s >= 4)."""
     xp = ctx.xp
     comps, metrics = [], {}
-    sets = {"user": data["X"]} if "X" in data else {k: ctx.asarray(v) for k, v in data["sets"].items()}
-    for name, X in sets.items():
+    for name, X in named_sets(data, ctx):
         x = to_numpy(X[0, :]).copy()
         d = x.shape[0]
         if control:  # a non-generic image: zero pixels where the structure forces zeros
@@ -286,8 +285,8 @@ def _spectrum_metrics(A, X, n: int, p) -> dict:
             "out_of_span": diag["out_of_span"], "projection_error": diag["projection_error"]}
 
 
-def _train(ctx, X, net, p):
-    return conv.train_linear_conv(net, X, optimizer="adam", lr=p["tab_lr"], max_steps=p["tab_steps"],
+def _train(ctx, X, net, p, steps=None):
+    return conv.train_linear_conv(net, X, optimizer="adam", lr=p["tab_lr"], max_steps=steps or p["tab_steps"],
                                   loss_tol=p["tab_loss_tol"], adam_eps=1e-30)
 
 
@@ -351,7 +350,7 @@ def check_tab1(data, ctx, *, control: bool = False) -> Measurement:
                 else:
                     net = conv.linear_conv_net(3, depth, filters=f, scale=p["tab_init_scale"],
                                                rng=ctx.rng(f"tab1-{depth}-{f}-{seed}"), xp=ctx.xp)
-                    res = _train(ctx, X, net, p)
+                    res = _train(ctx, X, net, p, p["tab1_steps"])
                     A = res.params[0].operator()
                     info = {"loss": res.loss, "steps": res.steps, "params": res.params[0].n_params}
                 m = _spectrum_metrics(A, X, 2, p)
