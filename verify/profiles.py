@@ -97,7 +97,7 @@ PROFILES = {
                          tab2_rows=((2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1), (3, 3), (5, 5), (6, 5)),
                          tab1_depths=(2, 5, 8), tab1_filters=(1, 16, 128), tab1_seeds=3, tab1_steps=3000, tab_init_scale=1.0,
                          tab_lr=1e-3, tab_steps=50000, tab_loss_tol=1e-10, near_one=0.05, small=0.5, appg_s=32,
-                         appg_width=16, appg_lr=3e-3, appg_steps=10000),
+                         appg_width=16, appg_lr=1e-3, appg_steps=10000),
             "two_layer": dict(n=10, d=256, digits_n=10, widths=(100, 1000, 10_000, 100_000),
                               laws=("gaussian", "rademacher", "uniform"), seeds=(0, 1, 2), steps=200, eps=0.01),
             "construction": dict(n=50, d=256, digits_n=50, eps=1e-4, slope=0.5, samples=200_000, alpha=1e-3, steps=60,
