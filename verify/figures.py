@@ -87,7 +87,7 @@ def _fig1(ev, plt):
     m = ev.measurement.metrics
     x = np.array(m["grid"])
     pts = m["points"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
     for ax, init in zip(axes, ("near-zero", "large")):
         ax.plot(x, x, "k--", lw=1, label="identity")
         for label, y in m["maps"].items():
@@ -100,6 +100,18 @@ def _fig1(ev, plt):
         ax.set_xlabel("x")
         ax.legend(fontsize=7)
     axes[0].set_ylabel("f(x)")
+    ax = axes[2]
+    for (label, orbit), color in zip(m.get("orbits", {}).items(), ("tab:blue", "tab:orange", "tab:green", "tab:red")):
+        O = np.array(orbit)
+        ax.plot(range(len(O)), np.clip(O, -3, 3), color=color, lw=0.8, alpha=0.8)
+        ax.plot([], [], color=color, label=label)
+    for x in pts:
+        ax.axhline(x, color="k", lw=0.6, ls=":")
+    ax.set_ylim(-3, 3)
+    ax.set_xlabel("iteration t")
+    ax.set_ylabel("x_t (clipped to [-3, 3])")
+    ax.set_title("iterating the maps (seed 0) from 13 starts")
+    ax.legend(fontsize=7)
     return fig
 
 

@@ -344,6 +344,7 @@ def check_init_scale(data, ctx, *, control: bool = False) -> Measurement:
     p = ctx.sizes(FAMILY)
     X = ctx.asarray(np.array(p["fig1_points"], dtype=np.float64)[:, None])
     grid = ctx.asarray(np.linspace(-1.5, 1.5, 301)[:, None])
+    starts1d = ctx.asarray(np.linspace(-1.2, 1.2, 13)[:, None])
     runs, comps = {}, []
     for init, scale in (("near-zero", p["fig1_small_scale"]), ("large", p["fig1_large_scale"])):
         for width, depth in p["fig1_sizes"]:
@@ -357,10 +358,16 @@ def check_init_scale(data, ctx, *, control: bool = False) -> Measurement:
                 slopes.append(float(np.max(np.abs(_host_np(D.jacobian(net, X))[:, 0, 0]))))
                 if s == 0:
                     runs.setdefault("maps", {})[f"{init} {width}x{depth}"] = _host_np(net(grid))[:, 0].tolist()
+                    Z, orbit = starts1d, [_host_np(starts1d)[:, 0].tolist()]
+                    for _ in range(p["fig1_orbit_steps"]):
+                        Z = net(Z)
+                        orbit.append(_host_np(Z)[:, 0].tolist())
+                    runs.setdefault("orbits", {})[f"{init} {width}x{depth}"] = orbit
             runs[f"{init} {width}x{depth}"] = slopes
     small, large = (f"{w}x{L}" for w, L in (p["fig1_sizes"][0], p["fig1_sizes"][-1]))
     near = [v for k, v in runs.items() if k.startswith("near-zero")]
     big = [v for k, v in runs.items() if k.startswith("large")]
+    orbits = runs.pop("orbits", {})
     frac_near = float(np.mean([s < 1.0 for v in near for s in v]))
     frac_big = float(np.mean([s < 1.0 for v in big for s in v]))
     med_small = float(np.median(runs[f"near-zero {small}"]))
@@ -372,7 +379,7 @@ def check_init_scale(data, ctx, *, control: bool = False) -> Measurement:
                "contractive_fraction_near_zero": frac_near, "contractive_fraction_large": frac_big,
                "median_slope_small_net": med_small, "median_slope_large_net": med_large,
                "scales": [p["fig1_small_scale"], p["fig1_large_scale"]],
-               "grid": _host_np(grid)[:, 0].tolist(), "maps": runs.get("maps", {})}
+               "grid": _host_np(grid)[:, 0].tolist(), "maps": runs.get("maps", {}), "orbits": orbits}
     tol = Tolerance(p["fig1_majority"], f"contractive: max |f'(x_i)| < 1 at both examples; the near-zero runs must be "
                                         f"contractive in at least {p['fig1_majority']:.0%} of seeds x sizes and the "
                                         f"large ones in at most {1 - p['fig1_majority']:.0%}; faster: the larger "
