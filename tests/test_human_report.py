@@ -59,3 +59,19 @@ def test_the_bare_main_job_writes_the_default_report(tmp_path, monkeypatch, caps
 def test_progress_is_silent_off_a_terminal():
     assert cli._progress(quiet=True).bar is None
     assert cli._progress(quiet=False).bar is None  # pytest captures stderr: not a terminal
+
+
+def test_a_claim_whose_own_training_diverges_fails_and_the_run_goes_on(monkeypatch):
+    from theory.errors import DivergenceError
+
+    def diverging(data, ctx, **kw):
+        raise DivergenceError("gradient descent diverged at step 3 (loss is inf); lower the step")
+
+    claim = verify.get("lemma-forced-zero")
+    monkeypatch.setitem(verify.registry.REGISTRY, "lemma-forced-zero",
+                        verify.Claim(**{**claim.__dict__, "check": diverging}))
+    report = verify.run(["lemma-forced-zero", "thm5-depth-lower-bound"], profile="quick", backend="numpy")
+    first, second = report.evidence
+    assert first.verdict == verify.FAILS and "diverged" in first.measurement.notes[0]
+    assert first.control is None and not report.ok
+    assert second.verdict == verify.HOLDS

@@ -14,7 +14,9 @@ from pathlib import Path
 import gpu
 
 from .context import Context
-from .evidence import FAILS, HOLDS, NOT_MET, Evidence
+from theory.errors import DivergenceError
+
+from .evidence import FAILS, HOLDS, NOT_MET, Comparison, Evidence, Measurement
 from .profiles import get_profile
 from .registry import Claim, all_claims, get
 
@@ -121,7 +123,16 @@ def run_claim(claim: Claim, ctx: Context, data: dict | None = None) -> Evidence:
     """Check one claim (on ``data``, else its default data) and run its negative control."""
     start = time.perf_counter()
     data = claim.make_data(ctx) if data is None else data
-    measured = claim.check(data, ctx)
+    try:
+        measured = claim.check(data, ctx)
+    except DivergenceError as exc:
+        if ctx.step_factor != 1.0:
+            raise  # the user's --step-factor: a usage error (exit 2)
+        # the claim's own, profile-chosen step diverged: that claim fails, the run goes on
+        measured = Measurement([Comparison("training diverged", 1.0, 0.0)], {"diverged": 1.0}, None, "diverged",
+                               notes=[f"training diverged with the profile's own step: {exc}"])
+        return Evidence(claim.id, claim.paper_ref, claim.statement, claim.hypotheses, measured,
+                        claim.control_description, None, time.perf_counter() - start)
     skip = measured.violations and not claim.control_always
     control = None if skip else claim.negative_control(data, ctx)
     return Evidence(
