@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from theory import conv
 from theory.errors import InputError
-from verify.claims.conv import TABLE1, TABLE2, conv_params, min_depth_measured, table_discrepancies
+from theory.conv import min_depth_measured, stack_params as conv_params
+from verify.claims.conv import TABLE1, TABLE2, table_discrepancies
 
 
 def loop_conv(X, W, stride, padding):
@@ -169,3 +170,5 @@ def test_printed_tables_against_their_architectures():
     notes = table_discrepancies()
     assert len(notes) == 4 and any("3105" in n for n in notes)
     assert math.ceil(7**4 / 9) == 267
+    for L, f in ((1, 1), (3, 16), (5, 4)):  # the formula counts what the networks hold
+        assert conv_params(L, f) == conv.linear_conv_net(3, L, filters=f).n_params

@@ -166,3 +166,11 @@ def test_superattraction_detects_rho_near_zero():
     g = D.identity_network(4, 1)
     sb = dyn.superattraction(g, lambda Z: D.jacobian(g, Z), X2, X2 + 0.1, tol=1e-6, rho_small=0.1)
     assert not sb.all_superattractors and sb.one_step_recovery == 0.0
+
+
+def test_min_spacing_is_the_smallest_distance_between_distinct_examples():
+    import array_api_strict as xs
+
+    X = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 0.0], [0.0, 1.5]])  # a duplicate is not a distance
+    assert dyn.min_spacing(X) == 1.5
+    assert dyn.min_spacing(xs.asarray(X)) == 1.5

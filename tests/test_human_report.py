@@ -2,8 +2,6 @@
 
 import re
 
-import pytest
-
 import verify
 from verify import cli
 

@@ -14,9 +14,9 @@ is), so building ``C(W)``, its structure, and the gradient ``dL/dW = sum over en
 share it.  Nearest-neighbour upsampling by ``f`` (Algorithm 2) is the 0/1 matrix sending pixel
 ``(c, i // f, j // f)`` to ``(c, i, j)``.
 
-A linear network is the product of its layers' matrices.  Products are kept as a list and applied
-one factor at a time (:func:`apply`); :func:`dense_product` forms the d x d operator only on request
-(its spectrum is what shows memorization).  Forced zeros (Theorem 5) come from boolean products
+A linear network is the product of its layers' matrices.  :class:`LinearConvNet` keeps them as a
+list and applies them one at a time; :meth:`LinearConvNet.operator` forms the d x d operator only
+on request (its spectrum is what shows memorization).  Forced zeros (Theorem 5) come from boolean products
 of the patterns (:func:`forced_zero_pattern`); with padding ``(k - 1)/2`` and stride 1 the product
 of L layers reaches pixels within Chebyshev distance ``L (k - 1)/2``, so it has no forced zero
 on ``s x s`` images exactly when ``L >= ceil(2 (s - 1) / (k - 1))`` (:func:`min_full_depth`).
@@ -35,7 +35,7 @@ from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namesp
 
 from .errors import InputError
 
-__all__ = ["ConvLayout", "LinearConvNet", "apply", "conv_gradients", "downsampling_net", "filter_design", "forced_zero_distance", "linear_conv_net", "single_filter_solution", "train_linear_conv", "train_single_filter", "conv2d", "conv_matrix", "conv_pattern", "dense_product", "forced_zero_pattern",
+__all__ = ["ConvLayout", "LinearConvNet", "conv_gradients", "downsampling_net", "filter_design", "forced_zero_distance", "linear_conv_net", "single_filter_solution", "train_linear_conv", "train_single_filter", "conv2d", "conv_matrix", "conv_pattern", "forced_zero_pattern", "min_depth_measured", "stack_params",
            "heuristic_depth", "min_full_depth", "out_size", "same_padding", "upsample_matrix"]
 
 
@@ -141,10 +141,10 @@ class ConvLayout:
         """``dL/dW`` for ``L`` with ``dL/dC = G H^T`` (columns are examples): the sum of
         ``sum_m G[row_e, m] H[col_e, m]`` over the entries e that hold each weight."""
         xp = array_namespace(G, H)
-        rows, cols = _index(xp, self.rows), _index(xp, self.cols)
-        contrib = xp.sum(_take_rows(xp, G, rows) * _take_rows(xp, H, cols), axis=1)
+        rows, cols = xp.asarray(self.rows), xp.asarray(self.cols)
+        contrib = xp.sum(xp.take(G, rows, axis=0) * xp.take(H, cols, axis=0), axis=1)
         if is_numpy_namespace(xp) or is_cupy_namespace(xp):
-            g = xp.bincount(_index(xp, self.widx), weights=contrib, minlength=self.n_weights)
+            g = xp.bincount(xp.asarray(self.widx), weights=contrib, minlength=self.n_weights)
         else:  # no scatter-add in the array API: one masked sum per weight (small layers only)
             widx = xp.asarray(self.widx)
             g = xp.stack([xp.sum(xp.where(widx == j, contrib, xp.zeros_like(contrib))) for j in range(self.n_weights)])
@@ -209,23 +209,6 @@ def conv2d(X, W, *, stride: int = 1, padding: int | None = None):
     return xp.permute_dims(out, (0, 3, 1, 2))
 
 
-def apply(factors, V):
-    """``F_L ... F_1 V`` for a list ``[F_1, ..., F_L]`` of (sparse or dense) matrices, one factor at a
-    time: never forms the product."""
-    for F in factors:
-        V = F @ V
-    return V
-
-
-def dense_product(factors, xp=None):
-    """The end-to-end operator ``F_L ... F_1`` as a dense array (d x d: small d, or on request)."""
-    d = factors[0].shape[1]
-    if xp is None:
-        xp = _namespace_of(factors[0])
-    M = apply(factors, xp.eye(d, dtype=xp.float64) if not _is_sparse(factors[0]) else _identity_like(factors[0], d))
-    return _to_dense(M, xp)
-
-
 def forced_zero_pattern(size, k: int, depth: int, *, filters: int = 1, channels: int = 1):
     """Boolean (host) pattern of the product of ``depth`` convolutions (stride 1, 'same' padding,
     ``filters`` channels between layers, ``channels`` in and out): ``False`` marks a forced zero."""
@@ -246,6 +229,43 @@ def min_full_depth(s: int, k: int) -> int:
     if k == 1:
         raise InputError("a 1 x 1 kernel never mixes pixels: no depth removes the forced zeros (s > 1)")
     return math.ceil(2 * (s - 1) / (k - 1))
+
+
+def min_depth_measured(s: int, k: int, filters: int = 1, limit: int = 200) -> int:
+    """The least depth whose product pattern has no forced zero on ``s x s`` images (stride 1,
+    'same' padding, ``filters`` channels between layers), found by multiplying the patterns layer by
+    layer: the measurement that :func:`min_full_depth`'s formula is checked against."""
+    import scipy.sparse as sp
+
+    if s == 1:
+        return 0
+    first = conv_pattern(s, k, c_in=1, c_out=filters).astype(np.int64)
+    mid = conv_pattern(s, k, c_in=filters, c_out=filters).astype(np.int64)
+    last = conv_pattern(s, k, c_in=filters, c_out=1).astype(np.int64)
+    if filters == 1:
+        P = first
+        for L in range(1, limit + 1):
+            if P.nnz == P.shape[0] * P.shape[1]:
+                return L
+            P = sp.csr_matrix(((first @ P) > 0).astype(np.int64))
+    else:
+        one = conv_pattern(s, k)
+        if one.nnz == one.shape[0] * one.shape[1]:
+            return 1  # a single layer has no intermediate filters
+        H = first  # layers so far, before the last one
+        for L in range(2, limit + 1):
+            full = (last @ H) > 0
+            if full.nnz == full.shape[0] * full.shape[1]:
+                return L
+            H = sp.csr_matrix(((mid @ H) > 0).astype(np.int64))
+    raise AssertionError(f"no depth up to {limit} removes the forced zeros for s={s}, k={k}")
+
+
+def stack_params(depth: int, filters: int, k: int = 3, channels: int = 1) -> int:
+    """Weights of ``depth`` convolutions ``channels -> filters -> ... -> filters -> channels`` (no biases)."""
+    if depth == 1:
+        return channels * channels * k * k
+    return k * k * (2 * channels * filters + (depth - 2) * filters * filters)
 
 
 def heuristic_depth(s: int, k: int = 3) -> int:
@@ -281,44 +301,8 @@ def _assemble(xp, rows, cols, vals, shape, dense):
     return xp.reshape(sel @ vals, shape)
 
 
-def _index(xp, a):
-    return xp.asarray(a)
-
-
 def _take(xp, flat, idx):
     return xp.take(flat, xp.asarray(idx), axis=0)
-
-
-def _take_rows(xp, A, idx):
-    return xp.take(A, idx, axis=0)
-
-
-def _is_sparse(F) -> bool:
-    return hasattr(F, "tocsr")
-
-
-def _identity_like(F, d):
-    if "cupy" in type(F).__module__:
-        import cupyx.scipy.sparse as sp
-    else:
-        import scipy.sparse as sp
-    return sp.identity(d, format="csr")
-
-
-def _namespace_of(F):
-    if _is_sparse(F):
-        if "cupy" in type(F).__module__:
-            import cupy as xp
-        else:
-            import array_api_compat.numpy as xp
-        return xp
-    return array_namespace(F)
-
-
-def _to_dense(M, xp):
-    if _is_sparse(M):
-        return xp.asarray(M.toarray())
-    return M
 
 
 # ----------------------------------------------------------------------------- linear conv networks
@@ -411,7 +395,7 @@ class LinearConvNet:
         """The end-to-end d x d operator (dense): the network applied to the identity."""
         xp = array_namespace(*[W for W in self.weights if W is not None])
         d = self.layouts[0].shape[1] if self.layouts[0] is not None else self.fixed[0].shape[1]
-        return _to_dense(self(xp.eye(d, dtype=xp.float64)), xp)
+        return self(xp.eye(d, dtype=xp.float64))  # sparse @ dense is dense: no conversion needed
 
 
 def linear_conv_net(size, depth: int, *, k: int = 3, filters: int = 1, channels: int = 1, scale: float = 1e-2,

@@ -21,7 +21,7 @@ from array_api_compat import array_namespace
 
 from gpu.fallbacks import eigvals
 
-__all__ = ["Iteration", "KnownMap", "Superattraction", "classify", "escape_ratio", "iterate", "known_maps", "nearest",
+__all__ = ["Iteration", "KnownMap", "Superattraction", "classify", "escape_ratio", "iterate", "known_maps", "min_spacing", "nearest",
            "recovery_probability", "spectral_radius", "superattraction"]
 
 
@@ -39,6 +39,15 @@ def classify(rho: float, band: float = 0.0) -> str:
     if rho > 1.0 + band:
         return "repeller"
     return "undecided"
+
+
+def min_spacing(train) -> float:
+    """The smallest distance between two distinct training examples (the scale of "recovered"),
+    from the differences themselves (exact for near-duplicates, unlike the Gram expansion)."""
+    xp = array_namespace(train)
+    diff = train[:, None, :] - train[None, :, :]
+    dist = xp.sqrt(xp.sum(diff * diff, axis=-1))
+    return float(xp.min(dist[dist > 0]))
 
 
 def nearest(Z, train):

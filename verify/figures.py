@@ -230,7 +230,7 @@ def _thm5(ev, plt):
     for k in sorted({r["k"] for r in rows}):
         pts = sorted((r["s"], r["measured"]) for r in rows if r["k"] == k and r["filters"] == 1)
         ax.plot(*zip(*pts), "o", ms=3, label=f"measured, k = {k}")
-        ax.plot([p[0] for p in pts], [-(-2 * (p[0] - 1) // (k - 1)) for p in pts], "-", lw=1, label=f"ceil(2(s-1)/(k-1))")
+        ax.plot([p[0] for p in pts], [-(-2 * (p[0] - 1) // (k - 1)) for p in pts], "-", lw=1, label="ceil(2(s-1)/(k-1))")
     ax.set_xlabel("image side s")
     ax.set_ylabel("least depth without forced zeros")
     ax.legend(fontsize=6)

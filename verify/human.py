@@ -126,7 +126,7 @@ def to_markdown(report, figures: dict) -> str:
                 for c in m.comparisons]
         if m.tolerance is not None:
             out += ["", f"Tolerance {_fmt(m.tolerance.value)}: {m.tolerance.derivation}"]
-        out += [f"", *[f"Note: {n}" for n in m.notes]]
+        out += ["", *[f"Note: {n}" for n in m.notes]]
         out += ["", f"Negative control: {e.control_description}: **{_control(e)}**"]
         if e.id in figures:
             out += ["", f"![figure for {e.id}](figures/{Path(figures[e.id]).name})"]

@@ -141,34 +141,6 @@ def _empty(ctx) -> dict:
     return {}
 
 
-def min_depth_measured(s: int, k: int, filters: int = 1, limit: int = 200) -> int:
-    """The least depth whose product pattern has no forced zero, found by multiplying patterns."""
-    import scipy.sparse as sp
-
-    if s == 1:
-        return 0
-    first = conv.conv_pattern(s, k, c_in=1, c_out=filters).astype(np.int64)
-    mid = conv.conv_pattern(s, k, c_in=filters, c_out=filters).astype(np.int64)
-    last = conv.conv_pattern(s, k, c_in=filters, c_out=1).astype(np.int64)
-    if filters == 1:
-        P = first
-        for L in range(1, limit + 1):
-            if P.nnz == P.shape[0] * P.shape[1]:
-                return L
-            P = sp.csr_matrix(((first @ P) > 0).astype(np.int64))
-    else:
-        one = conv.conv_pattern(s, k)
-        if one.nnz == one.shape[0] * one.shape[1]:
-            return 1  # a single layer has no intermediate filters
-        H = first  # layers so far, before the last one
-        for L in range(2, limit + 1):
-            full = (last @ H) > 0
-            if full.nnz == full.shape[0] * full.shape[1]:
-                return L
-            H = sp.csr_matrix(((mid @ H) > 0).astype(np.int64))
-    raise AssertionError(f"no depth up to {limit} removes the forced zeros for s={s}, k={k}")
-
-
 def check_thm5(data, ctx, *, wrong_formula: bool = False) -> Measurement:
     """The least depth without forced zeros, measured exactly, against ``ceil(2 (s - 1)/(k - 1))``
     (``s - 1`` for k = 3) for every s, k and number of filters in the profile."""
@@ -181,7 +153,7 @@ def check_thm5(data, ctx, *, wrong_formula: bool = False) -> Measurement:
             for f in p["thm5_filters"]:
                 if f > 1 and s > p["thm5_filters_max_s"]:
                     continue
-                measured = min_depth_measured(s, k, f)
+                measured = conv.min_depth_measured(s, k, f)
                 formula = math.ceil((s - 1) / (k - 1)) if wrong_formula else conv.min_full_depth(s, k)
                 rows.append({"s": s, "k": k, "filters": f, "measured": measured, "formula": formula})
                 mismatches += measured != formula
@@ -250,28 +222,21 @@ TABLE1 = {2: (27, 2592, 149760), 5: (45, 7200, 444672), 8: (72, 14112, 887040)}
 TABLE1_FILTERS = (1, 16, 128)
 
 
-def conv_params(depth: int, filters: int, k: int = 3, channels: int = 1) -> int:
-    """Weights of ``depth`` convolutions ``channels -> filters -> ... -> filters -> channels`` (no biases)."""
-    if depth == 1:
-        return channels * channels * k * k
-    return k * k * (2 * channels * filters + (depth - 2) * filters * filters)
-
-
 def table_discrepancies() -> list:
     """Where the printed parameter counts and heuristic depths disagree with the architectures."""
     out = []
     for s, n, heur, layers, params, _ in TABLE2:
         if conv.heuristic_depth(s) != heur:
             out.append(f"Table 2, {s}x{s} ({n} image(s)): heuristic printed {heur}, ceil(s^4/9) = {conv.heuristic_depth(s)}")
-        if conv_params(layers, 1) != params:
+        if conv.stack_params(layers, 1) != params:
             out.append(f"Table 2, {s}x{s} ({n} image(s)), {layers} layers: {params} parameters printed, "
-                       f"{layers} x 9 = {conv_params(layers, 1)}")
+                       f"{layers} x 9 = {conv.stack_params(layers, 1)}")
     for layers, printed in TABLE1.items():
         for f, pr in zip(TABLE1_FILTERS, printed):
-            if conv_params(layers, f) != pr:
-                match = [L for L in range(1, 20) if conv_params(L, f) == pr]
+            if conv.stack_params(layers, f) != pr:
+                match = [L for L in range(1, 20) if conv.stack_params(L, f) == pr]
                 out.append(f"Table 1, {layers} layers, {f} filter(s): {pr} parameters printed, {layers} layers have "
-                           f"{conv_params(layers, f)}" + (f"; {pr} is the count for {match[0]} layers" if match else ""))
+                           f"{conv.stack_params(layers, f)}" + (f"; {pr} is the count for {match[0]} layers" if match else ""))
     return out
 
 

@@ -61,19 +61,13 @@ def _sets(data, ctx):
         lo, hi = Xh.min(axis=0), Xh.max(axis=0)
         box = lo + (hi - lo) * rng.random((m // 2, Xh.shape[1]))
         near = Xh[rng.integers(0, len(Xh), m - m // 2)]
-        spacing = _min_distance(Xh)
+        spacing = dyn.min_spacing(Xh)
         U = rng.standard_normal(near.shape)
         near = near + 0.2 * spacing * U / np.linalg.norm(U, axis=1, keepdims=True)
         yield "user", X, ctx.asarray(np.vstack([box, near]))
         return
     for name, X in data["sets"].items():
         yield name, ctx.asarray(X), ctx.asarray(data["starts"][name])
-
-
-def _min_distance(X) -> float:
-    Xh = np.asarray(X, dtype=np.float64)
-    diff = np.sqrt(((Xh[:, None, :] - Xh[None, :, :]) ** 2).sum(-1))
-    return float(diff[diff > 0].min())
 
 
 def initial_network(ctx, name, X, *, width, depth, scheme, scale, seed, hidden):
@@ -101,7 +95,7 @@ def train_autoencoder(ctx, name, X, *, width, depth, scheme=None, scale=None, se
 
 
 def _recovery(f, X, starts, p):
-    tol = p["recover_frac"] * _min_distance(_host_np(X))
+    tol = p["recover_frac"] * dyn.min_spacing(_host_np(X))
     it = dyn.iterate(f, starts, p["iterations"], train=X, tol=tol)
     return it, tol
 
@@ -112,10 +106,6 @@ def _host_np(A) -> np.ndarray:
 
 def _spectral(net, X):
     return _host_np(dyn.spectral_radius(D.jacobian(net, X)))
-
-
-def _identity_like(X, p, ctx):
-    return D.identity_network(X.shape[1], p["depth"], xp=ctx.xp)
 
 
 # ----------------------------------------------------------------------------- sec3-contraction
@@ -129,7 +119,7 @@ def check_contraction(data, ctx, *, control: bool = False) -> Measurement:
     for name, X, starts in _sets(data, ctx):
         check_training_set(X)
         if control:
-            net, loss, steps = _identity_like(X, p, ctx), 0.0, 0
+            net, loss, steps = D.identity_network(X.shape[1], p["depth"], xp=ctx.xp), 0.0, 0
         else:
             res = train_autoencoder(ctx, name, X, width=p["width"], depth=p["depth"])
             net, loss, steps = res.params[0], res.loss, res.steps
@@ -257,7 +247,7 @@ def check_superattractor(data, ctx, *, control: bool = False) -> Measurement:
     else:
         res = train_autoencoder(ctx, name, X, width=p["super_width"], depth=p["super_depth"], hidden=p["super_hidden"])
         net, loss = res.params[0], res.loss
-    tol = p["recover_frac"] * _min_distance(_host_np(X))
+    tol = p["recover_frac"] * dyn.min_spacing(_host_np(X))
     sa = dyn.superattraction(net, lambda Z: D.jacobian(net, Z), X, starts, tol=tol, rho_small=p["rho_small"])
     rho = _host_np(sa.spectral_radius)
     comps = [Comparison("R(1)", sa.one_step_recovery, p["recover_min"], ">=")]
@@ -295,7 +285,7 @@ def check_early_stopping(data, ctx, *, control: bool = False) -> Measurement:
     marks = sorted({max(1, round(f * total)) for f in p["checkpoint_fractions"]} - {total})
     # the same seeded run again, keeping the iterates at those fractions of its length
     res = train_autoencoder(ctx, name, X, width=p["width"], depth=p["depth"], checkpoints=marks)
-    spacing = _min_distance(_host_np(X))
+    spacing = dyn.min_spacing(_host_np(X))
     comps, rows = [], {}
     nets = {t: st[0] for t, st in sorted(res.checkpoints.items()) if t > 0}
     nets[res.steps] = res.params[0]
@@ -407,7 +397,7 @@ def check_init_schemes(data, ctx, *, control: bool = False) -> Measurement:
     memorization (outputs farther from the nearest training example) than Xavier or PyTorch's default."""
     p = ctx.sizes(FAMILY)
     name, X, starts = _digits_only(data, ctx)
-    spacing = _min_distance(_host_np(X))
+    spacing = dyn.min_spacing(_host_np(X))
     table = {}
     for scheme in ("xavier", "pytorch", "kaiming"):
         used = "xavier" if (control and scheme == "kaiming") else scheme
