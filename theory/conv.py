@@ -130,12 +130,12 @@ class ConvLayout:
             return sp.csr_matrix((_take(xp, flat, widx), xp.asarray(indices), xp.asarray(indptr)), shape=self.shape)
         return _assemble(xp, self.rows, self.cols, _take(xp, flat, self.widx), self.shape, dense)
 
-    def dense_basis(self, xp):
+    def dense_basis(self, xp, dtype=None):
         """``B`` of shape (n_weights, d_out, d_in) with ``C(W) = sum_j W_j B_j`` (small layers: the
         fast path of :class:`LinearConvNet` when ``n_weights d_out d_in`` is small)."""
         B = np.zeros((self.n_weights,) + self.shape)
         np.add.at(B, (self.widx, self.rows, self.cols), 1.0)
-        return xp.asarray(B)
+        return xp.asarray(B) if dtype is None else xp.asarray(B, dtype=dtype)
 
     def weight_gradient(self, G, H):
         """``dL/dW`` for ``L`` with ``dL/dC = G H^T`` (columns are examples): the sum of
@@ -144,7 +144,8 @@ class ConvLayout:
         rows, cols = xp.asarray(self.rows), xp.asarray(self.cols)
         contrib = xp.sum(xp.take(G, rows, axis=0) * xp.take(H, cols, axis=0), axis=1)
         if is_numpy_namespace(xp) or is_cupy_namespace(xp):
-            g = xp.bincount(xp.asarray(self.widx), weights=contrib, minlength=self.n_weights)
+            # bincount sums in float64 whatever the weights' dtype: back to the run's dtype
+            g = xp.astype(xp.bincount(xp.asarray(self.widx), weights=contrib, minlength=self.n_weights), G.dtype)
         else:  # no scatter-add in the array API: one masked sum per weight (small layers only)
             widx = xp.asarray(self.widx)
             g = xp.stack([xp.sum(xp.where(widx == j, contrib, xp.zeros_like(contrib))) for j in range(self.n_weights)])
@@ -168,7 +169,7 @@ def conv_pattern(size, k: int, *, stride: int = 1, padding: int | None = None, c
     return sp.csr_matrix((np.ones(len(lay.rows), dtype=bool), (lay.rows, lay.cols)), shape=lay.shape)
 
 
-def upsample_matrix(size, factor: int, *, channels: int = 1, xp=None, dense: bool = False):
+def upsample_matrix(size, factor: int, *, channels: int = 1, xp=None, dense: bool = False, dtype=None):
     """Nearest-neighbour upsampling by ``factor`` (Algorithm 2) as a 0/1 matrix ``(c (f h)(f w), c h w)``."""
     if xp is None:
         import array_api_compat.numpy as xp
@@ -180,7 +181,7 @@ def upsample_matrix(size, factor: int, *, channels: int = 1, xp=None, dense: boo
     c, i, j = np.meshgrid(np.arange(channels), np.arange(h * factor), np.arange(w * factor), indexing="ij")
     rows = ((c * h * factor + i) * w * factor + j).ravel()
     cols = ((c * h + i // factor) * w + j // factor).ravel()
-    vals = xp.ones(rows.shape[0], dtype=xp.float64)
+    vals = xp.ones(rows.shape[0], dtype=xp.float64 if dtype is None else dtype)
     return _assemble(xp, rows, cols, vals, (channels * h * w * factor * factor, channels * h * w), dense)
 
 
@@ -364,7 +365,7 @@ class LinearConvNet:
                 bases.append(None)
                 continue
             small = lay is not None and lay.n_weights * lay.shape[0] * lay.shape[1] <= cls.DENSE_LIMIT
-            bases.append(lay.dense_basis(array_namespace(W)) if small else None)
+            bases.append(lay.dense_basis(array_namespace(W), W.dtype) if small else None)
         return cls(tuple(layouts), tuple(weights), fixed, skip_every, tuple(bases))
 
     def _skips(self) -> dict:
@@ -399,7 +400,7 @@ class LinearConvNet:
 
 
 def linear_conv_net(size, depth: int, *, k: int = 3, filters: int = 1, channels: int = 1, scale: float = 1e-2,
-                    scheme: str = "near_zero", skip_every: int = 0, rng=None, xp=None) -> LinearConvNet:
+                    scheme: str = "near_zero", skip_every: int = 0, rng=None, xp=None, dtype=None) -> LinearConvNet:
     """``depth`` stride-1 'same' convolutions (``channels -> filters -> ... -> channels``), weights
     ``scale * N(0, 1) / sqrt(fan_in)`` (``near_zero``) or PyTorch's default ``U(+-1/sqrt(fan_in))``
     (``pytorch``), ``fan_in = c_in k^2``; biases are left out (the paper's networks are linear)."""
@@ -420,7 +421,7 @@ def linear_conv_net(size, depth: int, *, k: int = 3, filters: int = 1, channels:
         W = (scale * rng.standard_normal((c_out, c_in, k, k)) / math.sqrt(fan_in) if scheme == "near_zero"
              else rng.uniform(-1, 1, (c_out, c_in, k, k)) / math.sqrt(fan_in))
         layouts.append(lay)
-        weights.append(xp.asarray(W))
+        weights.append(xp.asarray(W) if dtype is None else xp.asarray(W, dtype=dtype))
     return LinearConvNet.create(layouts, weights, skip_every=skip_every)
 
 
@@ -554,7 +555,7 @@ def filter_design(x, size, k: int = 3, *, padding: int | None = None):
     lay = ConvLayout.build(size, k, padding=padding)
     if x.shape != (lay.shape[1],):
         raise InputError(f"the image has {x.shape} values; a {size} x {size} image needs ({lay.shape[1]},)")
-    B = lay.dense_basis(xp)  # (k^2, s^2, s^2): small images (Theorem 4 is about one s x s image)
+    B = lay.dense_basis(xp, x.dtype)  # (k^2, s^2, s^2): small images (Theorem 4 is about one s x s image)
     return xp.permute_dims(B @ x, (1, 0))
 
 
@@ -600,7 +601,7 @@ def forced_zero_distance(X, pattern):
 
 
 def downsampling_net(s: int, *, channels: int = 3, width: int = 8, scheme: str = "pytorch", scale: float = 1.0,
-                     rng=None, xp=None) -> LinearConvNet:
+                     rng=None, xp=None, dtype=None) -> LinearConvNet:
     """Appendix G's kind of network, linear: strided convolutions (kernel 4, stride 2, padding 1)
     halve an ``s x s x channels`` image down to ``1 x 1 x width``, then nearest-neighbour
     upsampling by 2 and a 3 x 3 convolution (padding 1) per level bring it back to
@@ -618,7 +619,7 @@ def downsampling_net(s: int, *, channels: int = 3, width: int = 8, scheme: str =
         W = (scale * rng.standard_normal((c_out, c_in, k, k)) / math.sqrt(fan_in) if scheme == "near_zero"
              else rng.uniform(-1, 1, (c_out, c_in, k, k)) / math.sqrt(fan_in))
         layouts.append(lay)
-        weights.append(xp.asarray(W))
+        weights.append(xp.asarray(W) if dtype is None else xp.asarray(W, dtype=dtype))
         fixed.append(None)
 
     size, c = s, channels
@@ -628,7 +629,7 @@ def downsampling_net(s: int, *, channels: int = 3, width: int = 8, scheme: str =
     while size < s:
         layouts.append(None)
         weights.append(None)
-        fixed.append(upsample_matrix(size, 2, channels=c, xp=xp))
+        fixed.append(upsample_matrix(size, 2, channels=c, xp=xp, dtype=dtype))
         size *= 2
         add_conv(size, c, channels if size == s else width, 3, 1, 1)
         c = channels if size == s else width

@@ -135,7 +135,7 @@ class KnownMap:
     jacobian: object   # (d, d) at the fixed point
 
 
-def known_maps(xp, d: int = 4, rng=None) -> list:
+def known_maps(xp, d: int = 4, rng=None, dtype=None) -> list:
     """Maps with known fixed points and Jacobians, attracting and repelling:
 
     * ``x - c sin x`` (1-D) at 0 and pi: ``f'(0) = 1 - c``, ``f'(pi) = 1 + c`` with ``c = 0.5``;
@@ -148,10 +148,11 @@ def known_maps(xp, d: int = 4, rng=None) -> list:
     import numpy as np
 
     rng = np.random.default_rng(rng)
+    dtype = xp.float64 if dtype is None else dtype
     c = 0.5
     maps = [
-        KnownMap("x - 0.5 sin x at 0", lambda Z: Z - c * xp.sin(Z), xp.asarray([0.0]), xp.asarray([[1.0 - c]])),
-        KnownMap("x - 0.5 sin x at pi", lambda Z: Z - c * xp.sin(Z), xp.asarray([math.pi]), xp.asarray([[1.0 + c]])),
+        KnownMap("x - 0.5 sin x at 0", lambda Z: Z - c * xp.sin(Z), xp.asarray([0.0], dtype=dtype), xp.asarray([[1.0 - c]], dtype=dtype)),
+        KnownMap("x - 0.5 sin x at pi", lambda Z: Z - c * xp.sin(Z), xp.asarray([math.pi], dtype=dtype), xp.asarray([[1.0 + c]], dtype=dtype)),
     ]
     Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
 
@@ -166,11 +167,11 @@ def known_maps(xp, d: int = 4, rng=None) -> list:
     for label, M in (("affine, rho 0.8, ||M|| > 1", block(0.8, 0.3, 0.3, 3.0)),
                      ("affine, eigenvalues 0.5 and 1.2", block(1.2, 0.5, 0.5, 3.0))):
         p = rng.standard_normal(d)
-        Mx, px = xp.asarray(M), xp.asarray(p)
+        Mx, px = xp.asarray(M, dtype=dtype), xp.asarray(p, dtype=dtype)
         maps.append(KnownMap(label, (lambda Mx, px: lambda Z: px + (Z - px) @ Mx.T)(Mx, px), px, Mx))
     M = block(0.9, 0.2, 0.2, 1.0)
     p = rng.standard_normal(d)
-    Mx, px = xp.asarray(M), xp.asarray(p)
+    Mx, px = xp.asarray(M, dtype=dtype), xp.asarray(p, dtype=dtype)
     maps.append(KnownMap("p + M tanh(x - p), rho 0.9", (lambda Mx, px: lambda Z: px + xp.tanh(Z - px) @ Mx.T)(Mx, px),
                          px, Mx))
     return maps

@@ -39,7 +39,11 @@ from .errors import InputError
 __all__ = [
     "DataSVD",
     "FactoredMap",
+    "factored_svdvals",
     "data_svd",
+    "distance",
+    "gd_train_factored",
+    "certificate_floor",
     "gd_contraction",
     "gd_error_bound",
     "gd_iterate",
@@ -52,7 +56,9 @@ __all__ = [
     "min_norm_solution",
     "out_of_span",
     "projection_diagnostics",
+    "row_space_descent",
     "span_projection",
+    "svdvals",
     "weyl_bounds",
 ]
 
@@ -113,7 +119,8 @@ def data_svd(X, *, rtol: float | None = None) -> DataSVD:
 
 @dataclass(frozen=True)
 class FactoredMap:
-    """A matrix held as ``W = base + left @ right.T`` (``base`` may be ``None``, meaning 0).
+    """A matrix held as ``W = base + left @ right.T``; ``base`` is ``None`` (0), a dense matrix or
+    another :class:`FactoredMap`.
 
     ``left`` is (d_out, r) and ``right`` (d_in, r); with ``r << d`` this stores a rank-r map
     of a large space without forming it.
@@ -130,22 +137,90 @@ class FactoredMap:
     def apply(self, Z):
         """Outputs for row inputs ``Z`` (m, d_in): ``Z @ W.T``, shape (m, d_out)."""
         out = (Z @ self.right) @ self.left.T
-        if self.base is not None:
+        if isinstance(self.base, FactoredMap):
+            out = out + self.base.apply(Z)
+        elif self.base is not None:
             out = out + Z @ self.base.T
         return out
 
     def dense(self):
         """The full ``(d_out, d_in)`` matrix (forms it: use only for moderate sizes)."""
         low = self.left @ self.right.T
-        return low if self.base is None else self.base + low
+        if self.base is None:
+            return low
+        return low + (self.base.dense() if isinstance(self.base, FactoredMap) else self.base)
+
+    @property
+    def factored(self) -> bool:
+        """Whether no dense base is involved (then nothing d x d is ever formed)."""
+        return self.base is None or (isinstance(self.base, FactoredMap) and self.base.factored)
+
+    def terms(self) -> list:
+        """``[(left, right), ...]`` with ``W = sum left @ right.T`` (only when :attr:`factored`)."""
+        own = [(self.left, self.right)]
+        return own if self.base is None else own + self.base.terms()
 
     def fro(self) -> float:
-        """Frobenius norm without forming the matrix when ``base`` is ``None``."""
-        if self.base is not None:
-            return fro(self.dense())
-        xp = array_namespace(self.left)
-        gram = (self.left.T @ self.left) * (self.right.T @ self.right)
-        return float(xp.sqrt(xp.abs(xp.sum(gram))))
+        """Frobenius norm, without forming the matrix when :attr:`factored`."""
+        return distance(self, None)
+
+    def rank_bound(self) -> int:
+        return sum(L.shape[1] for L, _ in self.terms()) if self.factored else min(self.shape)
+
+
+def _terms_fro(terms, chunk_elements: int = 2**25) -> float:
+    """``||sum_i L_i R_i^T||_F`` without a d x d matrix, accurate for a difference of nearly equal maps.
+
+    The stacked right factors ``[R_1 ... R_m] = Q T`` (Householder QR, ``Q`` orthonormal d x q), so
+    the norm is ``||sum_i L_i T_i^T||_F``, summed directly (in row chunks of ``chunk_elements``):
+    the cancellation between terms happens in that sum with errors ~ u ||L|| ||R||.  (The Gram form
+    ``sum_ij (L_i^T L_j) * (R_i^T R_j)`` is cheaper but loses half the digits: ||A - B||^2 is then
+    ``||A||^2 + ||B||^2 - 2 <A, B>``, accurate to u ||A||^2 only, i.e. sqrt(u) ||A|| in the norm.)"""
+    xp = array_namespace(terms[0][0])
+    R = xp.concat([t[1] for t in terms], axis=1)
+    _, T = xp.linalg.qr(R)
+    offsets = [0]
+    for L, _ in terms:
+        offsets.append(offsets[-1] + L.shape[1])
+    rows = terms[0][0].shape[0]
+    step = max(1, chunk_elements // max(1, T.shape[0]))
+    total = 0.0
+    for start in range(0, rows, step):
+        stop = min(rows, start + step)
+        acc = None
+        for (L, _), a, b in zip(terms, offsets[:-1], offsets[1:]):
+            part = L[start:stop, :] @ T[:, a:b].T
+            acc = part if acc is None else acc + part
+        total += float(xp.sum(acc * acc))
+    return math.sqrt(total)
+
+
+def distance(A, B) -> float:
+    """``||A - B||_F`` for dense matrices, :class:`FactoredMap` or ``None`` (0), without forming a
+    d x d matrix when both are factored (a base shared by ``A`` and ``B`` cancels exactly)."""
+    if isinstance(A, FactoredMap) and isinstance(B, FactoredMap) and A.base is not None and A.base is B.base:
+        A, B = FactoredMap(A.left, A.right), FactoredMap(B.left, B.right)
+    fa = A is None or (isinstance(A, FactoredMap) and A.factored)
+    fb = B is None or (isinstance(B, FactoredMap) and B.factored)
+    if fa and fb:
+        terms = ([] if A is None else A.terms()) + ([] if B is None else [(-L, R) for L, R in B.terms()])
+        return _terms_fro(terms) if terms else 0.0
+    dA, dB = (m.dense() if isinstance(m, FactoredMap) else m for m in (A, B))
+    if dA is None or dB is None:
+        return fro(dB if dA is None else dA)
+    return fro(dA - dB)
+
+
+def factored_svdvals(W: FactoredMap):
+    """Singular values of a factored ``W`` (its ``rank_bound()`` largest; the rest are 0), from the
+    thin QR of the stacked factors: ``W = Q_L (T_L T_R^T) Q_R^T``."""
+    terms = W.terms()
+    xp = array_namespace(terms[0][0])
+    L = xp.concat([t[0] for t in terms], axis=1)
+    R = xp.concat([t[1] for t in terms], axis=1)
+    _, TL = xp.linalg.qr(L)
+    _, TR = xp.linalg.qr(R)
+    return xp.linalg.svdvals(TL @ TR.T)
 
 
 def _targets(X, Y):
@@ -223,7 +298,8 @@ def gd_iterate(X, Y=None, *, eta: float, t, W0=None, svd: DataSVD | None = None)
     if W0 is None:
         return FactoredMap(left, svd.V)
     _check_w0(W0, T.shape[1], X.shape[1])
-    return FactoredMap(left - (W0 @ svd.V) * c, svd.V, W0)
+    W0V = W0.apply(svd.Vt).T if isinstance(W0, FactoredMap) else W0 @ svd.V
+    return FactoredMap(left - W0V * c, svd.V, W0)
 
 
 def gd_limit(X, Y=None, *, W0=None, svd: DataSVD | None = None) -> FactoredMap:
@@ -233,7 +309,8 @@ def gd_limit(X, Y=None, *, W0=None, svd: DataSVD | None = None) -> FactoredMap:
 
 
 def _check_w0(W0, d_out: int, d_in: int) -> None:
-    check_matrix(W0, "W0")
+    if not isinstance(W0, FactoredMap):
+        check_matrix(W0, "W0")
     if tuple(W0.shape) != (d_out, d_in):
         raise InputError(f"W0 has shape {tuple(W0.shape)} but the model needs ({d_out}, {d_in})")
 
@@ -274,6 +351,7 @@ def gd_train(
     if W0 is None:
         W0 = xp.zeros((d_out, d_in), dtype=X.dtype)
     else:
+        W0 = W0.dense() if isinstance(W0, FactoredMap) else W0
         _check_w0(W0, d_out, d_in)
     smax = float(xp.linalg.matrix_norm(X, ord=2))
 
@@ -298,6 +376,82 @@ def gd_train(
     )
 
 
+def row_space_descent(X, W0, d_out: int, outer, *, eta: float, max_steps: int, loss_tol: float = 0.0,
+                      checkpoints=(), callback=None, divergence_hint: str = "reduce the step size") -> DescentResult:
+    """Explicit gradient descent on a loss of the pre-activations ``P = X W^T`` (n, d_out), with
+    ``W`` held as ``W0 + M X`` (never d x d).
+
+    ``outer(P) -> (E, loss)`` gives the loss and the n x d_out matrix ``E`` whose gradient is
+    ``E^T X`` (linear: ``E = P - Y``; Theorem 1: ``E = (phi(P) - X) * phi'(P)`` or its sign).  Every
+    such gradient has its rows in the row space of X, so from ``W0`` the iterate is exactly
+    ``W0 + M X`` with ``M`` (d_out, n), and the step ``W <- W - eta E^T X`` is ``M <- M - eta E^T``
+    with ``P = X W0^T + G M^T`` and ``G = X X^T``: the same iterates as the dense trainers, in the
+    coordinates the gradient lives in, at ``n^2 d_out`` work and ``n (d + d_out)`` memory per step
+    instead of ``n d d_out`` and ``d d_out``.  ``W0`` is ``None``, dense, or a :class:`FactoredMap`.
+    ``result.params`` (and each checkpoint) is the :class:`FactoredMap` ``W0 + M X``;
+    ``callback(t, loss, W)`` receives it too.
+    """
+    xp = check_matrix(X, "X")
+    n, d = X.shape
+    if W0 is not None:
+        if not isinstance(W0, FactoredMap):
+            check_matrix(W0, "W0")
+        if tuple(W0.shape) != (d_out, d):
+            raise InputError(f"W0 has shape {tuple(W0.shape)} but the model needs ({d_out}, {d})")
+    G = X @ X.T
+    start = None if W0 is None else (W0.apply(X) if isinstance(W0, FactoredMap) else X @ W0.T)
+    XT = X.T
+
+    def wrap(M):
+        return FactoredMap(M, XT, W0)
+
+    def pre(M):
+        P = G @ M.T
+        return P if start is None else P + start
+
+    def step(M):
+        E, value = outer(pre(M))
+        return M - eta * E.T, value
+
+    res = descend(
+        xp.zeros((d_out, n), dtype=X.dtype),
+        step,
+        max_steps=max_steps,
+        loss_tol=loss_tol,
+        loss=lambda M: outer(pre(M))[1],
+        checkpoints=checkpoints,
+        callback=None if callback is None else (lambda t, value, M: callback(t, value, wrap(M))),
+        divergence_hint=divergence_hint,
+    )
+    res.params = wrap(res.params)
+    res.checkpoints = {t: wrap(M) for t, M in res.checkpoints.items()}
+    return res
+
+
+def gd_train_factored(X, Y=None, *, eta: float, W0=None, max_steps: int, loss_tol: float = 0.0, checkpoints=(),
+                      callback=None) -> DescentResult:
+    """:func:`gd_train` held as ``W0 + M X`` (:func:`row_space_descent` with ``E = X W^T - Y``):
+    the same iterates without a d x d matrix; ``result.params`` is a :class:`FactoredMap`."""
+    xp = check_training_set(X, Y)
+    if not (eta > 0) or not math.isfinite(eta):
+        raise InputError(f"step size eta must be a finite number > 0, got {eta!r}")
+    T = _targets(X, Y)
+
+    def outer(P):
+        R = P - T
+        return R, 0.5 * float(xp.sum(R * R))
+
+    n = X.shape[0]
+    G = X @ X.T
+    smax2 = float(xp.max(xp.linalg.eigvalsh(G))) if n <= 4096 else float(xp.linalg.matrix_norm(X, ord=2)) ** 2
+    hint = (
+        f"the step eta={eta:.4g} is at or above the largest stable step 2/lambda_max(X X^T) = "
+        f"{2.0 / smax2:.4g}; use a smaller step (1/lambda_max = {1.0 / smax2:.4g} is safe)"
+    )
+    return row_space_descent(X, W0, T.shape[1], outer, eta=eta, max_steps=max_steps, loss_tol=loss_tol,
+                             checkpoints=checkpoints, callback=callback, divergence_hint=hint)
+
+
 def gd_error_bound(loss_value: float, svd: DataSVD) -> float:
     """Bound on ``||W^(t) - W^(inf)||_F`` from the loss at step ``t`` alone: ``sqrt(2 L) / s_min``.
 
@@ -309,15 +463,42 @@ def gd_error_bound(loss_value: float, svd: DataSVD) -> float:
     return math.sqrt(2.0 * max(loss_value, 0.0)) / svd.s_min
 
 
-def weyl_bounds(W0, rank: int):
+def certificate_floor(svd: DataSVD, unit_roundoff: float) -> float:
+    """The smallest relative distance the loss certificate :func:`gd_error_bound` can prove in a dtype.
+
+    The residual ``X W^T - Y`` is computed with an error of about ``sqrt(d) u ||X||_F ||W||_F``
+    (inner products of length d, random-walk estimate), so ``sqrt(2L)/(s_min ||W||_F)`` cannot
+    fall below ``sqrt(d) u ||X||_F / s_min <= sqrt(n d) u kappa``; returns that bound.  In float64
+    it is far below any useful target; in float32 it is about 1e-6 for n = 6, d = 48, kappa = 4.
+    """
+    n, d = svd.shape
+    return math.sqrt(n * d) * unit_roundoff * svd.cond
+
+
+def svdvals(W):
+    """Singular values of a dense matrix, or of a factored one (:func:`factored_svdvals`: only the
+    ``rank_bound()`` largest; all others are exactly 0)."""
+    if isinstance(W, FactoredMap):
+        return factored_svdvals(W) if W.factored else svdvals(W.dense())
+    return array_namespace(W).linalg.svdvals(W)
+
+
+def weyl_bounds(W0, rank: int, length: int | None = None):
     """Weyl's bounds on the singular values of ``W^(inf) = X X^+ + W0 (I - X X^+)`` (Appendix I.2).
 
     ``|sigma_i(W^(inf)) - sigma_i(X X^+)| <= sigma_1(W0)``, where ``sigma_i(X X^+)`` is 1 for
-    ``i < rank`` and 0 after.  Returns ``(lower, upper, sigma_1(W0))`` with arrays of length d.
+    ``i < rank`` and 0 after.  Returns ``(lower, upper, sigma_1(W0))`` with arrays of length
+    ``length`` (default d).  ``W0`` may be a :class:`FactoredMap`.
     """
-    xp = check_matrix(W0, "W0")
-    s1 = float(xp.linalg.matrix_norm(W0, ord=2))
-    proj = xp.concat([xp.ones(rank, dtype=W0.dtype), xp.zeros(min(W0.shape) - rank, dtype=W0.dtype)])
+    if isinstance(W0, FactoredMap):
+        sv = svdvals(W0)
+        xp, dtype = array_namespace(sv), sv.dtype
+    else:
+        xp = check_matrix(W0, "W0")
+        sv, dtype = xp.linalg.svdvals(W0), W0.dtype
+    s1 = float(xp.max(sv))
+    length = min(W0.shape) if length is None else length
+    proj = xp.concat([xp.ones(rank, dtype=dtype), xp.zeros(length - rank, dtype=dtype)])
     lower = xp.clip(proj - s1, min=0.0)
     return lower, proj + s1, s1
 
@@ -334,6 +515,10 @@ def projection_diagnostics(W, basis, Z) -> dict:
     * ``out_of_span``: ``max_j ||(I - P) W z_j|| / ||z_j||`` over the inputs;
     * ``projection_error``: ``||W - basis basis^T||_F``.
     """
+    if isinstance(W, FactoredMap):
+        if W.factored:
+            return _factored_projection_diagnostics(W, basis, Z)
+        W = W.dense()
     xp = check_matrix(W, "W")
     if W.shape[0] != W.shape[1]:
         raise InputError(f"W must be square to be a projection, got shape {tuple(W.shape)}")
@@ -352,6 +537,34 @@ def projection_diagnostics(W, basis, Z) -> dict:
         "eig_zero": float(xp.max(rest)) if rest.shape[0] else 0.0,
         "out_of_span": float(xp.max(rn / zn)),
         "projection_error": fro(W - basis @ basis.T),
+    }
+
+
+def _factored_projection_diagnostics(W: FactoredMap, basis, Z) -> dict:
+    """:func:`projection_diagnostics` for ``W = sum L_i R_i^T`` without a d x d matrix: the non-zero
+    eigenvalues of ``L R^T`` are those of the small ``R^T L`` (the other d - r are exactly 0)."""
+    xp = array_namespace(basis)
+    terms = W.terms()
+    L = xp.concat([t[0] for t in terms], axis=1)
+    R = xp.concat([t[1] for t in terms], axis=1)
+    if W.shape[0] != W.shape[1]:
+        raise InputError(f"W must be square to be a projection, got shape {tuple(W.shape)}")
+    r = basis.shape[1]
+    small = R.T @ L  # (q, q): W W = L (R^T L) R^T
+    lam = eigvals(small)  # W's non-zero eigenvalues, by decreasing modulus
+    mod_one = xp.abs(lam[:r] - 1.0)
+    rest = xp.abs(lam[r:])
+    outs = W.apply(Z)
+    res = out_of_span(outs, basis)
+    zn = xp.sqrt(xp.sum(Z * Z, axis=1))
+    rn = xp.sqrt(xp.sum(res * res, axis=1))
+    return {
+        "idempotency": _terms_fro([(L @ small, R), (-L, R)]),
+        "symmetry": _terms_fro([(L, R), (-R, L)]),
+        "eig_one": float(xp.max(mod_one)) if r else 0.0,
+        "eig_zero": float(xp.max(rest)) if rest.shape[0] else 0.0,
+        "out_of_span": float(xp.max(rn / zn)),
+        "projection_error": _terms_fro([(L, R), (-basis, basis)]),
     }
 
 

@@ -29,6 +29,7 @@ from .descent import DescentResult, descend
 from .errors import InputError
 
 __all__ = [
+    "apply",
     "closed_form",
     "default_step",
     "distance_bound",
@@ -55,13 +56,14 @@ def closed_form(X, act: Activation, *, svd: lin.DataSVD | None = None) -> lin.Fa
     return lin.min_norm_solution(X, Y, svd=svd)
 
 
-def _apply(A, Z):
+def apply(A, Z):
+    """Pre-activations ``Z A^T`` for rows ``Z``; ``A`` dense or a :class:`~theory.linear.FactoredMap`."""
     return A.apply(Z) if isinstance(A, lin.FactoredMap) else Z @ A.T
 
 
 def forward(A, Z, act: Activation):
     """Outputs ``phi(A z)`` for row inputs ``Z`` (m, d); ``A`` dense or a :class:`~theory.linear.FactoredMap`."""
-    return act(_apply(A, Z))
+    return act(apply(A, Z))
 
 
 def loss(A, X, act: Activation) -> float:
@@ -111,8 +113,13 @@ def gd_train(
     checkpoints=(),
     record_every: int = 0,
     callback=None,
+    factored: bool = False,
 ) -> DescentResult:
     """Explicit gradient descent on loss (1) from ``A0`` (default 0) with a constant or the adaptive step.
+
+    ``factored=True`` holds ``A`` as ``A0 + M X`` (:func:`theory.linear.row_space_descent`: the same
+    iterates, no d x d matrix; ``A0`` may then be a :class:`~theory.linear.FactoredMap`) and returns
+    :class:`~theory.linear.FactoredMap` parameters.
 
     Raises
     ------
@@ -124,21 +131,28 @@ def gd_train(
     if not (step > 0) or not math.isfinite(step):
         raise InputError(f"step must be a finite number > 0, got {step!r}")
     d = X.shape[1]
-    A = xp.zeros((d, d), dtype=X.dtype) if A0 is None else A0
-    if tuple(A.shape) != (d, d):
-        raise InputError(f"A0 has shape {tuple(A.shape)} but the model needs ({d}, {d})")
+    if A0 is not None and tuple(A0.shape) != (d, d):
+        raise InputError(f"A0 has shape {tuple(A0.shape)} but the model needs ({d}, {d})")
 
-    def one_step(A):
-        Z = X @ A.T
+    def outer(Z):
+        """``E`` with gradient ``E^T X`` at pre-activations ``Z = X A^T``, and loss (1)."""
         R = act(Z) - X
         g = act.d1(Z)
-        weight = xp.sign(g) if adaptive else g
-        return A - step * ((R * weight).T @ X), 0.5 * float(xp.sum(R * R))
+        return R * (xp.sign(g) if adaptive else g), 0.5 * float(xp.sum(R * R))
 
     smax = float(xp.linalg.matrix_norm(X, ord=2))
     kind = "adaptive step gamma" if adaptive else "constant step eta"
     hint = (f"the {kind}={step:.4g} is too large (linearised limit 2/(lambda_max(X X^T) max|phi'|"
             f"{'' if adaptive else '^2'}) with lambda_max = {smax**2:.4g}); use a smaller step")
+    if factored:
+        return lin.row_space_descent(X, A0, d, outer, eta=step, max_steps=max_steps, loss_tol=loss_tol,
+                                     checkpoints=checkpoints, callback=callback, divergence_hint=hint)
+    A = xp.zeros((d, d), dtype=X.dtype) if A0 is None else (A0.dense() if isinstance(A0, lin.FactoredMap) else A0)
+
+    def one_step(A):
+        E, value = outer(X @ A.T)
+        return A - step * (E.T @ X), value
+
     return descend(A, one_step, max_steps=max_steps, loss_tol=loss_tol, loss=lambda A: loss(A, X, act),
                    checkpoints=checkpoints, record_every=record_every, callback=callback, divergence_hint=hint)
 
@@ -150,7 +164,7 @@ def distance_bound(A, X, act: Activation, svd: lin.DataSVD) -> float:
     ``(A - A*) X^T = Z - Y`` with ``Z = X A^T`` (columns), so ``||A - A*||_F <= ||Z - Y||_F / s_min``
     (:func:`theory.linear.gd_error_bound` with the pre-image residual).
     """
-    R = _apply(A, X) - preimages(X, act)
+    R = apply(A, X) - preimages(X, act)
     return lin.gd_error_bound(0.5 * fro(R) ** 2, svd)
 
 

@@ -36,7 +36,8 @@ __all__ = ["LAWS", "TwoLayer", "appendix_c_limit", "feature_cosines", "first_lay
 LAWS = ("gaussian", "rademacher", "uniform")
 
 
-def first_layer(d: int, k: int, *, law: str = "gaussian", sigma: float = 1.0, bias: bool = False, rng=None, xp=None):
+def first_layer(d: int, k: int, *, law: str = "gaussian", sigma: float = 1.0, bias: bool = False, rng=None, xp=None,
+                dtype=None):
     """Fixed random ``W1`` (k, d) with i.i.d. zero-mean entries of variance ``sigma^2`` (and ``b1`` or ``None``).
 
     Laws: ``gaussian``; ``rademacher`` (+-sigma); ``uniform`` (on +-sigma sqrt(3)).  The bias of
@@ -57,8 +58,9 @@ def first_layer(d: int, k: int, *, law: str = "gaussian", sigma: float = 1.0, bi
             return sigma * rng.choice([-1.0, 1.0], size=shape)
         return sigma * math.sqrt(3.0) * rng.uniform(-1.0, 1.0, shape)
 
-    W1 = xp.asarray(draw((k, d)))
-    return W1, (xp.asarray(draw(k)) if bias else None)
+    dtype = xp.float64 if dtype is None else dtype
+    W1 = xp.asarray(draw((k, d)), dtype=dtype)
+    return W1, (xp.asarray(draw(k), dtype=dtype) if bias else None)
 
 
 @dataclass(frozen=True)

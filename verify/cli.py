@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", default=None, choices=list(PROFILES), help="problem sizes (default: default)")
     p.add_argument("--backend", default=None,
                    help="numpy | cupy | auto | array_api_strict (default: $MEMVERIFY_BACKEND or auto)")
+    p.add_argument("--dtype", default=None, choices=["float64", "float32"],
+                   help="floating type of every array (default float64; tolerances follow its rounding unit)")
     p.add_argument("--seed", type=_seed, default=None, help="seed of all generated data (default 0)")
     p.add_argument("--step-factor", type=_positive_float, default=1.0, metavar="F",
                    help="scale every gradient-descent step by F (linear: eta = F / lambda_max; F >= 2 diverges)")
@@ -86,15 +88,17 @@ def _settings(args):
 
     base = load_baseline(args.compare) if args.compare else None
     profile, seed, claims = args.profile or "default", 0 if args.seed is None else args.seed, args.claim
+    dtype = args.dtype or "float64"
     if base is not None:
         prov = base.get("provenance", {})
-        for flag, given, saved in (("--profile", args.profile, prov.get("profile")), ("--seed", args.seed, prov.get("seed"))):
+        for flag, given, saved in (("--profile", args.profile, prov.get("profile")), ("--seed", args.seed, prov.get("seed")),
+                                   ("--dtype", args.dtype, prov.get("dtype", "float64"))):
             if given is not None and given != saved:
                 raise InputError(f"the baseline was saved with {flag} {saved}; compare like with like (drop {flag} "
                                  f"or pass {flag} {saved})")
-        profile, seed = prov.get("profile", profile), prov.get("seed", seed)
+        profile, seed, dtype = prov.get("profile", profile), prov.get("seed", seed), prov.get("dtype", "float64")
         claims = claims or list(base["claims"])
-    return base, profile, seed, claims
+    return base, profile, seed, claims, dtype
 
 
 def main(argv=None) -> int:
@@ -109,7 +113,7 @@ def main(argv=None) -> int:
         from .runner import run
 
         data = None if args.data is None else {"X": load_matrix(args.data)}
-        base, profile, seed, claims = _settings(args)
+        base, profile, seed, claims, dtype = _settings(args)
         for path in (args.json, args.save_baseline):
             if path:
                 _check_writable(path)
@@ -119,7 +123,8 @@ def main(argv=None) -> int:
         progress = _progress(args.quiet)
         report = run(claims, profile=profile, backend=args.backend, seed=seed, on_start=progress.start,
                      on_evidence=progress.done,
-                     step_factor=args.step_factor, activations=args.activation, data=data, data_dir=args.data_dir)
+                     step_factor=args.step_factor, activations=args.activation, data=data, data_dir=args.data_dir,
+                     dtype=dtype)
         if args.json:
             rep.write_json(report, args.json)
         if args.save_baseline:

@@ -28,11 +28,17 @@ class Context:
     step_factor: float = 1.0
     activations: tuple = ()
     data_dir: object = None  # a directory with MNIST / CIFAR-10 files, or None (bundled data)
+    dtype: str = "float64"  # the floating dtype of every array the claims make ("float64" or "float32")
     cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def xp(self):
         return self.backend.xp
+
+    @property
+    def float(self):
+        """The run's floating dtype as an object of its namespace (``xp.float64`` or ``xp.float32``)."""
+        return getattr(self.xp, self.dtype)
 
     def sizes(self, family: str) -> dict:
         return self.profile.for_family(family)
@@ -42,5 +48,5 @@ class Context:
         return np.random.default_rng([self.seed, zlib.crc32(stream.encode())])
 
     def asarray(self, host):
-        """Host data onto the run's backend, float64."""
-        return to_backend(np.asarray(host, dtype=np.float64), self.xp)
+        """Host data onto the run's backend, in the run's dtype (float64 unless ``--dtype float32``)."""
+        return to_backend(np.asarray(host, dtype=np.float64), self.xp, getattr(self.xp, self.dtype))

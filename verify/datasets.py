@@ -42,6 +42,15 @@ def gaussian_init(d_out: int, d_in: int, scale: float, rng=None) -> np.ndarray:
     return scale * rng.standard_normal((d_out, d_in)) / np.sqrt(d_in)
 
 
+def low_rank_init(d_out: int, d_in: int, rank: int, scale: float, rng=None) -> tuple:
+    """Factors ``(A, B)`` of ``scale * G1 G2^T / sqrt(rank d_in)`` (G1, G2 standard Gaussian, ``rank``
+    columns): entries of the same variance ``scale^2 / d_in`` as :func:`gaussian_init`, stored in
+    ``(d_out + d_in) rank`` numbers (the large profile's initialisation: a dense d x d one does not fit)."""
+    rng = np.random.default_rng(rng)
+    A = rng.standard_normal((d_out, rank)) * (scale / np.sqrt(rank * d_in))
+    return A, rng.standard_normal((d_in, rank))
+
+
 def load_matrix(path) -> np.ndarray:
     """Read a training set, one example per row, from ``.npy``, ``.npz`` (array ``X`` or its only
     array), or ``.csv``/``.txt`` (comma or whitespace separated).  Errors are one line."""

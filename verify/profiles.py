@@ -2,7 +2,12 @@
 
 * ``quick``: seconds; used by CI, the tests and the stop hook;
 * ``default``: the main job (``python -m verify``);
-* ``paper``: paper-sized (MNIST-like dimensions); may be slow.
+* ``paper``: paper-sized (MNIST-like dimensions); may be slow;
+* ``large``: sizes only a GPU reaches (linear and Theorem 1 at d = 65,536, Theorem 3 at k = 10^6,
+  Appendix G's convolution operators on 32 x 32 x 3 images); the linear and Theorem 1 trainers run
+  factored (``W = W0 + M X``, never d x d) from low-rank random initialisations; the deep,
+  dynamics and construction claims at the paper profile's sizes.  A memory plan
+  (:mod:`verify.plan`) refuses claims that cannot fit before anything runs.
 """
 
 from __future__ import annotations
@@ -107,6 +112,28 @@ PROFILES = {
         },
     ),
 }
+
+
+_PAPER = PROFILES["paper"].sizes
+PROFILES["large"] = Profile(
+    "large",
+    "sizes only a GPU reaches: linear d = 65,536 / n = 8,192, Theorem 1 d = 65,536, Theorem 3 k = 10^6, 32 x 32 x 3 convs",
+    {
+        "linear": dict(n=8192, d=65536, cond=2.0, target=1e-9, max_steps=20_000, init_scales=(1e-2, 1e-1, 1.0),
+                       n_probe=64, factored=True, init_rank=64),
+        "single_layer": dict(n=1024, d=65536, cond=2.0, datasets=("synthetic",), digits_n=0,
+                             activations=("sigmoid", "tanh", "softplus", "exp_neg", "neg_tanh"), target=1e-8,
+                             max_steps=200_000, n_probe=64, factored=True, init_rank=64),
+        "two_layer": dict(n=10, d=784, digits_n=10, widths=(1000, 100_000, 1_000_000), laws=("gaussian", "rademacher"),
+                          seeds=(0,), steps=100, eps=0.01),
+        "conv": dict(_PAPER["conv"], lemma_sizes=(2, 4, 8, 16, 32), tab2_rows=PROFILES["default"].sizes["conv"]["tab2_rows"],
+                     tab1_filters=(1, 16), tab1_steps=20000, tab_steps=20000, appg_s=32, appg_width=16,
+                     appg_steps=20000),
+        "dynamics": _PAPER["dynamics"],
+        "deep": _PAPER["deep"],
+        "construction": _PAPER["construction"],
+    },
+)
 
 
 def get_profile(name: str) -> Profile:

@@ -14,13 +14,14 @@ from pathlib import Path
 import gpu
 
 from .context import Context
-from theory.errors import DivergenceError
+from theory.errors import DivergenceError, InputError
 
 from .evidence import FAILS, HOLDS, NOT_MET, Comparison, Evidence, Measurement
 from .profiles import get_profile
 from .registry import Claim, all_claims, get
 
 SCHEMA = 1
+DTYPES = ("float64", "float32")
 
 
 @dataclass
@@ -106,6 +107,7 @@ def provenance(ctx: Context) -> dict:
         "backend": ctx.backend.name,
         "device": ctx.backend.device,
         "profile": ctx.profile.name,
+        "dtype": ctx.dtype,
         "step_factor": ctx.step_factor,
         "activations": list(ctx.activations) or "profile default",
         "versions": _versions(),
@@ -151,6 +153,7 @@ def run(
     activations=(),
     data: dict | None = None,
     data_dir=None,
+    dtype: str = "float64",
     on_start=None,
     on_evidence=None,
 ) -> Report:
@@ -159,16 +162,24 @@ def run(
     ``data`` (a dict such as ``{"X": array}``) replaces the default data of every claim that
     takes those keys; ``activations`` (names) restricts the nonlinear claims; ``on_evidence(evidence)``
     is called as each claim finishes (``on_start(claim, total)`` before it starts); ``data_dir`` (else ``$MEMVERIFY_DATA_DIR``) holds MNIST (IDX)
-    and CIFAR-10 (python batches) for the claims the paper ran on them.
+    and CIFAR-10 (python batches) for the claims the paper ran on them.  ``dtype`` (``float64`` or
+    ``float32``) is the floating type of every array the claims make.
     """
     from .datasets import data_dir as _data_dir
 
     from theory.activations import get as get_activation
 
+    if dtype not in DTYPES:
+        raise InputError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     chosen = all_claims() if not claims else [get(c) for c in claims]
     names = tuple(get_activation(a).name for a in (activations or ()))
-    ctx = Context(get_profile(profile), gpu.resolve(backend), int(seed), float(step_factor), names, _data_dir(data_dir))
+    ctx = Context(get_profile(profile), gpu.resolve(backend), int(seed), float(step_factor), names, _data_dir(data_dir),
+                  dtype)
+    from . import plan
+
+    plans = plan.check(chosen, ctx)  # refuses, before anything runs, claims that cannot fit the device
     report = Report(provenance(ctx), [])
+    report.provenance["memory_plan_bytes"] = {p.claim: p.bytes for p in plans}
     for claim in chosen:
         if on_start is not None:
             on_start(claim, len(chosen))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from theory import linear as lin
+
+from ..datasets import gaussian_init, low_rank_init
+
 
 def named_sets(data, ctx):
     """Yield ``(name, X)``: the user's ``data["X"]`` as ``"user"``, else each of ``data["sets"]`` on the run's backend."""
@@ -21,3 +25,14 @@ def shape_violations(X, svd) -> list:
     if svd.rank < n:
         out.append(f"X has rank {svd.rank} < n = {n} (rank-deficient)")
     return out
+
+
+def random_init(ctx, family: str, d: int, scale: float, stream: str):
+    """A random square initialisation ``scale G / sqrt(d)`` (dense); or, where the family's profile
+    sets ``init_rank``, one of that rank held as a :class:`~theory.linear.FactoredMap` (the large
+    profile: a dense d x d matrix does not fit there)."""
+    rank = ctx.sizes(family).get("init_rank")
+    if rank:
+        A, B = low_rank_init(d, d, rank, scale, rng=ctx.rng(stream))
+        return lin.FactoredMap(ctx.asarray(A), ctx.asarray(B))
+    return ctx.asarray(gaussian_init(d, d, scale, rng=ctx.rng(stream)))

@@ -9,6 +9,7 @@ import math
 
 from theory import construction as con
 from theory import dynamics as dyn
+from theory.common import eps
 
 from ..datasets import digits, scale_into, synthetic
 from ..evidence import Comparison, Measurement, Tolerance
@@ -71,15 +72,18 @@ def check_attractors(data, ctx, *, identity: bool = False) -> Measurement:
             v = radius * v / xp.max(xp.abs(v), axis=1, keepdims=True)
             it = dyn.iterate(f, X[i:i + 1, :] + v, p["steps"])
             worst = max(worst, float(xp.max(xp.abs(it.final - X[i:i + 1, :]))) / radius)
+        # an iterate settles within a few rounding units of x_i: the ratio cannot go below 4 eps max|x| / radius
+        floor = 4 * eps(X) * float(xp.max(xp.abs(X))) / radius
         comps += [Comparison(f"max_rho[{name}]", rho, 1.0 - 1e-12),
-                  Comparison(f"distance_ratio_after_T[{name}]", worst, p["converge"])]
+                  Comparison(f"distance_ratio_after_T[{name}]", worst, max(p["converge"], floor))]
         g = net.pieces[0]
         metrics[name] = {"max_rho": rho, "distance_ratio_after_T": worst, "slope": p["slope"], "steps": p["steps"],
+                         "rounding_floor": floor,
                          "coordinate_0": {"breakpoints": g.breakpoints.tolist(), "changes": g.changes.tolist(),
                                           "values": g.values.tolist()}}
     metrics["max_rho"] = max(v["max_rho"] for v in metrics.values())
     tol = Tolerance(1.0, f"Theorem 2's strict criterion rho < 1; and every start at sup-distance r/2 from x_i ends "
-                         f"within {p['converge']:g} of that distance after {p['steps']} steps")
+                         f"within {p['converge']:g} of that distance (or 4 eps max|x| / radius, the rounding floor, if larger) after {p['steps']} steps")
     return Measurement(comps, metrics, tol, key="max_rho")
 
 

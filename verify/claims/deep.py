@@ -75,7 +75,8 @@ def initial_network(ctx, name, X, *, width, depth, scheme, scale, seed, hidden):
     the size, the scheme and the seed index)."""
     d = X.shape[1]
     return D.init_network((d,) + (width,) * depth + (d,), hidden=hidden, scheme=scheme, scale=scale,
-                          rng=ctx.rng(f"deep-init-{name}-{width}-{depth}-{scheme}-{scale}-{seed}"), xp=ctx.xp)
+                          rng=ctx.rng(f"deep-init-{name}-{width}-{depth}-{scheme}-{scale}-{seed}"), xp=ctx.xp,
+                          dtype=ctx.float)
 
 
 def train_autoencoder(ctx, name, X, *, width, depth, scheme=None, scale=None, seed=0, hidden=None,
@@ -119,7 +120,7 @@ def check_contraction(data, ctx, *, control: bool = False) -> Measurement:
     for name, X, starts in _sets(data, ctx):
         check_training_set(X)
         if control:
-            net, loss, steps = D.identity_network(X.shape[1], p["depth"], xp=ctx.xp), 0.0, 0
+            net, loss, steps = D.identity_network(X.shape[1], p["depth"], xp=ctx.xp, dtype=ctx.float), 0.0, 0
         else:
             res = train_autoencoder(ctx, name, X, width=p["width"], depth=p["depth"])
             net, loss, steps = res.params[0], res.loss, res.steps
@@ -206,7 +207,7 @@ def check_width_depth(data, ctx, *, control: bool = False) -> Measurement:
         for width, depth in configs:
             per_seed = []
             for s in seeds:
-                net = (D.identity_network(X.shape[1], depth, xp=ctx.xp) if control else
+                net = (D.identity_network(X.shape[1], depth, xp=ctx.xp, dtype=ctx.float) if control else
                        train_autoencoder(ctx, name, X, width=width, depth=depth, seed=s).params[0])
                 it, _ = _recovery(net, X, starts, p)
                 per_seed.append(it.recovered)
@@ -243,7 +244,7 @@ def check_superattractor(data, ctx, *, control: bool = False) -> Measurement:
     p = ctx.sizes(FAMILY)
     name, X, starts = _digits_only(data, ctx)
     if control:
-        net, loss = D.identity_network(X.shape[1], p["super_depth"], xp=ctx.xp), 0.0
+        net, loss = D.identity_network(X.shape[1], p["super_depth"], xp=ctx.xp, dtype=ctx.float), 0.0
     else:
         res = train_autoencoder(ctx, name, X, width=p["super_width"], depth=p["super_depth"], hidden=p["super_hidden"])
         net, loss = res.params[0], res.loss
@@ -291,7 +292,7 @@ def check_early_stopping(data, ctx, *, control: bool = False) -> Measurement:
     nets[res.steps] = res.params[0]
     for t, net in nets.items():
         if control:
-            net = D.identity_network(X.shape[1], p["depth"], xp=ctx.xp)
+            net = D.identity_network(X.shape[1], p["depth"], xp=ctx.xp, dtype=ctx.float)
         rho = _spectral(net, X)
         err = float(np.max(np.linalg.norm(_host_np(net(X) - X), axis=1)))
         tol = max(p["recover_frac"] * spacing, 2.0 * err)
@@ -341,7 +342,7 @@ def check_init_scale(data, ctx, *, control: bool = False) -> Measurement:
             slopes = []
             for s in range(p["fig1_seeds"]):
                 if control:
-                    net = D.identity_network(1, depth, xp=ctx.xp)
+                    net = D.identity_network(1, depth, xp=ctx.xp, dtype=ctx.float)
                 else:
                     net = train_autoencoder(ctx, "fig1", X, width=width, depth=depth, scheme="near_zero", scale=scale,
                                             seed=s).params[0]

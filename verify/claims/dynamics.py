@@ -37,7 +37,7 @@ def check_criterion(data, ctx, *, rule: str = "largest") -> Measurement:
     xp = ctx.xp
     p = ctx.sizes(FAMILY)
     comps, metrics = [], {}
-    for k, m in enumerate(dyn.known_maps(xp, p["d"], rng=ctx.rng("thm2-maps"))):
+    for k, m in enumerate(dyn.known_maps(xp, p["d"], rng=ctx.rng("thm2-maps"), dtype=ctx.float)):
         mods = xp.abs(eigvals(m.jacobian))
         rho = float(mods[0]) if rule == "largest" else float(mods[-1])
         predicted = dyn.classify(rho, p["band"])

@@ -8,13 +8,13 @@ from __future__ import annotations
 import math
 
 from theory import linear as lin
-from theory.common import eps, relative_error
+from theory.common import eps
 from theory.errors import InputError
 
-from ..datasets import gaussian_init, synthetic
+from ..datasets import synthetic
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
-from ._common import shape_violations
+from ._common import random_init, shape_violations
 
 FAMILY = "linear"
 HYPOTHESES = (
@@ -43,16 +43,23 @@ def train(X, svd, ctx, *, W0=None, scale: float, checkpoints=()):
     """
     p = ctx.sizes(FAMILY)
     eta = ctx.step_factor / svd.s_max**2
-    loss_tol = 0.5 * (p["target"] * svd.s_min * scale) ** 2
+    goal = target(ctx, svd)
+    loss_tol = 0.5 * (goal * svd.s_min * scale) ** 2
     try:
-        needed = lin.gd_steps_needed(svd, eta, p["target"] / 10)
+        needed = lin.gd_steps_needed(svd, eta, goal / 10)
     except InputError:
         needed = p["max_steps"]  # non-convergent step: let the loop detect the divergence
     budget = min(p["max_steps"], 2 * needed + 100)
-    res = lin.gd_train(X, eta=eta, W0=W0, max_steps=budget, loss_tol=loss_tol, checkpoints=checkpoints)
+    res = trainer(ctx)(X, eta=eta, W0=W0, max_steps=budget, loss_tol=loss_tol, checkpoints=checkpoints)
     bound = lin.gd_error_bound(res.loss, svd)
     allowance = lin.gd_rounding_allowance(svd, res.steps, eps(X) / 2)
     return res, eta, bound, allowance
+
+
+def trainer(ctx):
+    """Dense explicit GD (``W`` a d x d array), or, where the profile says ``factored`` (the large
+    profile), the same descent held as ``W0 + M X`` (:func:`theory.linear.gd_train_factored`)."""
+    return lin.gd_train_factored if ctx.sizes(FAMILY).get("factored") else lin.gd_train
 
 
 def tolerance_for(bound: float, allowance: float, scale: float) -> Tolerance:
@@ -64,9 +71,15 @@ def tolerance_for(bound: float, allowance: float, scale: float) -> Tolerance:
     )
 
 
-def convergence_required(ctx) -> float:
-    """The stated convergence requirement: the certificate must reach 10x the profile's target."""
-    return 10 * ctx.sizes(FAMILY)["target"]
+def target(ctx, svd) -> float:
+    """The profile's target relative distance, or the dtype's certificate floor where that is larger
+    (float32: :func:`theory.linear.certificate_floor`; in float64 the profile's target always wins)."""
+    return max(ctx.sizes(FAMILY)["target"], lin.certificate_floor(svd, eps(svd.s) / 2))
+
+
+def convergence_required(ctx, svd) -> float:
+    """The stated convergence requirement: the certificate must reach 10x the target."""
+    return 10 * target(ctx, svd)
 
 
 def compare_to_limit(W, predicted: lin.FactoredMap, tol: Tolerance, certified: float, required: float,
@@ -78,15 +91,15 @@ def compare_to_limit(W, predicted: lin.FactoredMap, tol: Tolerance, certified: f
     comparison demands that the certified relative distance is below ``required``.
     """
     scale = predicted.fro()
-    absolute, rel = relative_error(W, predicted.dense(), scale=scale)
+    absolute = lin.distance(W, predicted)
+    rel = absolute / scale
     metrics = {"rel_error": rel, "abs_error": absolute, "certified_rel_distance": certified, **metrics}
     comps = [Comparison("rel_error", rel, tol.value), Comparison("certified_rel_distance", certified, required)]
     return Measurement(comps, metrics, tol, key="rel_error")
 
 
 def _init(ctx, X, scale: float, stream: str):
-    d = X.shape[1]
-    return ctx.asarray(gaussian_init(d, d, scale, rng=ctx.rng(stream)))
+    return random_init(ctx, FAMILY, X.shape[1], scale, stream)
 
 
 # ---------------------------------------------------------------- linear-min-norm
@@ -94,12 +107,12 @@ def _init(ctx, X, scale: float, stream: str):
 def check_min_norm(data, ctx, *, W0_scale: float = 0.0) -> Measurement:
     X = data["X"]
     svd = lin.data_svd(X)
-    target = lin.min_norm_solution(X, svd=svd)
+    solution = lin.min_norm_solution(X, svd=svd)
     W0 = _init(ctx, X, W0_scale, "linear-min-norm-control") if W0_scale else None
-    res, eta, bound, allowance = train(X, svd, ctx, W0=W0, scale=target.fro())
-    tol = tolerance_for(bound, allowance, target.fro())
+    res, eta, bound, allowance = train(X, svd, ctx, W0=W0, scale=solution.fro())
+    tol = tolerance_for(bound, allowance, solution.fro())
     m = compare_to_limit(
-        res.params, target, tol, bound / target.fro(), convergence_required(ctx),
+        res.params, solution, tol, bound / solution.fro(), convergence_required(ctx, svd),
         steps=res.steps, final_loss=res.loss, eta=eta, cond=svd.cond, rank=svd.rank, converged=res.converged,
     )
     m.violations = violations(X, svd)
@@ -135,24 +148,27 @@ def check_trajectory(data, ctx, *, offset: int = 0) -> Measurement:
     svd = lin.data_svd(X)
     p = ctx.sizes(FAMILY)
     eta = ctx.step_factor / svd.s_max**2
-    total = min(p["max_steps"], lin.gd_steps_needed(svd, eta, p["target"]))
+    total = min(p["max_steps"], lin.gd_steps_needed(svd, eta, target(ctx, svd)))
     steps = _checked_steps(total)
     worst, worst_step = 0.0, 0
     per_start = {}
     for label, W0 in (("zero", None), ("random", _init(ctx, X, 0.1, "linear-trajectory-init"))):
-        res = lin.gd_train(X, eta=eta, W0=W0, max_steps=total + offset,
-                           checkpoints=[t + offset for t in steps])
         scale = lin.gd_limit(X, W0=W0, svd=svd).fro()
-        errs = []
-        for t in steps:
-            closed = lin.gd_iterate(X, eta=eta, t=t, W0=W0, svd=svd).dense()
-            _, rel = relative_error(res.checkpoints[t + offset], closed, scale=scale)
-            errs.append(rel)
+        errs = {}
+
+        def compare(t, _loss, W, W0=W0, errs=errs, scale=scale):  # at each checked step, as descent passes it
+            if t - offset in steps:
+                closed = lin.gd_iterate(X, eta=eta, t=t - offset, W0=W0, svd=svd)
+                errs[t - offset] = lin.distance(W, closed) / scale
+
+        res = trainer(ctx)(X, eta=eta, W0=W0, max_steps=total + offset, callback=compare)
+        compare(res.steps, res.loss, res.params)  # the callback sees steps before the last update only
+        for t, rel in errs.items():
             if rel > worst:
                 worst, worst_step = rel, t
-        per_start[label] = max(errs)
+        per_start[label] = max(errs.values())
     allowance = lin.gd_rounding_allowance(svd, total + offset, eps(X) / 2)
-    tol = Tolerance(allowance, "float64 rounding u (kappa^2 + t) sqrt(d) at the last checked step; the closed form is exact")
+    tol = Tolerance(allowance, f"{X.dtype} rounding u (kappa^2 + t) sqrt(d) at the last checked step; the closed form is exact")
     metrics = {
         "max_rel_error": worst, "worst_step": worst_step, "checked_steps": steps,
         "max_rel_error_from_zero": per_start["zero"], "max_rel_error_from_random": per_start["random"],
@@ -193,7 +209,7 @@ def check_span_projection(data, ctx, *, W0_scale: float = 0.0) -> Measurement:
         "idempotency <= 3 delta + delta^2, symmetry <= 2 delta, eigenvalues (Bauer-Fike, normal P) and out-of-span <= delta",
     )
     comps = [Comparison(k, diag[k], value) for k in ("idempotency", "symmetry", "eig_one", "eig_zero", "out_of_span")]
-    comps.append(Comparison("certified_rel_distance", bound / math.sqrt(svd.rank), convergence_required(ctx)))
+    comps.append(Comparison("certified_rel_distance", bound / math.sqrt(svd.rank), convergence_required(ctx, svd)))
     key_value = max(c.measured for c in comps)
     metrics = {"max_defect": key_value, **diag, "steps": res.steps, "final_loss": res.loss, "n": X.shape[0], "d": d,
                "rank": svd.rank}
@@ -229,14 +245,14 @@ def check_init(data, ctx, *, against_zero_start: bool = False) -> Measurement:
         res, _, bound, allowance = train(X, svd, ctx, W0=W0, scale=predicted.fro())
         tol = tolerance_for(bound, allowance, predicted.fro())
         tols.append(tol)
-        _, rel = relative_error(res.params, predicted.dense(), scale=predicted.fro())
+        rel = lin.distance(res.params, predicted) / predicted.fro()
         comps.append(Comparison(f"rel_error[scale={scale:g}]", rel, tol.value))
         comps.append(Comparison(f"certified_rel_distance[scale={scale:g}]", bound / predicted.fro(),
-                                convergence_required(ctx)))
+                                convergence_required(ctx, svd)))
         errors.append(rel)
-        distances.append(relative_error(res.params, P.dense())[0])
-        lower, upper, _ = lin.weyl_bounds(W0, svd.rank)
-        sv = xp.linalg.svdvals(res.params)
+        distances.append(lin.distance(res.params, P))
+        sv = lin.svdvals(res.params)  # factored: the largest ones only, the rest are 0 (and so are their lower bounds)
+        lower, upper, _ = lin.weyl_bounds(W0, svd.rank, length=sv.shape[0])
         excess = max(float(xp.max(sv - upper)), float(xp.max(lower - sv)))
         weyl_excess.append(excess)
         comps.append(Comparison(f"weyl_excess[scale={scale:g}]", excess, bound + allowance * predicted.fro()))

@@ -11,12 +11,12 @@ import math
 from theory import activations as acts
 from theory import linear as lin
 from theory import single_layer as sl
-from theory.common import eps, relative_error
+from theory.common import eps
 
-from ..datasets import digits, gaussian_init, scale_into, synthetic
+from ..datasets import digits, scale_into, synthetic
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
-from ._common import shape_violations
+from ._common import random_init, shape_violations
 
 FAMILY = "single_layer"
 HYPOTHESES = (
@@ -95,8 +95,8 @@ def train(label, act, X, svd, ctx, *, adaptive: bool, A0=None):
     estimate = sl.steps_estimate(X, act, step=step, adaptive=adaptive, reduction=p["target"] / 10, svd=svd)
     budget = min(p["max_steps"], 3 * estimate + 1000)
     res = sl.gd_train(X, act, step=step, adaptive=adaptive, A0=A0, max_steps=budget, loss_tol=loss_tol,
-                      checkpoints=checkpoints)
-    history = {t: relative_error(A, target.dense(), scale=target.fro())[1] for t, A in sorted(res.checkpoints.items())}
+                      checkpoints=checkpoints, factored=bool(p.get("factored")))
+    history = {t: lin.distance(A, target) / target.fro() for t, A in sorted(res.checkpoints.items())}
     out = dict(result=res, step=step, target=target, history=history, M=M, budget=budget, estimate=estimate)
     ctx.cache[key] = out
     return out
@@ -116,14 +116,14 @@ def check_limit(data, ctx, *, adaptive: bool, control: str | None = None) -> Mea
     for label, act, X in pairs(data, ctx):
         svd = lin.data_svd(X)
         viol.extend(f"{label}: {v}" for v in violations(X, act, svd))
-        A0 = ctx.asarray(gaussian_init(X.shape[1], X.shape[1], 0.1, rng=ctx.rng("thm1-init"))) if control == "nonzero-start" else None
+        A0 = random_init(ctx, FAMILY, X.shape[1], 0.1, "thm1-init") if control == "nonzero-start" else None
         run = train(label, act, X, svd, ctx, adaptive=adaptive, A0=A0)
         res, target = run["result"], run["target"]
         predicted = target
         if control == "phi-not-inverse":
             predicted = lin.min_norm_solution(X, act(X), svd=svd)  # phi where phi^{-1} belongs
         scale = predicted.fro()
-        _, rel = relative_error(res.params, predicted.dense(), scale=scale)
+        rel = lin.distance(res.params, predicted) / scale
         certified = sl.distance_bound(res.params, X, act, svd) / target.fro()
         tol = Tolerance(certified + _allowance(svd, res.steps, X),
                         "certified ||A - A*||/||A*|| = ||X A^T - phi^{-1}(X)||_F / (s_min ||A*||) from the final "
@@ -253,7 +253,7 @@ def check_phi_span(data, ctx, *, linear_span: bool = False) -> Measurement:
             resid = xp.sqrt(xp.sum(R * R, axis=1) / xp.sum(F * F, axis=1))
         else:
             resid = sl.phi_span_residual(A, Z, X, act)
-        W = Z @ A.T
+        W = sl.apply(A, Z)
         delta = sl.distance_bound(A, X, act, svd) + _allowance(svd, res.steps, X) * run["target"].fro()
         zn = xp.sqrt(xp.sum(Z * Z, axis=1))
         wn = xp.sqrt(xp.sum(W * W, axis=1))

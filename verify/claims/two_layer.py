@@ -39,7 +39,8 @@ def _models(X, ctx, *, bias: bool):
     for k in p["widths"]:
         for law in p["laws"]:
             for seed in p["seeds"]:
-                W1, b1 = tl.first_layer(X.shape[1], k, law=law, bias=bias, rng=ctx.rng(f"W1-{k}-{law}-{seed}"), xp=ctx.xp)
+                W1, b1 = tl.first_layer(X.shape[1], k, law=law, bias=bias, rng=ctx.rng(f"W1-{k}-{law}-{seed}"), xp=ctx.xp,
+                                        dtype=ctx.float)
                 yield (k, law, seed), tl.fit(X, W1, b1)
 
 

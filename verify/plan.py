@@ -1,0 +1,144 @@
+"""Memory plan: before a run starts, the peak memory each claim will need at the profile's sizes,
+against what the device has, so that a run that cannot fit is refused with a clear message
+instead of dying out of memory half-way.
+
+The estimates count the arrays each family's code keeps alive at its peak (element counts below,
+times the dtype's size), from the sizes in :mod:`verify.profiles`; they are upper estimates of the
+large arrays, not of Python's own overhead.  ``MEMVERIFY_MEMORY_LIMIT`` (GiB) overrides the
+available memory read from the device (for shared machines, and for the tests).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from theory.errors import InputError
+
+ENV_VAR = "MEMVERIFY_MEMORY_LIMIT"
+GIB = 2**30
+
+
+class MemoryPlanError(InputError):
+    """The selected claims cannot fit the device's memory at this profile."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    claim: str
+    bytes: int
+    detail: str  # the largest terms, in words
+
+
+def _linear(p: dict, b: int, nonlinear: bool = False) -> tuple[int, str]:
+    n, d = p["n"], p["d"]
+    # X; thin SVD (U, Vt, LAPACK work ~ n d + 4 n^2); factored trainer: G, X W0^T, M, M's update, residual and
+    # its transpose (5 n d); the nonlinear trainer adds phi(Z), phi'(Z) and E (3 n d); a factored distance
+    # stacks two n-column right factors and their QR's Q (4 n d)
+    nd = 1 + 2 + 5 + 4 + (3 if nonlinear else 0)
+    elems = nd * n * d + 6 * n * n + 2 * d * (p.get("init_rank") or 0) + p.get("n_probe", 0) * d
+    detail = f"{nd} arrays of n x d = {n} x {d}"
+    if not p.get("factored"):
+        elems += 4 * d * d  # W, its update, the gradient, the dense closed form
+        detail += f" and 4 of d x d = {d} x {d} (dense trainer)"
+    return elems * b, detail
+
+
+def _two_layer(p: dict, b: int) -> tuple[int, str]:
+    n, d, k = max(p["n"], p.get("digits_n") or 0, 2), p["d"], max(p["widths"])
+    # W1 (k x d); Pre, Phi, C, the SVD's Vt of Phi, W1 X^T, C * mask (n x k each); 2n iterated rows (two k-wide
+    # temporaries); the homogeneity check's d x d Jacobian
+    elems = k * d + 6 * n * k + 4 * n * k + 2 * d * d
+    return elems * b, f"W1 of k x d = {k} x {d} and 10 arrays of n x k = {n} x {k}"
+
+
+def _conv(p: dict, b: int) -> tuple[int, str]:
+    d = 3 * p["appg_s"] ** 2  # Appendix G's s x s x 3 operator, the largest dense matrix of the family
+    s2 = max(max(p["lemma_sizes"]), p.get("thm5_max_s", 0)) ** 2
+    elems = 6 * d * d + 4 * s2 * s2
+    return elems * b, f"6 dense operators of {d} x {d} (Appendix G, {p['appg_s']} x {p['appg_s']} x 3)"
+
+
+def _deep(p: dict, b: int) -> tuple[int, str]:
+    w = max(p["width"], max(p["sweep_widths"]), p["super_width"])
+    depth = max(p["depth"], max(p["sweep_depths"]), p["super_depth"])
+    d, starts = 64, max(p["grid"] ** 2, p["held_out"])
+    elems = 4 * depth * w * w + 4 * starts * w * depth + starts * d * d
+    return elems * b, f"{depth} layers of {w} x {w} (weights and Adam state) and {starts} Jacobians of {d} x {d}"
+
+
+def _construction(p: dict, b: int) -> tuple[int, str]:
+    elems = 4 * p["samples"] * p["d"]
+    return elems * b, f"4 arrays of samples x d = {p['samples']} x {p['d']}"
+
+
+def _dynamics(p: dict, b: int) -> tuple[int, str]:
+    return 4 * p["starts"] * p["d"] * p["d"] * b, f"{p['starts']} starts in d = {p['d']}"
+
+
+ESTIMATES = {
+    "linear": _linear,
+    "single_layer": lambda p, b: _linear(p, b, nonlinear=True),
+    "two_layer": _two_layer,
+    "conv": _conv,
+    "deep": _deep,
+    "construction": _construction,
+    "dynamics": _dynamics,
+}
+
+
+def family_of(claim) -> str:
+    return claim.check.__module__.rsplit(".", 1)[-1]
+
+
+def plan(claim, ctx) -> Plan:
+    """The peak-memory estimate of one claim at the run's profile and dtype."""
+    family = family_of(claim)
+    itemsize = 4 if ctx.dtype == "float32" else 8
+    nbytes, detail = ESTIMATES[family](ctx.sizes(family), itemsize)
+    return Plan(claim.id, int(nbytes), detail)
+
+
+def available(backend) -> tuple[int, str]:
+    """Bytes the run may use and where that figure comes from."""
+    limit = os.environ.get(ENV_VAR)
+    if limit:
+        try:
+            value = float(limit)
+        except ValueError:
+            raise InputError(f"{ENV_VAR}={limit!r} is not a number of GiB; set it like {ENV_VAR}=16") from None
+        if not value > 0:
+            raise InputError(f"{ENV_VAR}={limit!r} must be a positive number of GiB")
+        return int(value * GIB), f"{ENV_VAR}={limit}"
+    if backend.name == "cupy":
+        import cupy
+
+        free, total = cupy.cuda.runtime.memGetInfo()
+        pool = cupy.get_default_memory_pool()
+        return int(free + pool.free_bytes()), f"free GPU memory of {backend.device} ({total / GIB:.1f} GiB in all)"
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024, "MemAvailable in /proc/meminfo"
+    except OSError:
+        pass
+    pages, size = os.sysconf("SC_AVPHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    return int(pages * size), "available physical pages"
+
+
+def check(claims, ctx) -> list:
+    """Plan every claim; raise :class:`MemoryPlanError` naming those that cannot fit.  Returns the plans."""
+    plans = [plan(c, ctx) for c in claims]
+    room, source = available(ctx.backend)
+    too_big = [p for p in plans if p.bytes > room]
+    if too_big:
+        worst = max(too_big, key=lambda p: p.bytes)
+        names = ", ".join(p.claim for p in too_big)
+        raise MemoryPlanError(
+            f"{len(too_big)} claim(s) need more memory than {ctx.backend.name} has at profile {ctx.profile.name} "
+            f"({ctx.dtype}): {worst.claim} needs about {worst.bytes / GIB:.1f} GiB ({worst.detail}) but "
+            f"{room / GIB:.1f} GiB is available ({source}); refused before starting: {names}. Use a smaller "
+            f"--profile, --dtype float32, a device with more memory, or leave those claims out with --claim"
+        )
+    return plans
