@@ -13,7 +13,7 @@ from types import ModuleType
 from theory.errors import MemverifyError
 
 ENV_VAR = "MEMVERIFY_BACKEND"
-BACKENDS = ("auto", "numpy", "cupy", "array_api_strict")
+BACKENDS = ("auto", "numpy", "cupy", "dask", "array_api_strict")
 
 
 class BackendError(MemverifyError):
@@ -61,10 +61,11 @@ def _numpy_backend() -> Backend:
     return Backend("numpy", xp, f"cpu ({platform.processor() or platform.machine()})")
 
 
-def resolve(name: str | None = None) -> Backend:
+def resolve(name: str | None = None, *, scheduler: str | None = None) -> Backend:
     """Return the :class:`Backend` called ``name`` (default: ``$MEMVERIFY_BACKEND`` or ``auto``).
 
-    ``auto`` is CuPy when :func:`cupy_status` says a GPU is usable, else NumPy.
+    ``auto`` is CuPy when :func:`cupy_status` says a GPU is usable, else NumPy.  ``dask`` connects to
+    ``scheduler`` (or ``$MEMVERIFY_DASK_SCHEDULER``), else starts a LocalCluster (:mod:`gpu.dask_cluster`).
 
     Raises
     ------
@@ -80,6 +81,13 @@ def resolve(name: str | None = None) -> Backend:
         raise BackendError(f"unknown backend {name!r} (from {source}); choose one of {', '.join(BACKENDS)}")
     if key == "numpy":
         return _numpy_backend()
+    if key == "dask":
+        from . import dask_cluster
+
+        client = dask_cluster.connect(scheduler)
+        import array_api_compat.dask.array as xp
+
+        return Backend("dask", xp, dask_cluster.describe(client))
     if key == "array_api_strict":
         try:
             import array_api_strict as xp

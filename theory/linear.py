@@ -28,9 +28,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from array_api_compat import array_namespace
+from array_api_compat import array_namespace, is_dask_array
 
-from gpu.fallbacks import eigvals
+from gpu.fallbacks import eigvals, qr_r
 
 from .common import check_matrix, check_training_set, eps, fro
 from .descent import DescentResult, descend
@@ -177,8 +177,7 @@ def _terms_fro(terms, chunk_elements: int = 2**25) -> float:
     ``sum_ij (L_i^T L_j) * (R_i^T R_j)`` is cheaper but loses half the digits: ||A - B||^2 is then
     ``||A||^2 + ||B||^2 - 2 <A, B>``, accurate to u ||A||^2 only, i.e. sqrt(u) ||A|| in the norm.)"""
     xp = array_namespace(terms[0][0])
-    R = xp.concat([t[1] for t in terms], axis=1)
-    _, T = xp.linalg.qr(R)
+    T = qr_r(xp.concat([t[1] for t in terms], axis=1))
     offsets = [0]
     for L, _ in terms:
         offsets.append(offsets[-1] + L.shape[1])
@@ -376,13 +375,34 @@ def gd_train(
     )
 
 
-def row_space_descent(X, W0, d_out: int, outer, *, eta: float, max_steps: int, loss_tol: float = 0.0,
+def _block_descent(G, S, T, outer, eta: float, max_steps: int, loss_tol: float, checkpoints=(), callback=None,
+                   record_every: int = 0, hint: str = "", M0=None):
+    """:func:`descend` on one block of output coordinates: ``M`` (b, n) with pre-activations
+    ``S + G M^T`` (``S`` = the block of ``X W0^T``, or ``None``) and targets ``T`` (n, b)."""
+    xp = array_namespace(G, T)
+
+    def pre(M):
+        P = G @ M.T
+        return P if S is None else P + S
+
+    def step(M):
+        E, value = outer(pre(M), T)
+        return M - eta * E.T, value
+
+    M0 = xp.zeros((T.shape[1], G.shape[0]), dtype=G.dtype) if M0 is None else M0
+    return descend(M0, step, max_steps=max_steps,
+                   loss_tol=loss_tol, loss=lambda M: outer(pre(M), T)[1], checkpoints=checkpoints,
+                   record_every=record_every, callback=callback, divergence_hint=hint)
+
+
+def row_space_descent(X, W0, T, outer, *, eta: float, max_steps: int, loss_tol: float = 0.0,
                       checkpoints=(), callback=None, divergence_hint: str = "reduce the step size") -> DescentResult:
     """Explicit gradient descent on a loss of the pre-activations ``P = X W^T`` (n, d_out), with
     ``W`` held as ``W0 + M X`` (never d x d).
 
-    ``outer(P) -> (E, loss)`` gives the loss and the n x d_out matrix ``E`` whose gradient is
-    ``E^T X`` (linear: ``E = P - Y``; Theorem 1: ``E = (phi(P) - X) * phi'(P)`` or its sign).  Every
+    ``outer(P, T) -> (E, loss)`` gives the loss and the n x d_out matrix ``E`` whose gradient is
+    ``E^T X``, from the pre-activations and the targets ``T`` (n, d_out) (linear: ``E = P - T``;
+    Theorem 1: ``E = (phi(P) - X) * phi'(P)`` or its sign); it must act column by column.  Every
     such gradient has its rows in the row space of X, so from ``W0`` the iterate is exactly
     ``W0 + M X`` with ``M`` (d_out, n), and the step ``W <- W - eta E^T X`` is ``M <- M - eta E^T``
     with ``P = X W0^T + G M^T`` and ``G = X X^T``: the same iterates as the dense trainers, in the
@@ -390,9 +410,16 @@ def row_space_descent(X, W0, d_out: int, outer, *, eta: float, max_steps: int, l
     instead of ``n d d_out`` and ``d d_out``.  ``W0`` is ``None``, dense, or a :class:`FactoredMap`.
     ``result.params`` (and each checkpoint) is the :class:`FactoredMap` ``W0 + M X``;
     ``callback(t, loss, W)`` receives it too.
+
+    On dask arrays the rows of ``M`` (output coordinates) are independent given ``G``, so each
+    chunk of output columns descends on its own worker with no communication per step: a first
+    pass records every block's loss, the summed loss fixes the stopping step exactly as one loop
+    would, and a second pass stops every block there (checkpoints and callbacks need the whole
+    iterate at every step and is refused; checkpoints are kept per block and joined).
     """
-    xp = check_matrix(X, "X")
+    check_matrix(X, "X")
     n, d = X.shape
+    d_out = T.shape[1]
     if W0 is not None:
         if not isinstance(W0, FactoredMap):
             check_matrix(W0, "W0")
@@ -405,50 +432,103 @@ def row_space_descent(X, W0, d_out: int, outer, *, eta: float, max_steps: int, l
     def wrap(M):
         return FactoredMap(M, XT, W0)
 
-    def pre(M):
-        P = G @ M.T
-        return P if start is None else P + start
-
-    def step(M):
-        E, value = outer(pre(M))
-        return M - eta * E.T, value
-
-    res = descend(
-        xp.zeros((d_out, n), dtype=X.dtype),
-        step,
-        max_steps=max_steps,
-        loss_tol=loss_tol,
-        loss=lambda M: outer(pre(M))[1],
-        checkpoints=checkpoints,
-        callback=None if callback is None else (lambda t, value, M: callback(t, value, wrap(M))),
-        divergence_hint=divergence_hint,
-    )
+    if is_dask_array(X):
+        if callback is not None:
+            raise InputError("a descent callback needs the whole iterate at every step, which the dask backend "
+                             "does not gather; use --backend numpy or cupy for this check")
+        M, res = _dask_blocks(G, start, T, outer, eta, max_steps, loss_tol, checkpoints, divergence_hint)
+        res.params = wrap(M)
+        res.checkpoints = {t: wrap(Mt) for t, Mt in res.checkpoints.items()}
+        return res
+    res = _block_descent(G, start, T, outer, eta, max_steps, loss_tol, checkpoints,
+                         None if callback is None else (lambda t, value, M: callback(t, value, wrap(M))),
+                         hint=divergence_hint)
     res.params = wrap(res.params)
     res.checkpoints = {t: wrap(M) for t, M in res.checkpoints.items()}
     return res
+
+
+def _dask_blocks(G, start, T, outer, eta, max_steps, loss_tol, checkpoints, hint):
+    """:func:`row_space_descent` on dask.  Rounds of 64, 128, ... steps: every block descends from
+    where it stood (kept on the cluster) and returns its losses; only the losses travel.  The first
+    step at which the summed loss reaches ``loss_tol`` (or the budget) is where one loop would stop;
+    the blocks are re-run to exactly that step from the start of its round."""
+    import dask
+    import dask.array as da
+    import numpy as np
+
+    G = G.compute()
+    if start is not None:
+        start = start.rechunk({0: -1, 1: T.chunks[1]})
+    T = T.rechunk({0: -1})
+    t_blocks = T.to_delayed().ravel()
+    s_blocks = [None] * len(t_blocks) if start is None else start.to_delayed().ravel()
+    wanted = sorted({int(t) for t in checkpoints})
+
+    def run(Sb, Tb, Mb, steps, t0):
+        res = _block_descent(G, Sb, Tb, outer, eta, steps, 0.0, record_every=1, hint=hint, M0=Mb,
+                             checkpoints=[t - t0 for t in wanted if t0 <= t <= t0 + steps])
+        values = [value for _, value in res.losses][: steps + 1]
+        values += [values[-1]] * (steps + 1 - len(values))  # a block at loss 0 stays there
+        return res.params, values, res.checkpoints
+
+    current = [None] * len(t_blocks)
+    kept: dict = {}
+    t0, size = 0, 64
+    while True:
+        steps = min(size, max_steps - t0)
+        rounds = dask.persist(*[dask.delayed(run, nout=3)(Sb, Tb, Mb, steps, t0)
+                                for Sb, Tb, Mb in zip(s_blocks, t_blocks, current)])
+        total = np.sum(np.asarray(dask.compute(*[r[1] for r in rounds]), dtype=float), axis=0)
+        reached = np.nonzero(total <= loss_tol)[0]
+        if reached.size or t0 + steps >= max_steps:
+            stop = t0 + (int(reached[0]) if reached.size else steps)
+            break
+        for t in wanted:
+            if t0 <= t < t0 + steps:
+                kept[t] = [r[2][t - t0] for r in rounds]
+        current = [r[0] for r in rounds]
+        t0, size = t0 + steps, 2 * size
+    last = dask.persist(*[dask.delayed(run, nout=3)(Sb, Tb, Mb, stop - t0, t0)
+                          for Sb, Tb, Mb in zip(s_blocks, t_blocks, current)])
+    for t in wanted:
+        if t0 <= t <= stop:
+            kept[t] = [r[2][t - t0] for r in last]
+
+    def joined(parts):
+        return da.concatenate([da.from_delayed(p, shape=(width, G.shape[0]), dtype=G.dtype, meta=G[:0, :0])
+                               for p, width in zip(parts, T.chunks[1])], axis=0)
+
+    value = float(total[stop - t0])
+    converged = bool(value <= loss_tol)
+    result = DescentResult(None, stop, value, converged, "loss_tol" if converged else "max_steps",
+                           {t: joined(parts) for t, parts in sorted(kept.items())}, [(stop, value)])
+    return joined([r[0] for r in last]), result
 
 
 def gd_train_factored(X, Y=None, *, eta: float, W0=None, max_steps: int, loss_tol: float = 0.0, checkpoints=(),
                       callback=None) -> DescentResult:
     """:func:`gd_train` held as ``W0 + M X`` (:func:`row_space_descent` with ``E = X W^T - Y``):
     the same iterates without a d x d matrix; ``result.params`` is a :class:`FactoredMap`."""
-    xp = check_training_set(X, Y)
+    check_training_set(X, Y)
     if not (eta > 0) or not math.isfinite(eta):
         raise InputError(f"step size eta must be a finite number > 0, got {eta!r}")
     T = _targets(X, Y)
 
-    def outer(P):
-        R = P - T
-        return R, 0.5 * float(xp.sum(R * R))
+    def outer(P, Tb):
+        R = P - Tb
+        return R, 0.5 * float(array_namespace(R).sum(R * R))
 
-    n = X.shape[0]
-    G = X @ X.T
-    smax2 = float(xp.max(xp.linalg.eigvalsh(G))) if n <= 4096 else float(xp.linalg.matrix_norm(X, ord=2)) ** 2
+    import numpy as np
+
+    from gpu.host import to_numpy
+
+    smax2 = float(np.linalg.eigvalsh(to_numpy(X @ X.T))[-1])  # lambda_max(X X^T) from the n x n Gram, on the host
     hint = (
         f"the step eta={eta:.4g} is at or above the largest stable step 2/lambda_max(X X^T) = "
         f"{2.0 / smax2:.4g}; use a smaller step (1/lambda_max = {1.0 / smax2:.4g} is safe)"
     )
-    return row_space_descent(X, W0, T.shape[1], outer, eta=eta, max_steps=max_steps, loss_tol=loss_tol,
+    return row_space_descent(X, W0, T, outer, eta=eta, max_steps=max_steps, loss_tol=loss_tol,
                              checkpoints=checkpoints, callback=callback, divergence_hint=hint)
 
 

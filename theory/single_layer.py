@@ -134,23 +134,24 @@ def gd_train(
     if A0 is not None and tuple(A0.shape) != (d, d):
         raise InputError(f"A0 has shape {tuple(A0.shape)} but the model needs ({d}, {d})")
 
-    def outer(Z):
-        """``E`` with gradient ``E^T X`` at pre-activations ``Z = X A^T``, and loss (1)."""
-        R = act(Z) - X
+    def outer(Z, T):
+        """``E`` with gradient ``E^T X`` at pre-activations ``Z = X A^T`` (targets ``T``: X's columns), and loss (1)."""
+        ns = array_namespace(Z)
+        R = act(Z) - T
         g = act.d1(Z)
-        return R * (xp.sign(g) if adaptive else g), 0.5 * float(xp.sum(R * R))
+        return R * (ns.sign(g) if adaptive else g), 0.5 * float(ns.sum(R * R))
 
     smax = float(xp.linalg.matrix_norm(X, ord=2))
     kind = "adaptive step gamma" if adaptive else "constant step eta"
     hint = (f"the {kind}={step:.4g} is too large (linearised limit 2/(lambda_max(X X^T) max|phi'|"
             f"{'' if adaptive else '^2'}) with lambda_max = {smax**2:.4g}); use a smaller step")
     if factored:
-        return lin.row_space_descent(X, A0, d, outer, eta=step, max_steps=max_steps, loss_tol=loss_tol,
+        return lin.row_space_descent(X, A0, X, outer, eta=step, max_steps=max_steps, loss_tol=loss_tol,
                                      checkpoints=checkpoints, callback=callback, divergence_hint=hint)
     A = xp.zeros((d, d), dtype=X.dtype) if A0 is None else (A0.dense() if isinstance(A0, lin.FactoredMap) else A0)
 
     def one_step(A):
-        E, value = outer(X @ A.T)
+        E, value = outer(X @ A.T, X)
         return A - step * (E.T @ X), value
 
     return descend(A, one_step, max_steps=max_steps, loss_tol=loss_tol, loss=lambda A: loss(A, X, act),

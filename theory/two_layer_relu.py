@@ -31,7 +31,8 @@ from . import linear as lin
 from .common import check_matrix
 from .errors import InputError
 
-__all__ = ["LAWS", "TwoLayer", "appendix_c_limit", "feature_cosines", "first_layer", "fit", "jacobian_dense", "jacobian_spectrum", "predict"]
+__all__ = ["LAWS", "TwoLayer", "appendix_c_limit", "feature_cosines", "features_cond", "first_layer", "fit", "jacobian_dense",
+           "jacobian_spectrum", "jacobian_times", "predict"]
 
 LAWS = ("gaussian", "rademacher", "uniform")
 
@@ -137,6 +138,20 @@ def jacobian_spectrum(model: TwoLayer, z):
     xp = array_namespace(z)
     K = _reduced(model, z)
     return xp.abs(eigvals(K)), float(xp.sum(xp.linalg.diagonal(K)))
+
+
+def jacobian_times(model: TwoLayer, Z, V):
+    """``J(z_m) v_m`` for the rows of ``Z`` and ``V`` (m, d) at once, without a d x d or k x k matrix:
+    ``J(z) v = X^T ((C * mask(z)) (W1 v))``, i.e. rows ``((V W1^T) * mask(Z)) C^T X``."""
+    xp = array_namespace(Z)
+    mask = xp.astype(_pre(Z, model.W1, model.b1) > 0, Z.dtype)
+    return (((V @ model.W1.T) * mask) @ model.C.T) @ model.X
+
+
+def features_cond(model: TwoLayer) -> float:
+    """Condition number of the features ``Phi = relu(X W1^T + b1)`` (n x k) of the training rows."""
+    xp = array_namespace(model.Pre)
+    return lin.data_svd(xp.where(model.Pre > 0, model.Pre, xp.zeros_like(model.Pre))).cond
 
 
 def jacobian_dense(model: TwoLayer, z):

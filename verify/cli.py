@@ -56,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--claim", action="append", metavar="ID", help="run only this claim (repeatable)")
     p.add_argument("--profile", default=None, choices=list(PROFILES), help="problem sizes (default: default)")
     p.add_argument("--backend", default=None,
-                   help="numpy | cupy | auto | array_api_strict (default: $MEMVERIFY_BACKEND or auto)")
+                   help="numpy | cupy | dask | auto | array_api_strict (default: $MEMVERIFY_BACKEND or auto)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="dask scheduler address (tcp://host:port) for --backend dask (default: "
+                   "$MEMVERIFY_DASK_SCHEDULER, else a LocalCluster started here)")
     p.add_argument("--dtype", default=None, choices=["float64", "float32"],
                    help="floating type of every array (default float64; tolerances follow its rounding unit)")
     p.add_argument("--seed", type=_seed, default=None, help="seed of all generated data (default 0)")
@@ -124,7 +127,7 @@ def main(argv=None) -> int:
         report = run(claims, profile=profile, backend=args.backend, seed=seed, on_start=progress.start,
                      on_evidence=progress.done,
                      step_factor=args.step_factor, activations=args.activation, data=data, data_dir=args.data_dir,
-                     dtype=dtype)
+                     dtype=dtype, scheduler=args.scheduler)
         if args.json:
             rep.write_json(report, args.json)
         if args.save_baseline:

@@ -40,6 +40,11 @@ class Context:
         """The run's floating dtype as an object of its namespace (``xp.float64`` or ``xp.float32``)."""
         return getattr(self.xp, self.dtype)
 
+    def factored(self, family: str) -> bool:
+        """Whether the family's trainers hold ``W = W0 + M X`` (the profile's ``factored`` switch; always
+        on dask, where that form lets each chunk of output coordinates descend on its own worker)."""
+        return bool(self.sizes(family).get("factored")) or self.backend.name == "dask"
+
     def sizes(self, family: str) -> dict:
         return self.profile.for_family(family)
 

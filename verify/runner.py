@@ -22,6 +22,11 @@ from .registry import Claim, all_claims, get
 
 SCHEMA = 1
 DTYPES = ("float64", "float32")
+# the claims that run on --backend dask: the linear and Theorem 1 closed forms with their (blockwise) descent,
+# and Theorem 3's features; the others iterate maps or train networks step by step with a readout per step,
+# which a distributed scheduler would turn into thousands of round trips
+DASK_CLAIMS = ("linear-min-norm", "linear-span-projection", "thm1-adaptive-step", "cor-phi-eigenvectors",
+               "cor-phi-span", "thm3-homogeneity")
 
 
 @dataclass
@@ -154,6 +159,7 @@ def run(
     data: dict | None = None,
     data_dir=None,
     dtype: str = "float64",
+    scheduler: str | None = None,
     on_start=None,
     on_evidence=None,
 ) -> Report:
@@ -163,7 +169,9 @@ def run(
     takes those keys; ``activations`` (names) restricts the nonlinear claims; ``on_evidence(evidence)``
     is called as each claim finishes (``on_start(claim, total)`` before it starts); ``data_dir`` (else ``$MEMVERIFY_DATA_DIR``) holds MNIST (IDX)
     and CIFAR-10 (python batches) for the claims the paper ran on them.  ``dtype`` (``float64`` or
-    ``float32``) is the floating type of every array the claims make.
+    ``float32``) is the floating type of every array the claims make.  ``scheduler`` is the address of
+    a dask scheduler for ``backend="dask"`` (default: a LocalCluster); that backend runs
+    :data:`DASK_CLAIMS` only.
     """
     from .datasets import data_dir as _data_dir
 
@@ -172,8 +180,18 @@ def run(
     if dtype not in DTYPES:
         raise InputError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     chosen = all_claims() if not claims else [get(c) for c in claims]
+    be = gpu.resolve(backend, scheduler=scheduler)
+    if scheduler and be.name != "dask":
+        raise InputError("--scheduler names a dask scheduler; use it with --backend dask")
+    if be.name == "dask":
+        if not claims:
+            chosen = [get(c) for c in DASK_CLAIMS]
+        elif any(c.id not in DASK_CLAIMS for c in chosen):
+            others = ", ".join(c.id for c in chosen if c.id not in DASK_CLAIMS)
+            raise InputError(f"the dask backend runs {', '.join(DASK_CLAIMS)}; not {others} (use --backend numpy "
+                             "or cupy for those)")
     names = tuple(get_activation(a).name for a in (activations or ()))
-    ctx = Context(get_profile(profile), gpu.resolve(backend), int(seed), float(step_factor), names, _data_dir(data_dir),
+    ctx = Context(get_profile(profile), be, int(seed), float(step_factor), names, _data_dir(data_dir),
                   dtype)
     from . import plan
 

@@ -59,7 +59,7 @@ def train(X, svd, ctx, *, W0=None, scale: float, checkpoints=()):
 def trainer(ctx):
     """Dense explicit GD (``W`` a d x d array), or, where the profile says ``factored`` (the large
     profile), the same descent held as ``W0 + M X`` (:func:`theory.linear.gd_train_factored`)."""
-    return lin.gd_train_factored if ctx.sizes(FAMILY).get("factored") else lin.gd_train
+    return lin.gd_train_factored if ctx.factored(FAMILY) else lin.gd_train
 
 
 def tolerance_for(bound: float, allowance: float, scale: float) -> Tolerance:

@@ -95,7 +95,7 @@ def train(label, act, X, svd, ctx, *, adaptive: bool, A0=None):
     estimate = sl.steps_estimate(X, act, step=step, adaptive=adaptive, reduction=p["target"] / 10, svd=svd)
     budget = min(p["max_steps"], 3 * estimate + 1000)
     res = sl.gd_train(X, act, step=step, adaptive=adaptive, A0=A0, max_steps=budget, loss_tol=loss_tol,
-                      checkpoints=checkpoints, factored=bool(p.get("factored")))
+                      checkpoints=checkpoints, factored=ctx.factored(FAMILY))
     history = {t: lin.distance(A, target) / target.fro() for t, A in sorted(res.checkpoints.items())}
     out = dict(result=res, step=step, target=target, history=history, M=M, budget=budget, estimate=estimate)
     ctx.cache[key] = out
