@@ -28,6 +28,18 @@ class Backend:
     xp: ModuleType
     device: str
 
+    def errors(self):
+        """The context in which claims run: on CuPy, cuSOLVER failures raise ``LinAlgError``
+        (``cupyx.errstate(linalg="raise")``; CuPy's default is to ignore them and return garbage);
+        NumPy and SciPy raise already."""
+        if self.name == "cupy":
+            import cupyx
+
+            return cupyx.errstate(linalg="raise")
+        import contextlib
+
+        return contextlib.nullcontext()
+
 
 def cupy_status() -> tuple[bool, str]:
     """Tell whether CuPy can actually compute here: ``(usable, description or reason)``.

@@ -1,5 +1,7 @@
 """Every claim holds on valid data, rejects its negative control, and reports unmet hypotheses."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -44,6 +46,15 @@ def ctx_for(backend, profile="quick", seed=0, step_factor=1.0):
 @pytest.mark.parametrize("claim_id", CLAIM_IDS)
 def test_claim_holds_and_control_is_rejected(claim_id, backend):
     ev = run_claim(get(claim_id), ctx_for(backend))
+    if backend.name != "numpy":  # cross-backend: the same seed and sizes on numpy agree with this backend
+        import gpu
+
+        ref = run_claim(get(claim_id), dataclasses.replace(ctx_for(backend), backend=gpu.resolve("numpy"), cache={}))
+        assert (ev.verdict, ev.control_rejected) == (ref.verdict, ref.control_rejected), claim_id
+        key = ref.measurement.key
+        a, b = float(ref.measurement.metrics[key]), float(ev.measurement.metrics[key])
+        allowed = max(ref.measurement.tolerance.value if ref.measurement.tolerance else 0.0, 1e-6 * abs(a))
+        assert abs(a - b) <= allowed, (claim_id, key, a, b, allowed)
     if claim_id in SIZE_DEPENDENT:
         assert ev.verdict in (HOLDS, FAILS), ev.to_dict()
     else:

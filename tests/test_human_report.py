@@ -73,3 +73,36 @@ def test_a_claim_whose_own_training_diverges_fails_and_the_run_goes_on(monkeypat
     assert first.verdict == verify.FAILS and "diverged" in first.measurement.notes[0]
     assert first.control is None and not report.ok
     assert second.verdict == verify.HOLDS
+
+
+def test_a_failed_factorization_fails_the_claim_and_the_run_goes_on(monkeypatch):
+    """LAPACK (or cuSOLVER, raised under Backend.errors()) failing inside a check: that claim fails with a note."""
+    import numpy as np
+
+    def failing(data, ctx, **kw):
+        raise np.linalg.LinAlgError("SVD did not converge")
+
+    claim = verify.get("lemma-forced-zero")
+    monkeypatch.setitem(verify.registry.REGISTRY, "lemma-forced-zero",
+                        verify.Claim(**{**claim.__dict__, "check": failing}))
+    report = verify.run(["lemma-forced-zero", "thm5-depth-lower-bound"], profile="quick", backend="numpy")
+    first, second = report.evidence
+    assert first.verdict == verify.FAILS and "SVD did not converge" in first.measurement.notes[0]
+    assert second.verdict == verify.HOLDS
+
+
+def test_backend_error_context():
+    import contextlib
+
+    import numpy as np
+    import pytest
+
+    import gpu
+
+    assert isinstance(gpu.resolve("numpy").errors(), contextlib.nullcontext)
+    if gpu.cupy_status()[0]:  # on the device: cuSOLVER failures raise
+        import cupy
+
+        with gpu.resolve("cupy").errors():
+            with pytest.raises(np.linalg.LinAlgError):
+                cupy.linalg.cholesky(cupy.asarray([[1.0, 2.0], [2.0, 1.0]]))

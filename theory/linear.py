@@ -356,7 +356,8 @@ def gd_train(
 
     def step(W):
         R = X @ W.T - T
-        return W - eta * (R.T @ X), 0.5 * float(xp.sum(R * R))
+        # eta scales the n x d residual, not the d x d product: one d x d pass fewer per step
+        return W - (eta * R).T @ X, 0.5 * float(xp.linalg.vector_norm(R)) ** 2
 
     hint = (
         f"the step eta={eta:.4g} is at or above the largest stable step 2/lambda_max(X X^T) = "
@@ -517,7 +518,7 @@ def gd_train_factored(X, Y=None, *, eta: float, W0=None, max_steps: int, loss_to
 
     def outer(P, Tb):
         R = P - Tb
-        return R, 0.5 * float(array_namespace(R).sum(R * R))
+        return R, 0.5 * float(array_namespace(R).linalg.vector_norm(R)) ** 2
 
     import numpy as np
 

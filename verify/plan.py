@@ -46,10 +46,10 @@ def _linear(p: dict, b: int, nonlinear: bool = False) -> tuple[int, str]:
 
 def _two_layer(p: dict, b: int) -> tuple[int, str]:
     n, d, k = max(p["n"], p.get("digits_n") or 0, 2), p["d"], max(p["widths"])
-    # W1 (k x d); Pre, Phi, C, the SVD's Vt of Phi, W1 X^T, C * mask (n x k each); 2n iterated rows (two k-wide
-    # temporaries); the homogeneity check's d x d Jacobian
-    elems = k * d + 6 * n * k + 4 * n * k + 2 * d * d
-    return elems * b, f"W1 of k x d = {k} x {d} and 10 arrays of n x k = {n} x {k}"
+    # W1 (k x d) twice (the previous model is alive while the next first layer is drawn); Pre, Phi, C, the SVD's
+    # Vt of Phi, W1 X^T, C * mask (n x k each); 2n iterated rows (two k-wide temporaries); a d x d Jacobian
+    elems = 2 * k * d + 6 * n * k + 4 * n * k + 2 * d * d
+    return elems * b, f"two first layers of k x d = {k} x {d} and 10 arrays of n x k = {n} x {k}"
 
 
 def _conv(p: dict, b: int) -> tuple[int, str]:

@@ -126,8 +126,18 @@ def provenance(ctx: Context) -> dict:
     }
 
 
+def _could_not_check(claim: Claim, start: float, what: str, note: str) -> Evidence:
+    """A claim whose check could not finish fails, with the reason as a note (no control is run)."""
+    key = what.replace(" ", "_")
+    measured = Measurement([Comparison(what, 1.0, 0.0)], {key: 1.0}, None, key, notes=[note])
+    return Evidence(claim.id, claim.paper_ref, claim.statement, claim.hypotheses, measured,
+                    claim.control_description, None, time.perf_counter() - start)
+
+
 def run_claim(claim: Claim, ctx: Context, data: dict | None = None) -> Evidence:
     """Check one claim (on ``data``, else its default data) and run its negative control."""
+    import numpy as np
+
     start = time.perf_counter()
     data = claim.make_data(ctx) if data is None else data
     try:
@@ -136,10 +146,9 @@ def run_claim(claim: Claim, ctx: Context, data: dict | None = None) -> Evidence:
         if ctx.step_factor != 1.0:
             raise  # the user's --step-factor: a usage error (exit 2)
         # the claim's own, profile-chosen step diverged: that claim fails, the run goes on
-        measured = Measurement([Comparison("training diverged", 1.0, 0.0)], {"diverged": 1.0}, None, "diverged",
-                               notes=[f"training diverged with the profile's own step: {exc}"])
-        return Evidence(claim.id, claim.paper_ref, claim.statement, claim.hypotheses, measured,
-                        claim.control_description, None, time.perf_counter() - start)
+        return _could_not_check(claim, start, "training diverged", f"training diverged with the profile's own step: {exc}")
+    except np.linalg.LinAlgError as exc:  # LAPACK, or cuSOLVER under Backend.errors(): the check could not compute
+        return _could_not_check(claim, start, "linear algebra failed", f"a factorization failed on {ctx.backend.name}: {exc}")
     skip = measured.violations and not claim.control_always
     control = None if skip else claim.negative_control(data, ctx)
     return Evidence(
@@ -204,7 +213,8 @@ def run(
         own = None
         if data is not None and claim.data_keys and set(claim.data_keys) <= set(data):
             own = {k: ctx.asarray(gpu.to_numpy(data[k])) for k in claim.data_keys}
-        ev = run_claim(claim, ctx, own)
+        with ctx.backend.errors():  # cuSOLVER errors raised, not ignored
+            ev = run_claim(claim, ctx, own)
         report.evidence.append(ev)
         if on_evidence is not None:
             on_evidence(ev)

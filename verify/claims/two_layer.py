@@ -84,6 +84,7 @@ def check_stable(data, ctx, *, identity: bool = False) -> Measurement:
                                  appendix_c=tl.appendix_c_limit(model, m),
                                  second=float(mods[1]) if mods.shape[0] > 1 else 0.0, trace=trace,
                                  max_feature_cosine=cos))
+            del model  # free this k x d first layer before the generator draws the next one
         widest = [r for r in rows if r["k"] == kmax]
         worst = max(r["rho"] for r in widest)
         # Theorem 2's strict criterion, attractor iff rho < 1, as rho <= 1 - 4u
@@ -105,6 +106,7 @@ def check_stable(data, ctx, *, identity: bool = False) -> Measurement:
             for (k, _, _), mdl in _models(X, ctx, bias=True):
                 top = max(float(tl.jacobian_spectrum(mdl, X[m, :])[0][0]) for m in range(X.shape[0]))
                 variant[str(k)] = max(variant.get(str(k), 0.0), top)
+                del mdl
             metrics[name]["bias_variant_max_rho_by_width"] = variant
     metrics["max_rho"] = max(c.measured for c in comps)
     tol = Tolerance(1.0 - 4 * eps(X), "Theorem 2's strict criterion rho < 1, as rho <= 1 - 4u (u = unit roundoff) "
@@ -149,6 +151,7 @@ def check_homogeneity(data, ctx, *, bias: bool = False) -> Measurement:
             df = xp.sqrt(xp.sum((model(2.5 * X) - 2.5 * X) ** 2, axis=1)) / (2.5 * r)
             worst_j = max(worst_j, float(xp.max(dj)))
             worst_f = max(worst_f, float(xp.max(df)))
+            del model
         comps += [Comparison(f"|J x - x|/|x|[{name}]", worst_j, tol), Comparison(f"|f(2.5x) - 2.5x|/|2.5x|[{name}]", worst_f, tol)]
         metrics[name] = {"max_rel_Jx_minus_x": worst_j, "max_rel_f_ray": worst_f, "tolerance": tol}
         worst_tol = max(worst_tol, tol)
