@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 import verify
 from verify import cli
 
@@ -59,35 +61,32 @@ def test_progress_is_silent_off_a_terminal():
     assert cli._progress(quiet=False).bar is None  # pytest captures stderr: not a terminal
 
 
-def test_a_claim_whose_own_training_diverges_fails_and_the_run_goes_on(monkeypatch):
+def _diverged():
     from theory.errors import DivergenceError
 
-    def diverging(data, ctx, **kw):
-        raise DivergenceError("gradient descent diverged at step 3 (loss is inf); lower the step")
-
-    claim = verify.get("lemma-forced-zero")
-    monkeypatch.setitem(verify.registry.REGISTRY, "lemma-forced-zero",
-                        verify.Claim(**{**claim.__dict__, "check": diverging}))
-    report = verify.run(["lemma-forced-zero", "thm5-depth-lower-bound"], profile="quick", backend="numpy")
-    first, second = report.evidence
-    assert first.verdict == verify.FAILS and "diverged" in first.measurement.notes[0]
-    assert first.control is None and not report.ok
-    assert second.verdict == verify.HOLDS
+    return DivergenceError("gradient descent diverged at step 3 (loss is inf); lower the step")
 
 
-def test_a_failed_factorization_fails_the_claim_and_the_run_goes_on(monkeypatch):
-    """LAPACK (or cuSOLVER, raised under Backend.errors()) failing inside a check: that claim fails with a note."""
+def _lapack_failed():
     import numpy as np
 
+    return np.linalg.LinAlgError("SVD did not converge")
+
+
+@pytest.mark.parametrize("error, note", [(_diverged, "diverged"), (_lapack_failed, "SVD did not converge")])
+def test_a_claim_that_cannot_finish_fails_and_the_run_goes_on(monkeypatch, error, note):
+    """A claim whose own training diverges, or whose factorization fails (LAPACK, or cuSOLVER raised
+    under Backend.errors()), fails with a note; no control is run and the next claim still runs."""
     def failing(data, ctx, **kw):
-        raise np.linalg.LinAlgError("SVD did not converge")
+        raise error()
 
     claim = verify.get("lemma-forced-zero")
     monkeypatch.setitem(verify.registry.REGISTRY, "lemma-forced-zero",
                         verify.Claim(**{**claim.__dict__, "check": failing}))
     report = verify.run(["lemma-forced-zero", "thm5-depth-lower-bound"], profile="quick", backend="numpy")
     first, second = report.evidence
-    assert first.verdict == verify.FAILS and "SVD did not converge" in first.measurement.notes[0]
+    assert first.verdict == verify.FAILS and note in first.measurement.notes[0]
+    assert first.control is None and not report.ok
     assert second.verdict == verify.HOLDS
 
 
@@ -95,7 +94,6 @@ def test_backend_error_context():
     import contextlib
 
     import numpy as np
-    import pytest
 
     import gpu
 
