@@ -397,7 +397,8 @@ def _block_descent(G, S, T, outer, eta: float, max_steps: int, loss_tol: float, 
 
 
 def row_space_descent(X, W0, T, outer, *, eta: float, max_steps: int, loss_tol: float = 0.0,
-                      checkpoints=(), callback=None, divergence_hint: str = "reduce the step size") -> DescentResult:
+                      checkpoints=(), callback=None, divergence_hint: str = "reduce the step size",
+                      G=None) -> DescentResult:
     """Explicit gradient descent on a loss of the pre-activations ``P = X W^T`` (n, d_out), with
     ``W`` held as ``W0 + M X`` (never d x d).
 
@@ -426,7 +427,7 @@ def row_space_descent(X, W0, T, outer, *, eta: float, max_steps: int, loss_tol: 
             check_matrix(W0, "W0")
         if tuple(W0.shape) != (d_out, d):
             raise InputError(f"W0 has shape {tuple(W0.shape)} but the model needs ({d_out}, {d})")
-    G = X @ X.T
+    G = X @ X.T if G is None else G  # the caller's Gram, when it has one
     start = None if W0 is None else (W0.apply(X) if isinstance(W0, FactoredMap) else X @ W0.T)
     XT = X.T
 
@@ -524,13 +525,14 @@ def gd_train_factored(X, Y=None, *, eta: float, W0=None, max_steps: int, loss_to
 
     from gpu.host import to_numpy
 
-    smax2 = float(np.linalg.eigvalsh(to_numpy(X @ X.T))[-1])  # lambda_max(X X^T) from the n x n Gram, on the host
+    G = X @ X.T
+    smax2 = float(np.linalg.eigvalsh(to_numpy(G))[-1])  # lambda_max(X X^T) from the n x n Gram, on the host
     hint = (
         f"the step eta={eta:.4g} is at or above the largest stable step 2/lambda_max(X X^T) = "
         f"{2.0 / smax2:.4g}; use a smaller step (1/lambda_max = {1.0 / smax2:.4g} is safe)"
     )
     return row_space_descent(X, W0, T, outer, eta=eta, max_steps=max_steps, loss_tol=loss_tol,
-                             checkpoints=checkpoints, callback=callback, divergence_hint=hint)
+                             checkpoints=checkpoints, callback=callback, divergence_hint=hint, G=G)
 
 
 def gd_error_bound(loss_value: float, svd: DataSVD) -> float:
@@ -600,24 +602,29 @@ def projection_diagnostics(W, basis, Z) -> dict:
         if W.factored:
             return _factored_projection_diagnostics(W, basis, Z)
         W = W.dense()
-    xp = check_matrix(W, "W")
+    check_matrix(W, "W")
     if W.shape[0] != W.shape[1]:
         raise InputError(f"W must be square to be a projection, got shape {tuple(W.shape)}")
+    return _diagnostics(eigvals(W), Z @ W.T, basis, Z, idempotency=fro(W @ W - W), symmetry=fro(W - W.T),
+                        projection_error=fro(W - basis @ basis.T))
+
+
+def _diagnostics(lam, outs, basis, Z, **defects) -> dict:
+    """The spectral and out-of-span parts of :func:`projection_diagnostics` from the eigenvalues
+    ``lam`` (by decreasing modulus) and the outputs ``outs`` for ``Z``; ``defects`` are the rest."""
+    xp = array_namespace(outs)
     r = basis.shape[1]
-    lam = eigvals(W)
-    mod_one = xp.abs(lam[:r] - 1.0)
     rest = xp.abs(lam[r:])
-    outs = Z @ W.T
     res = out_of_span(outs, basis)
     zn = xp.sqrt(xp.sum(Z * Z, axis=1))
     rn = xp.sqrt(xp.sum(res * res, axis=1))
     return {
-        "idempotency": fro(W @ W - W),
-        "symmetry": fro(W - W.T),
-        "eig_one": float(xp.max(mod_one)) if r else 0.0,
+        "idempotency": defects["idempotency"],
+        "symmetry": defects["symmetry"],
+        "eig_one": float(xp.max(xp.abs(lam[:r] - 1.0))) if r else 0.0,
         "eig_zero": float(xp.max(rest)) if rest.shape[0] else 0.0,
         "out_of_span": float(xp.max(rn / zn)),
-        "projection_error": fro(W - basis @ basis.T),
+        "projection_error": defects["projection_error"],
     }
 
 
@@ -630,23 +637,9 @@ def _factored_projection_diagnostics(W: FactoredMap, basis, Z) -> dict:
     R = xp.concat([t[1] for t in terms], axis=1)
     if W.shape[0] != W.shape[1]:
         raise InputError(f"W must be square to be a projection, got shape {tuple(W.shape)}")
-    r = basis.shape[1]
-    small = R.T @ L  # (q, q): W W = L (R^T L) R^T
-    lam = eigvals(small)  # W's non-zero eigenvalues, by decreasing modulus
-    mod_one = xp.abs(lam[:r] - 1.0)
-    rest = xp.abs(lam[r:])
-    outs = W.apply(Z)
-    res = out_of_span(outs, basis)
-    zn = xp.sqrt(xp.sum(Z * Z, axis=1))
-    rn = xp.sqrt(xp.sum(res * res, axis=1))
-    return {
-        "idempotency": _terms_fro([(L @ small, R), (-L, R)]),
-        "symmetry": _terms_fro([(L, R), (-R, L)]),
-        "eig_one": float(xp.max(mod_one)) if r else 0.0,
-        "eig_zero": float(xp.max(rest)) if rest.shape[0] else 0.0,
-        "out_of_span": float(xp.max(rn / zn)),
-        "projection_error": _terms_fro([(L, R), (-basis, basis)]),
-    }
+    small = R.T @ L  # (q, q): W W = L (R^T L) R^T; its eigenvalues are W's non-zero ones
+    return _diagnostics(eigvals(small), W.apply(Z), basis, Z, idempotency=_terms_fro([(L @ small, R), (-L, R)]),
+                        symmetry=_terms_fro([(L, R), (-R, L)]), projection_error=_terms_fro([(L, R), (-basis, basis)]))
 
 
 def gd_contraction(svd: DataSVD, eta: float) -> float:
