@@ -14,7 +14,8 @@ dense (W d x d) and factored (W = M X); Theorem 1 (adaptive step, tanh) the same
 single filter by its closed form against its GD.  Data: synthetic (``--cond``); Theorem 1 on sparse
 non-negative images in tanh's range.
 ``throughput``: one dense linear GD step (two n x d x d products, 4 n d^2 flops) and one factored
-step (2 n^2 d flops) as a fraction of the best GEMM rate of the same shapes, measured in the run.
+step (2 n^2 d flops) as a fraction of the best GEMM rate of the same shapes; the step's time is
+marginal (runs of 2s and s steps, differenced) and is timed in the same rounds as the GEMMs.
 ``torch``: the same dense step in PyTorch (an optional dependency of this script only).
 ``scaling``: closed form, factored GD step and Theorem 3's fit against d, n and k (time, and peak
 traced memory on NumPy), as a table and a log-log plot.
@@ -147,27 +148,54 @@ def closed_vs_gd(args, backend) -> None:
 
 # ---------------------------------------------------------------- throughput
 
-def gemm_peak(xp, m, k, n, repeats):
+def gemm(xp, m, k, n):
     A = xp.asarray(np.random.default_rng(5).random((m, k)))
     B = xp.asarray(np.random.default_rng(6).random((k, n)))
-    return 2.0 * m * k * n / best_of(lambda: A @ B, repeats, xp)
+    return lambda: A @ B
+
+
+def interleaved(fns: dict, repeats: int, xp) -> dict:
+    """Best time of each function over ``repeats`` rounds, the functions taking turns within a
+    round (so a slow spell of a shared machine hits all of them alike)."""
+    for fn in fns.values():
+        fn()
+    sync(xp)
+    best = {name: float("inf") for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            sync(xp)
+            best[name] = min(best[name], time.perf_counter() - t)
+    return best
 
 
 def throughput(args, backend) -> None:
+    """Marginal time of a step: the trainer run for ``2 s`` and for ``s`` steps, the difference over
+    ``s`` (set-up, such as the dense trainer's ||X||_2 for its divergence message, and the final loss
+    cancel), against the GEMM peak of the step's shapes timed in the same rounds."""
     xp = backend.xp
     for d in args.d:
         n = args.n
         X = data(backend, n, d)
         svd = lin.data_svd(X)
         eta = 1.0 / svd.s_max**2
-        steps = args.steps
-        dense = best_of(lambda: lin.gd_train(X, eta=eta, max_steps=steps), args.repeats, xp) / steps
-        fact = best_of(lambda: lin.gd_train_factored(X, eta=eta, max_steps=steps), args.repeats, xp) / steps
-        peak_dense = max(gemm_peak(xp, n, d, d, args.repeats), gemm_peak(xp, d, n, d, args.repeats))
-        peak_fact = gemm_peak(xp, n, n, d, args.repeats)
+        s = args.steps
+        t = interleaved({
+            "dense_s": lambda: lin.gd_train(X, eta=eta, max_steps=s),
+            "dense_2s": lambda: lin.gd_train(X, eta=eta, max_steps=2 * s),
+            "fact_s": lambda: lin.gd_train_factored(X, eta=eta, max_steps=s),
+            "fact_2s": lambda: lin.gd_train_factored(X, eta=eta, max_steps=2 * s),
+            "gemm_ndd": gemm(xp, n, d, d), "gemm_dnd": gemm(xp, d, n, d), "gemm_nnd": gemm(xp, n, n, d),
+        }, args.repeats, xp)
+        dense = (t["dense_2s"] - t["dense_s"]) / s
+        fact = (t["fact_2s"] - t["fact_s"]) / s
         f_dense, f_fact = 4.0 * n * d * d, 2.0 * n * n * d
+        peak_dense = 0.5 * f_dense / min(t["gemm_ndd"], t["gemm_dnd"])
+        peak_fact = f_fact / t["gemm_nnd"]
         print(f"d={d} n={n}: dense step {1e3 * dense:.2f} ms = {f_dense / dense / 1e9:.1f} GFLOP/s, "
-              f"{100 * f_dense / dense / peak_dense:.0f}% of the GEMM peak {peak_dense / 1e9:.1f} GFLOP/s; "
+              f"{100 * f_dense / dense / peak_dense:.0f}% of the GEMM peak {peak_dense / 1e9:.1f} GFLOP/s "
+              f"(its two products alone: {100 * (t['gemm_ndd'] + t['gemm_dnd']) / dense:.0f}% of the step); "
               f"factored step {1e3 * fact:.3f} ms = {f_fact / fact / 1e9:.1f} GFLOP/s, "
               f"{100 * f_fact / fact / peak_fact:.0f}% of the (n x n)(n x d) peak {peak_fact / 1e9:.1f} GFLOP/s; "
               f"dense / factored time {dense / fact:.1f}x")
@@ -190,11 +218,10 @@ def versus_torch(args, backend) -> None:
         X = gpu.to_backend(host, xp, xp.float64)
         svd = lin.data_svd(X)
         eta = 1.0 / svd.s_max**2
-        steps = args.steps
-        ours = best_of(lambda: lin.gd_train(X, eta=eta, max_steps=steps), args.repeats, xp) / steps
+        s = args.steps
         Xt = torch.tensor(host, dtype=torch.float64, device=device)
 
-        def torch_run():
+        def torch_run(steps):
             W = torch.zeros((d, d), dtype=torch.float64, device=device)
             for _ in range(steps):
                 R = Xt @ W.T - Xt
@@ -203,8 +230,16 @@ def versus_torch(args, backend) -> None:
             if device == "cuda":
                 torch.cuda.synchronize()
 
-        theirs = best_of(torch_run, args.repeats) / steps
-        ours_f = best_of(lambda: lin.gd_train_factored(X, eta=eta, max_steps=steps), args.repeats, xp) / steps
+        # marginal step times (runs of 2s and s steps, differenced), all timed in the same rounds
+        t = interleaved({
+            "ours_s": lambda: lin.gd_train(X, eta=eta, max_steps=s),
+            "ours_2s": lambda: lin.gd_train(X, eta=eta, max_steps=2 * s),
+            "torch_s": lambda: torch_run(s),
+            "torch_2s": lambda: torch_run(2 * s),
+            "fact_s": lambda: lin.gd_train_factored(X, eta=eta, max_steps=s),
+            "fact_2s": lambda: lin.gd_train_factored(X, eta=eta, max_steps=2 * s),
+        }, args.repeats, xp)
+        ours, theirs, ours_f = ((t[f"{k}_2s"] - t[f"{k}_s"]) / s for k in ("ours", "torch", "fact"))
         print(f"d={d} n={n}: dense linear GD step: ours {1e3 * ours:.2f} ms, PyTorch {1e3 * theirs:.2f} ms, "
               f"ours / PyTorch {ours / theirs:.2f}; our factored step {1e3 * ours_f:.3f} ms "
               f"({theirs / ours_f:.0f}x faster than PyTorch's dense step)")

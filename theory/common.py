@@ -15,6 +15,7 @@ __all__ = [
     "eps",
     "fro",
     "relative_error",
+    "sq_norm",
 ]
 
 
@@ -69,10 +70,18 @@ def eps(A) -> float:
     return float(xp.finfo(A.dtype).eps)
 
 
+def sq_norm(A) -> float:
+    """Sum of squares of the entries of ``A`` as a Python float: one pass, no temporary array
+    (``vecdot`` of the flattened array; ``sum(A * A)`` writes ``A * A`` first, which the descent
+    loops paid every step)."""
+    xp = array_namespace(A)
+    flat = xp.reshape(A, (-1,))
+    return float(xp.vecdot(flat, flat))
+
+
 def fro(A) -> float:
     """Frobenius norm of a matrix (2-norm of a vector) as a Python float."""
-    xp = array_namespace(A)
-    return float(xp.sqrt(xp.sum(A * A)))
+    return sq_norm(A) ** 0.5
 
 
 def relative_error(measured, predicted, scale: float | None = None) -> tuple[float, float]:

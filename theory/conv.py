@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
 
+from .common import sq_norm
 from .errors import InputError
 
 __all__ = ["ConvLayout", "LinearConvNet", "conv_gradients", "downsampling_net", "filter_design", "forced_zero_distance", "linear_conv_net", "single_filter_solution", "train_linear_conv", "train_single_filter", "conv2d", "conv_matrix", "conv_pattern", "forced_zero_pattern", "min_depth_measured", "stack_params",
@@ -432,7 +433,7 @@ def conv_gradients(net: LinearConvNet, X):
     Hs = net.forward(X)
     n = X.shape[1]
     R = Hs[-1] - X
-    value = 0.5 * float(xp.sum(R * R)) / n
+    value = 0.5 * sq_norm(R) / n
     skips = net._skips()
     into = {start: end for end, start in skips.items()}
     Cs = net.matrices()
@@ -507,7 +508,7 @@ def _uniform_gradients(Ws, B, skips, into, XT):
         Hs.append(Z)
     R = Hs[-1] - XT
     n = XT.shape[1]
-    value = 0.5 * float(xp.sum(R * R)) / n
+    value = 0.5 * sq_norm(R) / n
     G, at_end, GH = R / n, {}, [None] * L
     for l in range(L - 1, -1, -1):
         if l + 1 in skips:
@@ -578,7 +579,7 @@ def train_single_filter(x, size, k: int = 3, *, lr: float, max_steps: int, loss_
 
     def step(w):
         r = M @ w - x
-        return w - lr * (M.T @ r), 0.5 * float(xp.sum(r * r))
+        return w - lr * (M.T @ r), 0.5 * sq_norm(r)
 
     return descend(xp.zeros(k * k, dtype=x.dtype), step, max_steps=max_steps, loss_tol=loss_tol,
                    loss=lambda w: 0.5 * float(xp.sum((M @ w - x) ** 2)),

@@ -24,7 +24,7 @@ import numpy as np
 from array_api_compat import array_namespace
 
 from . import activations as _acts
-from .common import check_matrix
+from .common import check_matrix, sq_norm
 from .descent import DescentResult, descend
 from .descent import optimizer as make_optimizer
 from .errors import InputError
@@ -188,7 +188,7 @@ def loss(net: Network, X, Y=None) -> float:
     """``1/(2n) sum_i ||f(x_i) - y_i||^2``."""
     xp = array_namespace(X)
     R = net(X) - (X if Y is None else Y)
-    return 0.5 * float(xp.sum(R * R)) / X.shape[0]
+    return 0.5 * sq_norm(R) / X.shape[0]
 
 
 def gradients(net: Network, X, Y=None):
@@ -197,7 +197,7 @@ def gradients(net: Network, X, Y=None):
     out, (Hs, Zs) = forward(net, X)
     R = out - (X if Y is None else Y)
     n = X.shape[0]
-    value = 0.5 * float(xp.sum(R * R)) / n
+    value = 0.5 * sq_norm(R) / n
     G = R / n
     dWs, dbs = [None] * len(net.weights), [None] * len(net.weights)
     for l in range(len(net.weights) - 1, -1, -1):

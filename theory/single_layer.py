@@ -24,7 +24,7 @@ from array_api_compat import array_namespace
 
 from . import linear as lin
 from .activations import Activation, check_in_range, derivative_bounds
-from .common import check_matrix, fro
+from .common import check_matrix, fro, sq_norm
 from .descent import DescentResult, descend
 from .errors import InputError
 
@@ -139,7 +139,7 @@ def gd_train(
         ns = array_namespace(Z)
         R = act(Z) - T
         g = act.d1(Z)
-        return R * (ns.sign(g) if adaptive else g), 0.5 * float(ns.sum(R * R))
+        return R * (ns.sign(g) if adaptive else g), 0.5 * sq_norm(R)
 
     smax = float(xp.linalg.matrix_norm(X, ord=2))
     kind = "adaptive step gamma" if adaptive else "constant step eta"
