@@ -63,3 +63,48 @@ def test_optimizer_rules_are_written_out():
         optimizer("sgd", 0.1)
     with pytest.raises(InputError, match="learning rate"):
         optimizer("adam", -1.0)
+    with pytest.raises(InputError, match="chunk"):
+        optimizer("adam", 0.1, chunk=0)
+
+
+def _adam_steps(xp, chunk, steps=3):
+    import numpy as np
+
+    from theory.descent import optimizer
+
+    rng = np.random.default_rng(0)
+    shapes = [(300, 257), (1000,), (3, 5), (0,)]
+    ps = [xp.asarray(rng.standard_normal(s)) for s in shapes]
+    gs = [xp.asarray(rng.standard_normal(s)) for s in shapes]
+    adam = optimizer("adam", 1e-3, chunk=chunk)
+    state = adam.init(ps)
+    for _ in range(steps):
+        ps, state = adam.update(ps, gs, state)
+    return [np.asarray(a) for a in ps + state[1] + state[2]]
+
+
+@pytest.mark.parametrize("chunk", [None, 1, 777, 4096])
+def test_chunked_adam_is_the_whole_array_rule_bit_for_bit(chunk):
+    """On NumPy Adam runs on cache-sized slices over threads (gpu.host.map_chunks): the same
+    arithmetic per element, so exactly the numbers of the whole-array rule (chunk wider than every
+    parameter) and of the rule on another namespace (array_api_strict: whole arrays)."""
+    import array_api_strict
+    import numpy as np
+
+    whole = _adam_steps(np, 10**9)
+    for got in (_adam_steps(np, chunk), _adam_steps(array_api_strict, None)):
+        assert len(got) == len(whole)
+        assert all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(got, whole))
+
+
+def test_map_chunks_threads_and_shapes():
+    import numpy as np
+
+    from gpu.host import map_chunks
+
+    a = np.arange(10.0).reshape(2, 5)
+    b = np.ones(7)
+    for threads in (1, 2, 3):
+        (s, d), (t, u) = map_chunks(lambda x, y: (x + y, x * y), [(a, a), (b, 2 * b)], 2, width=3, threads=threads)
+        assert s.shape == (2, 5) and np.array_equal(s, 2 * a) and np.array_equal(d, a * a)
+        assert np.array_equal(t, 3 * b) and np.array_equal(u, 2 * b)

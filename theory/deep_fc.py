@@ -33,8 +33,9 @@ __all__ = ["LAYER_ACTIVATIONS", "Network", "forward", "gradients", "identity_net
 
 
 def _relu(z):
-    xp = array_namespace(z)
-    return xp.where(z > 0, z, xp.zeros_like(z))
+    # one pass (where(z > 0, z, zeros) took three and a temporary); NaN stays NaN, so a diverging
+    # network shows in its loss
+    return array_namespace(z).maximum(z, 0.0)
 
 
 def _relu_d(z):
@@ -186,7 +187,6 @@ def forward(net: Network, X):
 
 def loss(net: Network, X, Y=None) -> float:
     """``1/(2n) sum_i ||f(x_i) - y_i||^2``."""
-    xp = array_namespace(X)
     R = net(X) - (X if Y is None else Y)
     return 0.5 * sq_norm(R) / X.shape[0]
 
@@ -205,7 +205,8 @@ def gradients(net: Network, X, Y=None):
         dWs[l] = Gz.T @ Hs[l]
         if net.biases[l] is not None:
             dbs[l] = xp.sum(Gz, axis=0)
-        G = Gz @ net.weights[l]
+        if l > 0:  # the gradient with respect to the input itself is not needed
+            G = Gz @ net.weights[l]
     return value, dWs, dbs
 
 

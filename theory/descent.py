@@ -130,14 +130,23 @@ class Optimizer:
     update: Callable
 
 
-def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8) -> Optimizer:
+def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, chunk: int | None = None) -> Optimizer:
     """Plain gradient descent (``p <- p - lr g``) or Adam:
     ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
-    ``p <- p - lr (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)``."""
+    ``p <- p - lr (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)``.
+
+    Adam's update is a dozen element-wise operations; as whole-array NumPy expressions each is one
+    pass over memory and a temporary, on one core, which made it 40% of a deep trainer's step.  On
+    NumPy the same expressions run on cache-sized slices shared by the cores
+    (:func:`gpu.host.map_chunks`; ``chunk`` elements a slice, default 2^16): the same arithmetic
+    element by element, so the same numbers.  Other namespaces (a GPU's whole-array kernels) get
+    the expressions as written."""
     if kind not in ("gd", "adam"):
         raise InputError(f"unknown optimizer {kind!r}; choose gd or adam")
     if not (lr > 0) or not math.isfinite(lr):
         raise InputError(f"learning rate must be a finite number > 0, got {lr!r}")
+    if chunk is not None and (int(chunk) != chunk or chunk < 1):
+        raise InputError(f"chunk must be a positive integer number of elements, got {chunk!r}")
     if kind == "gd":
         return Optimizer("gd", lambda ps: None,
                          lambda ps, gs, state: ([p - lr * g for p, g in zip(ps, gs)], state))
@@ -148,15 +157,31 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8) ->
 
         return (0, [array_namespace(p).zeros_like(p) for p in ps], [array_namespace(p).zeros_like(p) for p in ps])
 
+    def adam(xp, c1, c2):
+        def rule(p, g, m, v):
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            return p - (lr / c1) * m / (xp.sqrt(v / c2) + eps), m, v
+        return rule
+
     def update(ps, gs, state):
-        from array_api_compat import array_namespace
+        from array_api_compat import array_namespace, is_numpy_namespace
 
         t, ms, vs = state
         t += 1
-        ms = [b1 * m + (1 - b1) * g for m, g in zip(ms, gs)]
-        vs = [b2 * v + (1 - b2) * g * g for v, g in zip(vs, gs)]
         c1, c2 = 1 - b1**t, 1 - b2**t
-        new = [p - (lr / c1) * m / (array_namespace(v).sqrt(v / c2) + eps) for p, m, v in zip(ps, ms, vs)]
+        if not ps:
+            return [], (t, [], [])
+        xp = array_namespace(*ps)
+        rule = adam(xp, c1, c2)
+        groups = list(zip(ps, gs, ms, vs))
+        if is_numpy_namespace(xp):
+            from gpu.host import map_chunks
+
+            out = map_chunks(rule, groups, 3, **({} if chunk is None else {"width": int(chunk)}))
+        else:
+            out = [rule(*group) for group in groups]
+        new, ms, vs = (list(col) for col in zip(*out))
         return new, (t, ms, vs)
 
     return Optimizer("adam", init, update)
