@@ -189,3 +189,16 @@ def test_beyond_assumptions_reports_not_met_on_violating_data(data):
     assert ev.verdict == NOT_MET
     assert any(f"Assumption 1({part})" in v for v in ev.measurement.violations)
     assert ev.control_rejected is True  # the wrong prediction is rejected even beyond the hypotheses
+
+
+def test_summary_tolerance_is_the_bound_of_the_key_metric():
+    """lemma-forced-zero compares distances against two different bounds ((d + 2) eps max|P| for a
+    single entry, 100 d eps for the 2-layer distance); the summary's tolerance column is the bound
+    of the distance it shows, not a third number."""
+    import gpu
+
+    ev = run_claim(get("lemma-forced-zero"), ctx_for(gpu.resolve("numpy")))
+    m = ev.measurement
+    shown = [c for c in m.comparisons if c.measured == m.metrics[m.key]]
+    assert shown and m.tolerance.value == shown[0].bound
+    assert len({c.bound for c in m.comparisons}) > 1  # the case the test is about

@@ -429,7 +429,6 @@ def linear_conv_net(size, depth: int, *, k: int = 3, filters: int = 1, channels:
 def conv_gradients(net: LinearConvNet, X):
     """``(loss, [dW_l])`` for ``L = 1/(2n) ||f(X) - X||_F^2`` with ``X`` (d, n) (columns are
     examples), by backpropagation through the layers' matrices and the skips."""
-    xp = array_namespace(X)
     Hs = net.forward(X)
     n = X.shape[1]
     R = Hs[-1] - X

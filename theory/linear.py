@@ -43,6 +43,7 @@ __all__ = [
     "data_svd",
     "distance",
     "gd_train_factored",
+    "gram",
     "certificate_floor",
     "gd_contraction",
     "gd_error_bound",
@@ -307,6 +308,23 @@ def gd_limit(X, Y=None, *, W0=None, svd: DataSVD | None = None) -> FactoredMap:
     return gd_iterate(X, Y, eta=1.0 / svd.s_max**2, t=math.inf, W0=W0, svd=svd)
 
 
+def gram(X):
+    """``(G, lambda_max)``: the n x n Gram ``X X^T`` and its largest eigenvalue ``||X||_2^2`` (by
+    ``eigvalsh`` of G on the host: n^2 d for G and n^3 for the eigenvalues, where an SVD of X
+    costs several n^2 d)."""
+    import numpy as np
+
+    from gpu.host import to_numpy
+
+    G = X @ X.T
+    return G, float(np.linalg.eigvalsh(to_numpy(G))[-1])
+
+
+def _step_hint(eta: float, lam: float) -> str:
+    return (f"the step eta={eta:.4g} is at or above the largest stable step 2/lambda_max(X X^T) = "
+            f"{2.0 / lam:.4g}; use a smaller step (1/lambda_max = {1.0 / lam:.4g} is safe)")
+
+
 def _check_w0(W0, d_out: int, d_in: int) -> None:
     if not isinstance(W0, FactoredMap):
         check_matrix(W0, "W0")
@@ -352,17 +370,13 @@ def gd_train(
     else:
         W0 = W0.dense() if isinstance(W0, FactoredMap) else W0
         _check_w0(W0, d_out, d_in)
-    smax = float(xp.linalg.matrix_norm(X, ord=2))
+    hint = _step_hint(eta, gram(X)[1])
 
     def step(W):
         R = X @ W.T - T
         # eta scales the n x d residual, not the d x d product: one d x d pass fewer per step
         return W - (eta * R).T @ X, 0.5 * sq_norm(R)
 
-    hint = (
-        f"the step eta={eta:.4g} is at or above the largest stable step 2/lambda_max(X X^T) = "
-        f"{2.0 / smax**2:.4g}; use a smaller step (1/lambda_max = {1.0 / smax**2:.4g} is safe)"
-    )
     return descend(
         W0,
         step,
@@ -526,18 +540,9 @@ def gd_train_factored(X, Y=None, *, eta: float, W0=None, max_steps: int, loss_to
         R = P - Tb
         return R, 0.5 * sq_norm(R)
 
-    import numpy as np
-
-    from gpu.host import to_numpy
-
-    G = X @ X.T
-    smax2 = float(np.linalg.eigvalsh(to_numpy(G))[-1])  # lambda_max(X X^T) from the n x n Gram, on the host
-    hint = (
-        f"the step eta={eta:.4g} is at or above the largest stable step 2/lambda_max(X X^T) = "
-        f"{2.0 / smax2:.4g}; use a smaller step (1/lambda_max = {1.0 / smax2:.4g} is safe)"
-    )
+    G, lam = gram(X)
     return row_space_descent(X, W0, T, outer, eta=eta, max_steps=max_steps, loss_tol=loss_tol,
-                             checkpoints=checkpoints, callback=callback, divergence_hint=hint, G=G)
+                             checkpoints=checkpoints, callback=callback, divergence_hint=_step_hint(eta, lam), G=G)
 
 
 def gd_error_bound(loss_value: float, svd: DataSVD) -> float:

@@ -141,13 +141,13 @@ def gd_train(
         g = act.d1(Z)
         return R * (ns.sign(g) if adaptive else g), 0.5 * sq_norm(R)
 
-    smax = float(xp.linalg.matrix_norm(X, ord=2))
+    G, smax2 = lin.gram(X)
     kind = "adaptive step gamma" if adaptive else "constant step eta"
     hint = (f"the {kind}={step:.4g} is too large (linearised limit 2/(lambda_max(X X^T) max|phi'|"
-            f"{'' if adaptive else '^2'}) with lambda_max = {smax**2:.4g}); use a smaller step")
+            f"{'' if adaptive else '^2'}) with lambda_max = {smax2:.4g}); use a smaller step")
     if factored:
         return lin.row_space_descent(X, A0, X, outer, eta=step, max_steps=max_steps, loss_tol=loss_tol,
-                                     checkpoints=checkpoints, callback=callback, divergence_hint=hint)
+                                     checkpoints=checkpoints, callback=callback, divergence_hint=hint, G=G)
     A = xp.zeros((d, d), dtype=X.dtype) if A0 is None else (A0.dense() if isinstance(A0, lin.FactoredMap) else A0)
 
     def one_step(A):

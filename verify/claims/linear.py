@@ -98,17 +98,13 @@ def compare_to_limit(W, predicted: lin.FactoredMap, tol: Tolerance, certified: f
     return Measurement(comps, metrics, tol, key="rel_error")
 
 
-def _init(ctx, X, scale: float, stream: str):
-    return random_init(ctx, FAMILY, X.shape[1], scale, stream)
-
-
 # ---------------------------------------------------------------- linear-min-norm
 
 def check_min_norm(data, ctx, *, W0_scale: float = 0.0) -> Measurement:
     X = data["X"]
     svd = lin.data_svd(X)
     solution = lin.min_norm_solution(X, svd=svd)
-    W0 = _init(ctx, X, W0_scale, "linear-min-norm-control") if W0_scale else None
+    W0 = random_init(ctx, FAMILY, X.shape[1], W0_scale, "linear-min-norm-control") if W0_scale else None
     res, eta, bound, allowance = train(X, svd, ctx, W0=W0, scale=solution.fro())
     tol = tolerance_for(bound, allowance, solution.fro())
     m = compare_to_limit(
@@ -152,7 +148,7 @@ def check_trajectory(data, ctx, *, offset: int = 0) -> Measurement:
     steps = _checked_steps(total)
     worst, worst_step = 0.0, 0
     per_start = {}
-    for label, W0 in (("zero", None), ("random", _init(ctx, X, 0.1, "linear-trajectory-init"))):
+    for label, W0 in (("zero", None), ("random", random_init(ctx, FAMILY, X.shape[1], 0.1, "linear-trajectory-init"))):
         scale = lin.gd_limit(X, W0=W0, svd=svd).fro()
         errs = {}
 
@@ -196,7 +192,7 @@ register(Claim(
 def check_span_projection(data, ctx, *, W0_scale: float = 0.0) -> Measurement:
     X = data["X"]
     svd = lin.data_svd(X)
-    W0 = _init(ctx, X, W0_scale, "linear-span-control") if W0_scale else None
+    W0 = random_init(ctx, FAMILY, X.shape[1], W0_scale, "linear-span-control") if W0_scale else None
     res, eta, bound, allowance = train(X, svd, ctx, W0=W0, scale=math.sqrt(svd.rank))
     Z = ctx.asarray(ctx.rng("linear-span-probe").standard_normal((ctx.sizes(FAMILY)["n_probe"], X.shape[1])))
     diag = lin.projection_diagnostics(res.params, svd.V, Z)
@@ -240,7 +236,7 @@ def check_init(data, ctx, *, against_zero_start: bool = False) -> Measurement:
     scales = ctx.sizes(FAMILY)["init_scales"]
     comps, errors, distances, weyl_excess, tols = [], [], [], [], []
     for scale in scales:
-        W0 = _init(ctx, X, scale, "linear-init")  # one G, several scales
+        W0 = random_init(ctx, FAMILY, X.shape[1], scale, "linear-init")  # one G, several scales
         predicted = P if against_zero_start else lin.gd_limit(X, W0=W0, svd=svd)
         res, _, bound, allowance = train(X, svd, ctx, W0=W0, scale=predicted.fro())
         tol = tolerance_for(bound, allowance, predicted.fro())
