@@ -131,3 +131,23 @@ def test_bad_inputs():
         sl.gd_train(X, act, step=0.1, adaptive=True, max_steps=1, A0=np.zeros((3, 3)))
     with pytest.raises(InputError, match="step must be"):
         sl.gd_train(X, act, step=math.nan, adaptive=True, max_steps=1)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("factored", [False, True])
+def test_adaptive_rule_uses_the_constant_sign_of_phi_prime(name, factored):
+    """Every activation here has phi' of one sign (no critical points), so the adaptive update
+    sign(phi') R is +-R and phi' is not evaluated; the iterates are exactly those of the general
+    rule (an activation with a critical point far away takes that path)."""
+    import dataclasses
+
+    act = A.get(name)
+    z = np.linspace(-30.0, 30.0, 601)
+    assert np.all(np.sign(act.d1(z)) == act.d1_sign)
+    general = dataclasses.replace(act, criticals=(1e9,))
+    assert general.d1_sign is None
+    X = data_for(name, n=3, d=8)
+    step = sl.default_step(X, act, adaptive=True)
+    runs = [sl.gd_train(X, a, step=step, adaptive=True, max_steps=25, factored=factored) for a in (act, general)]
+    params = [r.params.dense() if factored else r.params for r in runs]
+    assert np.array_equal(params[0], params[1]) and runs[0].loss == runs[1].loss

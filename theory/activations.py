@@ -57,6 +57,16 @@ class Activation:
     def __call__(self, z):
         return self.forward(z)
 
+    @property
+    def d1_sign(self) -> float | None:
+        """The sign of ``phi'`` (+1.0 or -1.0) when it is constant, i.e. when ``phi'`` vanishes
+        nowhere (no ``criticals``: every activation here); ``None`` otherwise."""
+        if self.criticals:
+            return None
+        import numpy as np
+
+        return float(np.sign(self.d1(np.asarray(0.0))))
+
 
 def _sigmoid(z):
     xp = array_namespace(z)

@@ -134,12 +134,22 @@ def gd_train(
     if A0 is not None and tuple(A0.shape) != (d, d):
         raise InputError(f"A0 has shape {tuple(A0.shape)} but the model needs ({d}, {d})")
 
+    sign = act.d1_sign if adaptive else None
+
     def outer(Z, T):
-        """``E`` with gradient ``E^T X`` at pre-activations ``Z = X A^T`` (targets ``T``: X's columns), and loss (1)."""
-        ns = array_namespace(Z)
+        """``E`` with gradient ``E^T X`` at pre-activations ``Z = X A^T`` (targets ``T``: X's columns), and loss (1).
+
+        The adaptive step divides by ``|phi'|``, leaving ``sign(phi') R``; where ``phi'`` has one
+        sign everywhere (:attr:`Activation.d1_sign`) that is ``+-R`` and ``phi'`` is not evaluated
+        (it was most of a step's element-wise work, and it underflows to 0 far out, where the step
+        would have stalled instead of following the rule)."""
         R = act(Z) - T
-        g = act.d1(Z)
-        return R * (ns.sign(g) if adaptive else g), 0.5 * sq_norm(R)
+        if sign is not None:
+            E = R if sign > 0 else -R
+        else:
+            g = act.d1(Z)
+            E = R * (array_namespace(Z).sign(g) if adaptive else g)
+        return E, 0.5 * sq_norm(R)
 
     G, smax2 = lin.gram(X)
     kind = "adaptive step gamma" if adaptive else "constant step eta"
