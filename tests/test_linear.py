@@ -188,3 +188,22 @@ def test_bad_arguments():
         lin.gd_iterate(X, eta=0.5, t=-1)
     with pytest.raises(InputError, match="not an array"):
         lin.min_norm_solution([[1.0, 2.0]])
+
+
+def test_step_limit_uses_the_smaller_gram():
+    """The divergence hint's lambda_max(X X^T) comes from the smaller Gram: a tall X (n >> d, which
+    gd_train accepts) must not make an n x n matrix (288 MB here)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    for shape in ((7, 40), (40, 7)):
+        X = rng.standard_normal(shape)
+        assert lin.lambda_max(X) == pytest.approx(np.linalg.norm(X, 2) ** 2, rel=1e-12)
+    X = rng.standard_normal((6000, 4))
+    tracemalloc.start()
+    try:
+        lin.gd_train(X, X[:, :2], eta=1e-5, max_steps=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20, peak

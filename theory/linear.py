@@ -44,6 +44,7 @@ __all__ = [
     "distance",
     "gd_train_factored",
     "gram",
+    "lambda_max",
     "certificate_floor",
     "gd_contraction",
     "gd_error_bound",
@@ -309,15 +310,25 @@ def gd_limit(X, Y=None, *, W0=None, svd: DataSVD | None = None) -> FactoredMap:
 
 
 def gram(X):
-    """``(G, lambda_max)``: the n x n Gram ``X X^T`` and its largest eigenvalue ``||X||_2^2`` (by
-    ``eigvalsh`` of G on the host: n^2 d for G and n^3 for the eigenvalues, where an SVD of X
-    costs several n^2 d)."""
+    """``(G, lambda_max)``: the n x n Gram ``X X^T`` (what factored descent runs on) and its
+    largest eigenvalue ``||X||_2^2``."""
+    G = X @ X.T
+    return G, _largest_eigenvalue(G)
+
+
+def lambda_max(X) -> float:
+    """``||X||_2^2``, the largest eigenvalue of the smaller of ``X X^T`` and ``X^T X`` (min(n, d)^2
+    max(n, d) work and min(n, d)^2 memory, where an SVD of X costs several times that)."""
+    n, d = X.shape
+    return _largest_eigenvalue(X @ X.T if n <= d else X.T @ X)
+
+
+def _largest_eigenvalue(G) -> float:
     import numpy as np
 
     from gpu.host import to_numpy
 
-    G = X @ X.T
-    return G, float(np.linalg.eigvalsh(to_numpy(G))[-1])
+    return float(np.linalg.eigvalsh(to_numpy(G))[-1])  # a symmetric Gram, on the host
 
 
 def _step_hint(eta: float, lam: float) -> str:
@@ -370,7 +381,7 @@ def gd_train(
     else:
         W0 = W0.dense() if isinstance(W0, FactoredMap) else W0
         _check_w0(W0, d_out, d_in)
-    hint = _step_hint(eta, gram(X)[1])
+    hint = _step_hint(eta, lambda_max(X))
 
     def step(W):
         R = X @ W.T - T

@@ -151,7 +151,7 @@ def gd_train(
             E = R * (array_namespace(Z).sign(g) if adaptive else g)
         return E, 0.5 * sq_norm(R)
 
-    G, smax2 = lin.gram(X)
+    G, smax2 = lin.gram(X) if factored else (None, lin.lambda_max(X))
     kind = "adaptive step gamma" if adaptive else "constant step eta"
     hint = (f"the {kind}={step:.4g} is too large (linearised limit 2/(lambda_max(X X^T) max|phi'|"
             f"{'' if adaptive else '^2'}) with lambda_max = {smax2:.4g}); use a smaller step")
