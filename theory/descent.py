@@ -175,11 +175,12 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, ch
         xp = array_namespace(*ps)
         rule = adam(xp, c1, c2)
         groups = list(zip(ps, gs, ms, vs))
-        if is_numpy_namespace(xp):
+        width = 2**16 if chunk is None else int(chunk)
+        if is_numpy_namespace(xp) and sum(math.prod(p.shape) for p in ps) > width:
             from gpu.host import map_chunks
 
-            out = map_chunks(rule, groups, 3, **({} if chunk is None else {"width": int(chunk)}))
-        else:
+            out = map_chunks(rule, groups, 3, width=width)
+        else:  # a GPU's whole-array kernels, or parameters that fit one slice (no slicing overhead)
             out = [rule(*group) for group in groups]
         new, ms, vs = (list(col) for col in zip(*out))
         return new, (t, ms, vs)
