@@ -70,3 +70,23 @@ def test_eigvals_fallback_sorted_by_modulus(xp):
     np.testing.assert_allclose(sorted(lam, key=lambda z: z.imag), [0.5 - 2j, 0.5 + 2j], atol=1e-12)
     B = gpu.to_backend(np.diag([0.1, -3.0, 2.0]), xp)
     np.testing.assert_allclose(np.abs(gpu.to_numpy(eigvals(B))), [3.0, 2.0, 0.1])
+
+
+def test_cached_array_namespace_is_array_api_compats():
+    """theory.common.array_namespace remembers the namespace per tuple of array types (the descent
+    loops ask every step); it gives what array_api_compat gives and refuses what it refuses."""
+    import array_api_compat
+    import array_api_strict
+    import numpy as np
+    import pytest
+
+    from theory.common import array_namespace
+
+    a, s = np.ones(2), array_api_strict.ones(2)
+    for arrays in ((a,), (s,), (a, a), (s, s)):
+        for _ in range(2):  # the second call comes from the cache
+            assert array_namespace(*arrays) is array_api_compat.array_namespace(*arrays)
+    for bad in ((1.0,), (a, s), ("x",)):
+        for _ in range(2):
+            with pytest.raises(TypeError):
+                array_namespace(*bad)

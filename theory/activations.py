@@ -27,9 +27,8 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from array_api_compat import array_namespace
 
-from .common import check_matrix
+from .common import array_namespace, check_matrix
 from .errors import InputError
 
 __all__ = ["ACTIVATIONS", "Activation", "Assumption1", "check_assumption1", "check_in_range", "derivative_bounds", "get"]

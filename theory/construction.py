@@ -19,9 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from array_api_compat import array_namespace
 
-from .common import check_matrix
+from .common import array_namespace, check_matrix
 from .errors import InputError
 
 __all__ = ["Construction", "PiecewiseLinear", "breakpoints_and_changes", "build", "piecewise_1d"]

@@ -31,9 +31,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from array_api_compat import array_namespace, is_cupy_namespace, is_numpy_namespace
+from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
-from .common import sq_norm
+from .common import array_namespace, sq_norm
 from .errors import InputError
 
 __all__ = ["ConvLayout", "LinearConvNet", "conv_gradients", "downsampling_net", "filter_design", "forced_zero_distance", "linear_conv_net", "single_filter_solution", "train_linear_conv", "train_single_filter", "conv2d", "conv_matrix", "conv_pattern", "forced_zero_pattern", "min_depth_measured", "stack_params",

@@ -21,10 +21,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from array_api_compat import array_namespace
 
 from . import activations as _acts
-from .common import check_matrix, sq_norm
+from .common import array_namespace, check_matrix, sq_norm
 from .descent import DescentResult, descend
 from .descent import optimizer as make_optimizer
 from .errors import InputError

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from .common import array_namespace
 from .errors import DivergenceError, InputError
 
 __all__ = ["DescentResult", "Optimizer", "descend", "optimizer"]
@@ -153,8 +154,6 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, ch
     b1, b2 = betas
 
     def init(ps):
-        from array_api_compat import array_namespace
-
         return (0, [array_namespace(p).zeros_like(p) for p in ps], [array_namespace(p).zeros_like(p) for p in ps])
 
     def adam(xp, c1, c2):
@@ -165,7 +164,7 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, ch
         return rule
 
     def update(ps, gs, state):
-        from array_api_compat import array_namespace, is_numpy_namespace
+        from array_api_compat import is_numpy_namespace
 
         t, ms, vs = state
         t += 1

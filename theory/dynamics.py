@@ -17,9 +17,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from array_api_compat import array_namespace
 
 from gpu.fallbacks import eigvals
+
+from .common import array_namespace
 
 __all__ = ["Iteration", "KnownMap", "Superattraction", "classify", "escape_ratio", "iterate", "known_maps", "min_spacing", "nearest",
            "recovery_probability", "spectral_radius", "superattraction"]

@@ -28,11 +28,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from array_api_compat import array_namespace, is_dask_array
+from array_api_compat import is_dask_array
 
 from gpu.fallbacks import eigvals, qr_r
 
-from .common import check_matrix, check_training_set, eps, fro, sq_norm
+from .common import array_namespace, check_matrix, check_training_set, eps, fro, sq_norm
 from .descent import DescentResult, descend
 from .errors import InputError
 

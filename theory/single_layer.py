@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import math
 
-from array_api_compat import array_namespace
 
 from . import linear as lin
 from .activations import Activation, check_in_range, derivative_bounds
-from .common import check_matrix, fro, sq_norm
+from .common import array_namespace, check_matrix, fro, sq_norm
 from .descent import DescentResult, descend
 from .errors import InputError
 

@@ -25,10 +25,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from array_api_compat import array_namespace
 
 from . import linear as lin
-from .common import check_matrix
+from .common import array_namespace, check_matrix
 from .errors import InputError
 
 __all__ = ["LAWS", "TwoLayer", "appendix_c_limit", "feature_cosines", "features_cond", "first_layer", "fit", "jacobian_dense",
