@@ -5,7 +5,7 @@ timings taken side by side in one run of this script, on the backend named by ``
     python benchmarks/bench_scale.py closed-vs-gd --d 4096 --n 256
     python benchmarks/bench_scale.py throughput --d 2048 4096 --n 256
     python benchmarks/bench_scale.py torch --d 2048 --n 256
-    python benchmarks/bench_scale.py backends --d 16384 --n 1024          (needs a GPU)
+    python benchmarks/bench_scale.py backends --d 16384 --n 1024 --profile large       (needs a GPU)
     python benchmarks/bench_scale.py scaling --plot benchmarks/scaling.png
 
 ``closed-vs-gd``: Section 2's claim (GD from 0 reaches X X^+) verified by the closed form (thin SVD,
@@ -248,17 +248,40 @@ def versus_torch(args, backend) -> None:
 # ---------------------------------------------------------------- NumPy vs CuPy
 
 def backends(args, _backend) -> None:
-    usable, info = gpu.cupy_status()
-    if not usable:
-        print(f"no GPU here ({info}): NumPy vs CuPy not measured")
-        return
-    for name in ("numpy", "cupy"):
+    """The same work on each of ``--backends`` (default numpy and cupy), side by side: the thin SVD
+    and a factored descent step at ``--d``/``--n``, then every claim of ``--profile`` (or the
+    ``--claim`` ids) with the same seed, its time and verdict per backend."""
+    import verify
+
+    names = args.backends
+    for name in names:
+        if name == "cupy":
+            usable, info = gpu.cupy_status()
+            if not usable:
+                print(f"no GPU here ({info}): NumPy vs CuPy not measured")
+                return
+    for name in names:
         b = gpu.resolve(name)
         X = data(b, args.n, args.d[0])
         svd, t_svd = once(lambda: lin.data_svd(X), b.xp)
         eta = 1.0 / svd.s_max**2
-        step = best_of(lambda: lin.gd_train_factored(X, eta=eta, max_steps=args.steps), args.repeats, b.xp) / args.steps
-        print(f"{name}: d={args.d[0]} n={args.n}: thin SVD {t_svd:.3f} s, factored GD step {1e3 * step:.3f} ms")
+        s = args.steps
+        t = interleaved({"s": lambda: lin.gd_train_factored(X, eta=eta, max_steps=s),
+                         "2s": lambda: lin.gd_train_factored(X, eta=eta, max_steps=2 * s)}, args.repeats, b.xp)
+        print(f"{name}: d={args.d[0]} n={args.n}: thin SVD {t_svd:.3f} s, factored GD step "
+              f"{1e3 * (t['2s'] - t['s']) / s:.3f} ms")
+    reports = {name: verify.run(args.claim or None, profile=args.profile, backend=name, seed=0) for name in names}
+    print(f"claims of profile {args.profile} (seed 0), seconds per backend (verdicts in brackets):")
+    print("| claim | " + " | ".join(names) + f" | {names[0]} / {names[-1]} |")
+    print("| --- |" + " ---: |" * (len(names) + 1))
+    totals = dict.fromkeys(names, 0.0)
+    for evs in zip(*(reports[n].evidence for n in names)):
+        for n, ev in zip(names, evs):
+            totals[n] += ev.seconds
+        cells = " | ".join(f"{ev.seconds:.2f} [{ev.verdict}]" for ev in evs)
+        print(f"| {evs[0].id} | {cells} | {evs[0].seconds / max(evs[-1].seconds, 1e-9):.2f} |")
+    print("| all | " + " | ".join(f"{totals[n]:.2f}" for n in names)
+          + f" | {totals[names[0]] / max(totals[names[-1]], 1e-9):.2f} |")
 
 
 # ---------------------------------------------------------------- scaling
@@ -351,6 +374,9 @@ def main(argv=None) -> None:
     p.add_argument("--scale-n", type=int, nargs="+", default=[64, 256, 1024, 2048])
     p.add_argument("--scale-k", type=int, nargs="+", default=[1000, 10_000, 100_000, 1_000_000])
     p.add_argument("--plot", default=None)
+    p.add_argument("--backends", nargs="+", default=["numpy", "cupy"], help="for backends: the backends to compare")
+    p.add_argument("--profile", default="large", help="for backends: the profile whose claims are timed")
+    p.add_argument("--claim", action="append", default=[], help="for backends: time only these claims")
     args = p.parse_args(argv)
     backend = gpu.resolve(args.backend)
     header(backend)

@@ -1,0 +1,51 @@
+"""The benchmark scripts run (tiny sizes, no timing asserted): the GPU session's commands must not
+break on a typo, and the CPU ones print the lines RESULTS.md quotes."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_throughput_and_closed_form_lines(capsys):
+    bench = _script("bench_scale")
+    bench.main(["throughput", "--d", "64", "--n", "8", "--steps", "2", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert "dense step" in out and "factored step" in out and "% of the GEMM peak" in out
+
+
+def test_backends_compares_every_claim_side_by_side(capsys):
+    """``backends`` on numpy and array_api_strict (on a GPU: numpy and cupy, the default)."""
+    bench = _script("bench_scale")
+    bench.main(["backends", "--backends", "numpy", "array_api_strict", "--d", "64", "--n", "8", "--steps", "2",
+                "--repeats", "1", "--profile", "quick", "--claim", "linear-min-norm", "--claim", "lemma-forced-zero"])
+    out = capsys.readouterr().out
+    assert "| linear-min-norm | " in out and "[holds]" in out and "| all | " in out
+    assert "array_api_strict: d=64 n=8" in out
+
+
+def test_deep_trainer_benchmark_runs(capsys):
+    _script("bench_deep_fc").main(["--d", "8", "--width", "16", "--depth", "2", "--batch", "4", "--steps", "2",
+                                   "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert "ours (theory.deep_fc) step" in out and "of which the Adam update" in out
+
+
+def test_backends_without_a_gpu_says_so(capsys):
+    import gpu
+
+    if gpu.cupy_status()[0]:
+        pytest.skip("a GPU is usable here: the comparison itself runs (see above)")
+    _script("bench_scale").main(["backends", "--d", "64", "--n", "8"])
+    assert "no GPU here" in capsys.readouterr().out
