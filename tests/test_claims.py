@@ -202,3 +202,16 @@ def test_summary_tolerance_is_the_bound_of_the_key_metric():
     shown = [c for c in m.comparisons if c.measured == m.metrics[m.key]]
     assert shown and m.tolerance.value == shown[0].bound
     assert len({c.bound for c in m.comparisons}) > 1  # the case the test is about
+
+
+def test_conv_training_at_its_budget_is_noted():
+    """A conv claim whose training stops at the step budget above the loss target says so (the
+    large profile's Appendix G run stopped at loss 14.6: its 'fails' is about an untrained operator)."""
+    import gpu
+    from verify.profiles import Profile
+
+    sizes = dict(get_profile("quick").for_family("conv"), appg_steps=3)
+    ctx = Context(Profile("tiny-budget", "test", {"conv": sizes}), gpu.resolve("numpy"), 0, 1.0)
+    ev = run_claim(get("appg-downsampling-memorizes"), ctx)
+    assert any("training stopped at its budget of 3 Adam steps" in note for note in ev.measurement.notes)
+    assert not ev.control.notes  # the control's operator is not trained: nothing to note
