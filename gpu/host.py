@@ -31,17 +31,16 @@ def to_backend(a, xp, dtype=None):
     return arr
 
 
-
-_POOL = None
+_POOLS: dict = {}
 
 
 def _pool(threads: int):
-    global _POOL
-    from concurrent.futures import ThreadPoolExecutor
+    """One thread pool per thread count, made on first use and kept for the process."""
+    if threads not in _POOLS:
+        from concurrent.futures import ThreadPoolExecutor
 
-    if _POOL is None or _POOL._max_workers != threads:
-        _POOL = ThreadPoolExecutor(threads, thread_name_prefix="memverify-chunks")
-    return _POOL
+        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="memverify-chunks")
+    return _POOLS[threads]
 
 
 def default_threads() -> int:

@@ -27,7 +27,6 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-
 from .common import array_namespace, check_matrix
 from .errors import InputError
 

@@ -586,7 +586,7 @@ def train_single_filter(x, size, k: int = 3, *, lr: float, max_steps: int, loss_
         return w - lr * (M.T @ r), 0.5 * sq_norm(r)
 
     return descend(xp.zeros(k * k, dtype=x.dtype), step, max_steps=max_steps, loss_tol=loss_tol,
-                   loss=lambda w: 0.5 * float(xp.sum((M @ w - x) ** 2)),
+                   loss=lambda w: 0.5 * sq_norm(M @ w - x),
                    divergence_hint=f"the step {lr:g} exceeds 2 / sigma_max(M)^2; lower it")
 
 

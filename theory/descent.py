@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from array_api_compat import is_numpy_namespace
+
 from .common import array_namespace
 from .errors import DivergenceError, InputError
 
@@ -164,8 +166,6 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, ch
         return rule
 
     def update(ps, gs, state):
-        from array_api_compat import is_numpy_namespace
-
         t, ms, vs = state
         t += 1
         c1, c2 = 1 - b1**t, 1 - b2**t

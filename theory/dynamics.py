@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-
 from gpu.fallbacks import eigvals
 
 from .common import array_namespace

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 
-
 from . import linear as lin
 from .activations import Activation, check_in_range, derivative_bounds
 from .common import array_namespace, check_matrix, fro, sq_norm
