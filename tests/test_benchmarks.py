@@ -49,3 +49,9 @@ def test_backends_without_a_gpu_says_so(capsys):
         pytest.skip("a GPU is usable here: the comparison itself runs (see above)")
     _script("bench_scale").main(["backends", "--d", "64", "--n", "8"])
     assert "no GPU here" in capsys.readouterr().out
+
+
+def test_appendix_g_probe_runs(capsys):
+    _script("bench_appg").main(["--s", "4", "--width", "4", "--steps", "20", "--every", "10"])
+    out = capsys.readouterr().out
+    assert "ms/step" in out and "loss at steps 0: " in out and "largest |eigenvalues|" in out
