@@ -13,15 +13,16 @@ CLAIMS = ["--claim", "linear-min-norm", "--claim", "thm2-attractor-criterion", "
 def baseline(tmp_path, capsys):
     path = tmp_path / "base.json"
     assert main(["--profile", "quick", "--backend", "numpy", "--seed", "3", *CLAIMS, "--save-baseline", str(path),
-                 "--quiet"]) == 1  # thm3 fails, as measured; the baseline records that
+                 "--quiet"]) == 4  # thm3 is refuted, as measured; the baseline records that
     capsys.readouterr()
     return path
 
 
 def test_unchanged_run_passes(baseline, capsys):
     doc = json.loads(baseline.read_text())
-    assert doc["kind"] == "memverify-baseline" and doc["schema"] == 1
-    assert doc["claims"]["thm3-stable-fixed-points"]["verdict"] == "fails"
+    assert doc["kind"] == "memverify-baseline" and doc["schema"] == 2
+    assert doc["claims"]["thm3-stable-fixed-points"]["verdict"] == "refuted"
+    assert doc["claims"]["thm3-stable-fixed-points"]["reason"].startswith("proof:")
     assert main(["--compare", str(baseline), "--backend", "numpy"]) == 0  # profile, seed, claims from the file
     out = capsys.readouterr().out
     assert "no regression" in out and "3 claims" in out
@@ -35,7 +36,7 @@ def test_changed_behaviour_fails_with_a_diff(baseline, capsys, monkeypatch):
                         lambda X, Y=None, *, svd=None: lin.FactoredMap(1.01 * real(X, Y, svd=svd).left, real(X, Y, svd=svd).right))
     assert main(["--compare", str(baseline), "--backend", "numpy"]) == 1
     out = capsys.readouterr().out
-    assert "REGRESSION" in out and "verdict" in out and "holds" in out and "fails" in out
+    assert "REGRESSION" in out and "verdict" in out and "holds" in out and "refuted" in out
 
 
 def test_a_quantity_beyond_its_allowance_is_a_regression(baseline, capsys):
@@ -50,7 +51,8 @@ def test_a_quantity_beyond_its_allowance_is_a_regression(baseline, capsys):
 
 
 @pytest.mark.parametrize("edit, message", [
-    (lambda d: d.update(schema=2), "baseline schema 2; this memverify reads schema 1"),
+    (lambda d: d.update(schema=3), "baseline schema 3; this memverify reads schema 2"),
+    (lambda d: d.update(schema=1), "schema-1 baseline, whose verdict 'fails' does not say refuted or not-reproduced"),
     (lambda d: d.pop("kind"), "is not a memverify baseline"),
 ])
 def test_wrong_files_are_clear_errors(baseline, capsys, edit, message):

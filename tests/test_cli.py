@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import gpu
+import verify
 from verify import cli
 from verify.report import write_atomic
 
@@ -40,13 +41,13 @@ SIZE_DEPENDENT = {"sec3-contraction", "sec3-recovery-width-depth", "sec3-superat
 def test_quick_profile_passes_and_writes_json(tmp_path):
     out = tmp_path / "report.json"
     proc = run_cli("--profile", "quick", "--backend", "numpy", "--seed", "7", "--json", str(out))
-    assert proc.returncode == 1, proc.stdout + proc.stderr  # thm3-stable-fixed-points fails, as measured
+    assert proc.returncode == 4, proc.stdout + proc.stderr  # thm3-stable-fixed-points is refuted, as measured
     from verify.registry import all_claims
 
     total = len(all_claims())
     assert f"negative controls rejected: {total}/{total}" in proc.stdout
     doc = json.loads(out.read_text())
-    assert doc["schema"] == 1
+    assert doc["schema"] == 2
     prov = doc["provenance"]
     for key in ("seed", "backend", "device", "profile", "versions", "commit", "started"):
         assert key in prov
@@ -59,9 +60,11 @@ def test_quick_profile_passes_and_writes_json(tmp_path):
     for c in doc["claims"]:
         for key in ("id", "paper_ref", "statement", "verdict", "metrics", "tolerance", "negative_control", "seconds"):
             assert key in c
-        expected = {"thm1-beyond-assumptions": "hypotheses-not-met", "thm3-stable-fixed-points": "fails"}
+        expected = {"thm1-beyond-assumptions": "hypotheses-not-met", "thm3-stable-fixed-points": "refuted"}
+        assert (c["reason"] is None) == (c["verdict"] == "holds")
         if c["id"] in SIZE_DEPENDENT:  # measured on trained deep networks: see tests/test_deep_claims.py
-            assert c["verdict"] in ("holds", "fails")
+            assert c["verdict"] in ("holds", "refuted", "not-reproduced")
+            assert c["statistics"]["seeds"] >= 2
         else:
             assert c["verdict"] == expected.get(c["id"], "holds")
         assert set(c["tolerance"]) == {"value", "derivation"} and c["tolerance"]["derivation"]
@@ -153,12 +156,41 @@ def test_interrupt_exits_130_without_report(tmp_path, monkeypatch, capsys):
     assert not out.exists() and "interrupted" in capsys.readouterr().err
 
 
-def test_failing_claim_exits_1(monkeypatch, capsys):
+def test_refuted_claim_exits_4_with_its_reason(monkeypatch, capsys):
     from theory import linear as lin
 
     monkeypatch.setattr(lin, "data_svd", _wrong_svd(lin.data_svd))
-    assert cli.main(["--profile", "quick", "--claim", "linear-min-norm", "--backend", "numpy"]) == 1
-    assert "1 fail" in capsys.readouterr().out
+    assert cli.main(["--profile", "quick", "--claim", "linear-min-norm", "--backend", "numpy"]) == 4
+    out = capsys.readouterr().out
+    assert "1 refuted" in out and "counterexample: rel_error = " in out
+
+
+def test_exit_status_per_verdict(monkeypatch, capsys):
+    """3 for a claim not reproduced, 1 when a negative control is accepted (it outranks the verdicts)."""
+    from verify import evidence
+
+    def measurement(passed, **kw):
+        return evidence.Measurement([evidence.Comparison("q", 0.0 if passed else 2.0, 1.0)], {"q": 0.0}, None, "q", **kw)
+
+    claim = cli_claim = verify.get("thm6-attractors")
+    monkeypatch.setitem(verify.registry.REGISTRY, "thm6-attractors", verify.Claim(**{
+        **claim.__dict__, "empirical": True, "check": lambda d, c: measurement(False, scope="largest size tried: 1"),
+        "negative_control": lambda d, c: measurement(False)}))
+    assert cli.main(["--profile", "quick", "--claim", "thm6-attractors", "--backend", "numpy"]) == 3
+    assert "not-reproduced" in capsys.readouterr().out
+    monkeypatch.setitem(verify.registry.REGISTRY, "thm6-attractors", verify.Claim(**{
+        **cli_claim.__dict__, "check": lambda d, c: measurement(True), "negative_control": lambda d, c: measurement(True)}))
+    assert cli.main(["--profile", "quick", "--claim", "thm6-attractors", "--backend", "numpy"]) == 1
+    assert "ACCEPTED" in capsys.readouterr().out
+
+
+def test_terminal_reason_column_fits_the_width(monkeypatch):
+    env = {**os.environ, "COLUMNS": "140"}
+    proc = subprocess.run([sys.executable, "-m", "verify", "--profile", "quick", "--claim", "thm3-stable-fixed-points"],
+                          capture_output=True, text=True, env=env, cwd=ROOT)
+    table = [line for line in proc.stdout.splitlines() if line.startswith(("claim ", "thm3-"))]
+    assert table and all(len(line) <= 140 for line in table)
+    assert "proof: relu" in table[-1] and table[-1].endswith("...")
 
 
 def _wrong_svd(real):
@@ -200,7 +232,7 @@ def test_figures_are_written_as_png(tmp_path):
     out = tmp_path / "figs"
     proc = run_cli("--profile", "quick", "--claim", "thm3-stable-fixed-points", "--claim", "thm6-attractors",
                    "--figures", str(out))
-    assert proc.returncode == 1  # thm3 fails, as measured
+    assert proc.returncode == 4  # thm3 is refuted, as measured
     names = sorted(p.name for p in out.iterdir())
     assert names == ["thm3-stable-fixed-points.png", "thm6-attractors.png"]
     for p in out.iterdir():

@@ -12,13 +12,15 @@ def test_report_pages_follow_every_verdict_to_numbers_and_pictures(tmp_path, cap
     out = tmp_path / "rep"
     code = cli.main(["--profile", "quick", "--backend", "numpy", "--claim", "thm6-attractors", "--claim",
                      "thm3-stable-fixed-points", "--claim", "linear-min-norm", "--report", str(out)])
-    assert code == 1  # thm3 fails, as measured
+    assert code == 4  # thm3 is refuted, as measured
     assert f"report: {out / 'report.html'}" in capsys.readouterr().out
     page = (out / "report.html").read_text()
     assert "<script" not in page and not re.search(r"(src|href)=['\"]https?:", page)  # offline, no JavaScript
     assert page.count("data:image/png;base64,") == 2  # thm6 and thm3 have figures, embedded
-    for needle in ("thm3-stable-fixed-points", "Tolerance", "Negative control", "Provenance", "blas", "seed"):
+    for needle in ("thm3-stable-fixed-points", "Tolerance", "Negative control", "Provenance", "blas", "seed",
+                   "<th>reason</th>", "Reason:</b> proof: relu is positively homogeneous"):
         assert needle in page
+    assert "| **refuted** | proof: relu is positively homogeneous" in (out / "report.md").read_text()
     md = (out / "report.md").read_text()
     assert "| linear-min-norm |" not in md and "[linear-min-norm](#linear-min-norm)" in md
     assert "![figure for thm6-attractors](figures/thm6-attractors.png)" in md
@@ -85,7 +87,8 @@ def test_a_claim_that_cannot_finish_fails_and_the_run_goes_on(monkeypatch, error
                         verify.Claim(**{**claim.__dict__, "check": failing}))
     report = verify.run(["lemma-forced-zero", "thm5-depth-lower-bound"], profile="quick", backend="numpy")
     first, second = report.evidence
-    assert first.verdict == verify.FAILS and note in first.measurement.notes[0]
+    assert first.verdict == verify.NOT_REPRODUCED and note in first.measurement.notes[0]
+    assert first.reason.startswith("could not finish") or "could not finish" in first.reason
     assert first.control is None and not report.ok
     assert second.verdict == verify.HOLDS
 

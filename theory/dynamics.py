@@ -6,6 +6,9 @@ r"""Autoencoders as discrete dynamical systems ``x_{t+1} = f(x_t)`` (paper Secti
 * Recovery probability (Section 3.3): the fraction of initial states ``x0`` in a set S whose
   t-th iterate lies within ``tol`` of a training example,
   ``R(t) = P_{x0 in S}[ min_i ||f^t(x0) - x_i|| <= tol ]``.
+* Iterated *until settled* (:func:`settle`), each start ends recovered (within ``tol`` of a
+  training example), at a spurious attractor (it stopped moving, ``||f(x) - x|| <= move_tol``,
+  away from every example), or unsettled (still moving at the cap).
 * A superattractor contracts faster than geometrically (``rho ~ 0``); in practice arbitrary
   inputs reach a training example in one iteration (``R(1) ~ 1``).
 
@@ -20,9 +23,10 @@ from dataclasses import dataclass
 from gpu.fallbacks import eigvals
 
 from .common import array_namespace
+from .errors import InputError
 
-__all__ = ["Iteration", "KnownMap", "Superattraction", "classify", "escape_ratio", "iterate", "known_maps", "min_spacing", "nearest",
-           "recovery_probability", "spectral_radius", "superattraction"]
+__all__ = ["Iteration", "KnownMap", "Settled", "Superattraction", "classify", "escape_ratio", "iterate", "known_maps",
+           "min_spacing", "nearest", "recovery_probability", "settle", "spectral_radius", "superattraction"]
 
 
 def spectral_radius(J):
@@ -94,6 +98,68 @@ def iterate(f, X0, steps: int, *, train=None, tol: float = 1e-6, stop_when_settl
         if stop_when_settled and moves[-1] <= tol:
             break
     return Iteration(X, t, moves, rec, bool(moves) and moves[-1] <= tol)
+
+
+@dataclass(frozen=True)
+class Settled:
+    """Result of :func:`settle`: per start, where it ended (host lists, one entry per row of ``X0``)."""
+
+    outcome: list       # "recovered" | "spurious" | "unsettled"
+    example: list       # index of the nearest training example at the end
+    distance: list      # distance to it at the end
+    steps: list         # steps until the start settled (the cap when it did not)
+    spurious_points: list  # the settled end points away from every example (rows, host lists)
+    cap: int
+
+    def fraction(self, what: str) -> float:
+        return self.outcome.count(what) / len(self.outcome) if self.outcome else 0.0
+
+
+def settle(f, X0, train, *, tol: float, move_tol: float, cap: int) -> Settled:
+    """Iterate ``x <- f(x)`` from each row of ``X0`` until it stops moving (``||f(x) - x|| <= move_tol``)
+    or ``cap`` steps; rows that settled leave the batch.  A row then counts as ``recovered`` when
+    it lies within ``tol`` of a training example, ``spurious`` when it settled elsewhere, and
+    ``unsettled`` when it was still moving at the cap (its end point is judged as recovered or not
+    all the same: a row within ``tol`` of an example at the cap is recovered)."""
+    xp = array_namespace(X0)
+    if not (tol > 0 and move_tol > 0) or int(cap) != cap or cap < 1:
+        raise InputError(f"settle needs tol > 0, move_tol > 0 and an integer cap >= 1, got {tol!r}, {move_tol!r}, {cap!r}")
+    m = X0.shape[0]
+    done_at = [int(cap)] * m
+    final = [None] * m
+    active = list(range(m))
+    X = X0
+    for t in range(1, int(cap) + 1):
+        Xn = f(X)
+        move = xp.sqrt(xp.sum((Xn - X) ** 2, axis=1))
+        if int(xp.sum(xp.astype(xp.logical_not(move <= move_tol), xp.int32))) == len(active):  # NaN: still moving
+            X = Xn  # nothing settled this step (one readout, not one per row)
+            continue
+        still = [not float(move[j]) <= move_tol for j in range(move.shape[0])]
+        for j, row in enumerate(active):
+            if not still[j]:
+                done_at[row] = t
+                final[row] = Xn[j, :]
+        keep = [j for j, s in enumerate(still) if s]
+        active = [active[j] for j in keep]
+        if not active:
+            break
+        X = xp.take(Xn, xp.asarray(keep), axis=0) if len(keep) < Xn.shape[0] else Xn
+    for j, row in enumerate(active):
+        final[row] = X[j, :]  # still moving at the cap: its state after ``cap`` steps
+    F = xp.stack(final, axis=0)
+    idx, dist = nearest(F, train)
+    idx, dist = [int(i) for i in idx], [float(v) for v in dist]
+    outcome, spurious, moving = [], [], set(active)
+    for row in range(m):
+        if dist[row] <= tol:
+            outcome.append("recovered")
+        elif row not in moving:
+            outcome.append("spurious")
+            spurious.append([float(v) for v in F[row, :]])
+        else:
+            outcome.append("unsettled")
+    return Settled(outcome, idx, dist, done_at, spurious, int(cap))
 
 
 def recovery_probability(f, X0, train, ts, tol: float):

@@ -9,7 +9,7 @@ Python API::
     verify.testing.assert_claim_holds("linear-min-norm", X=my_data)  # inside your pytest suite
 """
 
-from .evidence import FAILS, HOLDS, NOT_MET, Comparison, Evidence, Measurement, Tolerance
+from .evidence import HOLDS, NOT_MET, NOT_REPRODUCED, REFUTED, Comparison, Evidence, Measurement, Tolerance
 from .registry import Claim, all_claims, get, register
 from .runner import Report, run
 
@@ -27,6 +27,6 @@ def check(claim_id: str, *, X, profile: str = "quick", backend: str | None = Non
 
 
 __all__ = [
-    "FAILS", "HOLDS", "NOT_MET", "Claim", "Comparison", "Evidence", "Measurement", "Report", "Tolerance",
+    "HOLDS", "NOT_MET", "NOT_REPRODUCED", "REFUTED", "Claim", "Comparison", "Evidence", "Measurement", "Report", "Tolerance",
     "all_claims", "check", "get", "register", "run",
 ]

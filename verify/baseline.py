@@ -16,7 +16,7 @@ from pathlib import Path
 
 from theory.errors import InputError
 
-BASELINE_SCHEMA = 1
+BASELINE_SCHEMA = 2  # 2: verdicts refuted / not-reproduced and a reason per claim (1 had "fails")
 KIND = "memverify-baseline"
 RTOL = 1e-6
 
@@ -30,6 +30,7 @@ def make_baseline(report) -> dict:
         tol = 0.0 if m.tolerance is None else abs(float(m.tolerance.value))
         claims[e.id] = {
             "verdict": e.verdict,
+            "reason": e.reason,
             "control_rejected": e.control_rejected,
             "quantities": {c.name: {"measured": float(c.measured), "bound": float(c.bound), "op": c.op,
                                     "allowed_drift": max(tol, RTOL * abs(float(c.measured)))}
@@ -56,6 +57,9 @@ def load_baseline(path) -> dict:
     if not isinstance(doc, dict) or doc.get("kind") != KIND:
         raise InputError(f"{p.name} is not a memverify baseline (a --json report is not a baseline; "
                          "use --save-baseline FILE)")
+    if doc.get("schema") == 1:
+        raise InputError(f"{p.name} is a schema-1 baseline, whose verdict 'fails' does not say refuted or "
+                         "not-reproduced; re-save it with this version (--save-baseline FILE)")
     if doc.get("schema") != BASELINE_SCHEMA:
         raise InputError(f"{p.name} has baseline schema {doc.get('schema')!r}; this memverify reads schema "
                          f"{BASELINE_SCHEMA}: re-save the baseline with this version")

@@ -1,7 +1,14 @@
 """Command line: ``python -m verify`` / ``memverify``.
 
-Exit status: 0 when no claim fails and every negative control is rejected, 1 otherwise,
-2 for usage or input errors (one line on stderr, no traceback), 130 when interrupted.
+Exit status (the largest that applies, 1 first):
+
+* 0: every claim holds or its hypotheses are not met, and every applicable negative control was rejected;
+* 1: a negative control was accepted (a check could not tell a wrong prediction from a right one);
+* 3: a claim was not reproduced (and none refuted);
+* 4: a claim was refuted;
+* 2: usage or input errors (one line on stderr, no traceback); 130: interrupted.
+
+With ``--compare`` the status is 1 when the run regressed against the baseline, else 0.
 """
 
 from __future__ import annotations
@@ -154,7 +161,9 @@ def main(argv=None) -> int:
     if not args.quiet:
         prov = report.provenance
         print(f"profile {prov['profile']}, backend {prov['backend']} ({prov['device']}), seed {prov['seed']}")
-        print(rep.table([rep.evidence_row(e) for e in report.evidence]))
+        import shutil
+
+        print(rep.table([rep.evidence_row(e) for e in report.evidence], width=shutil.get_terminal_size((160, 24)).columns))
         for e in report.evidence:
             for v in e.measurement.violations:
                 print(f"  {e.id}: hypothesis not met: {v}")
@@ -179,7 +188,7 @@ def main(argv=None) -> int:
     print(rep.summary(report))
     if base is not None:
         return 1 if regressions else 0
-    return 0 if report.ok else 1
+    return report.exit_status
 
 
 class _progress:

@@ -1,4 +1,22 @@
-"""What a check records: comparisons against tolerances, verdicts, negative controls."""
+"""What a check records: comparisons against tolerances, verdicts with their reasons, negative controls.
+
+Verdicts (:attr:`Measurement.verdict`):
+
+* ``holds``: the hypotheses hold, every comparison passes, and every training run reached its
+  loss target;
+* ``refuted``: a comparison fails inside the claim's hypotheses and the failure is a
+  counterexample: for an exact claim (closed forms, identities: deterministic numbers) any
+  failing comparison; for an empirical claim (trained networks, random draws) only when its check
+  sets :attr:`Measurement.refutation` (the counterexample persists across seeds and sizes, or
+  is a proof);
+* ``not-reproduced``: an empirical claim that falls short at the sizes and protocols tried
+  (:attr:`Measurement.scope` names the largest size and the measured trend), a run whose
+  training stopped above its loss target (:attr:`Measurement.unconverged`: such a run can never
+  make a claim hold), or a check that could not finish;
+* ``hypotheses-not-met``: the data violate a hypothesis (:attr:`Measurement.violations`).
+
+Every verdict but ``holds`` carries a one-line :attr:`Measurement.reason`.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +24,14 @@ import math
 from dataclasses import dataclass, field
 
 HOLDS = "holds"
-FAILS = "fails"
+REFUTED = "refuted"
+NOT_REPRODUCED = "not-reproduced"
 NOT_MET = "hypotheses-not-met"
-VERDICTS = (HOLDS, FAILS, NOT_MET)
+VERDICTS = (HOLDS, REFUTED, NOT_REPRODUCED, NOT_MET)
+FAILING = (REFUTED, NOT_REPRODUCED)
+
+# the CLI's exit status per verdict (a run exits with the largest that applies; see verify.cli)
+EXIT_STATUS = {HOLDS: 0, NOT_MET: 0, NOT_REPRODUCED: 3, REFUTED: 4}
 
 
 @dataclass(frozen=True)
@@ -37,15 +60,32 @@ class Comparison:
     def to_dict(self) -> dict:
         return {"name": self.name, "measured": self.measured, "op": self.op, "bound": self.bound, "passed": self.passed}
 
+    def describe(self) -> str:
+        """``name = measured op bound is false`` in one short line."""
+        from .report import _fmt
+
+        return f"{self.name} = {_fmt(self.measured)}, needs {self.op} {_fmt(self.bound)}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _first(items: list, what: str = "") -> str:
+    more = f" (and {len(items) - 1} more{what})" if len(items) > 1 else ""
+    return _one_line(items[0]) + more
+
 
 @dataclass
 class Measurement:
     """The result of running a check (or its negative control) on one data set.
 
-    ``verdict`` is ``holds`` when the hypotheses hold and every comparison passes, ``fails``
-    when the hypotheses hold and one does not, ``hypotheses-not-met`` when a hypothesis is
-    violated (``violations`` says which); ``metrics`` are the named measured numbers;
-    ``key`` names the one metric a summary table shows.
+    ``verdict`` follows the module's rules; ``metrics`` are the named measured numbers; ``key``
+    names the one metric a summary table shows.  ``empirical`` is set by the runner from the
+    claim.  ``unconverged`` lists the training runs that stopped above their loss target (one
+    line each); ``refutation`` (a check's one line) marks an empirical failure that persists
+    across seeds and sizes; ``scope`` says, for an empirical claim, the largest size tried and the
+    measured trend; ``statistics`` is the claim's statistics over seeds (JSON-ready).
     """
 
     comparisons: list
@@ -54,12 +94,42 @@ class Measurement:
     key: str
     violations: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    unconverged: list = field(default_factory=list)
+    refutation: str | None = None
+    scope: str | None = None
+    statistics: dict | None = None
+    empirical: bool = False
+
+    @property
+    def failing(self) -> list:
+        return [c for c in self.comparisons if not c.passed]
 
     @property
     def verdict(self) -> str:
         if self.violations:
             return NOT_MET
-        return HOLDS if all(c.passed for c in self.comparisons) else FAILS
+        if self.unconverged:
+            return NOT_REPRODUCED  # training that stopped above its target never makes a claim hold
+        if not self.failing:
+            return HOLDS
+        if self.refutation or not self.empirical:
+            return REFUTED
+        return NOT_REPRODUCED
+
+    @property
+    def reason(self) -> str | None:
+        """One line saying why the verdict is not ``holds`` (``None`` when it holds)."""
+        v = self.verdict
+        if v == HOLDS:
+            return None
+        if v == NOT_MET:
+            return "hypothesis not met: " + _first(self.violations)
+        if self.unconverged:
+            return "training stopped above its loss target: " + _first(self.unconverged, " runs")
+        failing = _first([c.describe() for c in self.failing], " failing comparisons")
+        if v == REFUTED:
+            return _one_line(self.refutation) if self.refutation else "counterexample: " + failing
+        return failing + ("; " + _one_line(self.scope) if self.scope else "")
 
 
 @dataclass
@@ -89,9 +159,18 @@ class Evidence:
         return not all(c.passed for c in self.control.comparisons)
 
     @property
+    def reason(self) -> str | None:
+        return self.measurement.reason
+
+    @property
     def ok(self) -> bool:
-        """The claim did not fail and its negative control (if applicable) was rejected."""
-        return self.verdict != FAILS and self.control_rejected is not False
+        """The claim was neither refuted nor not reproduced and its negative control (if applicable) was rejected."""
+        return self.verdict not in FAILING and self.control_rejected is not False
+
+    @property
+    def exit_status(self) -> int:
+        """This claim's exit status: :data:`EXIT_STATUS` of its verdict, 1 when its negative control was accepted."""
+        return 1 if self.control_rejected is False else EXIT_STATUS[self.verdict]
 
     def to_dict(self) -> dict:
         m = self.measurement
@@ -101,12 +180,16 @@ class Evidence:
             "statement": self.statement,
             "hypotheses": list(self.hypotheses),
             "verdict": self.verdict,
+            "reason": m.reason,
+            "empirical": m.empirical,
             "hypotheses_violated": list(m.violations),
+            "unconverged": list(m.unconverged),
             "metrics": dict(m.metrics),
             "key_metric": m.key,
             "tolerance": None if m.tolerance is None else {"value": m.tolerance.value, "derivation": m.tolerance.derivation},
             "comparisons": [c.to_dict() for c in m.comparisons],
             "notes": list(m.notes),
+            **({"statistics": m.statistics} if m.statistics is not None else {}),
             "negative_control": {
                 "description": self.control_description,
                 "rejected": self.control_rejected,

@@ -115,46 +115,110 @@ def _fig1(ev, plt):
     return fig
 
 
-@figure("sec3-contraction")
-def _swiss(ev, plt):
-    m = ev.measurement.metrics.get("swiss-roll")
-    if not m or not m.get("trajectory_sample"):
-        return None
-    traj = np.array(m["trajectory_sample"])  # (T+1, k, 2)
-    fig, ax = plt.subplots(figsize=(6, 6))
-    for j in range(traj.shape[1]):
-        ax.plot(traj[:, j, 0], traj[:, j, 1], "-", color="0.6", lw=0.7)
-    ax.plot(traj[0, :, 0], traj[0, :, 1], "o", color="tab:green", ms=3, label="initial points (grid)")
-    ax.plot(traj[-1, :, 0], traj[-1, :, 1], "x", color="tab:blue", ms=5, label=f"after {traj.shape[0] - 1} iterations")
-    X = np.array(ev.measurement.metrics["swiss-roll"].get("train", []))
-    if X.size:
-        ax.plot(X[:, 0], X[:, 1], "o", color="tab:red", ms=6, label="training examples")
-    rho = m["spectral_radius"]
-    ax.set_title(f"Figure 2: Swiss roll, width {m['width']} depth {m['depth']}\n"
-                 f"rho(J) at the examples {min(rho):.3f}..{max(rho):.3f}; R({len(traj) - 1}) = {list(m['R'].values())[-1]:.2f}")
+def _interval_plot(ax, rows, x_of, frac_key, label_of):
+    """Fractions with their 95% Wilson intervals against a size, one line per label."""
+    lines: dict = {}
+    for r in rows:
+        if frac_key in r:
+            lines.setdefault(label_of(r), []).append((x_of(r), r[frac_key]))
+    for label, pts in lines.items():
+        pts.sort()
+        xs = [x for x, _ in pts]
+        v = np.array([f["value"] for _, f in pts])
+        lo = np.array([f["wilson95"][0] for _, f in pts])
+        hi = np.array([f["wilson95"][1] for _, f in pts])
+        ax.errorbar(xs, v, yerr=[v - lo, hi - v], fmt="o-", capsize=3, label=label)
+    ax.set_ylim(-0.05, 1.05)
     ax.legend(fontsize=7)
-    ax.set_aspect("equal")
+
+
+def _settle_curve(per_seed, cap):
+    """Share of starts recovered (settled at an example) by iteration t, pooled over seeds."""
+    total = sum(s["starts"] for s in per_seed)
+    at = np.sort(np.concatenate([np.asarray(s["recovered_at"], dtype=float) for s in per_seed] or [np.zeros(0)]))
+    ts = np.unique(np.concatenate([[1.0], np.geomspace(1, cap, 60).round()]))
+    return ts, np.searchsorted(at, ts, side="right") / max(total, 1)
+
+
+@figure("sec3-contraction")
+def _contraction(ev, plt):
+    st = ev.measurement.statistics
+    if not st:
+        return None
+    rows = list(st["rows"].values())
+    m = ev.measurement.metrics.get("swiss-roll") or {}
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    _interval_plot(axes[0], rows, lambda r: r["width"], "attractor_fraction", lambda r: f"{r['optimizer']}, {r['data']}")
+    axes[0].set_xscale("log", base=2)
+    axes[0].set_xlabel(f"width (depth {rows[0]['depth']})")
+    axes[0].set_ylabel("share of examples with rho(J) < 1 (95% Wilson)")
+    axes[0].set_title(f"attractor fraction, {st['seeds']} seeds per point")
+    widest = {}
+    for r in rows:
+        key = (r["optimizer"], r["data"])
+        if key not in widest or r["width"] > widest[key]["width"]:
+            widest[key] = r
+    for j, ((opt, data), r) in enumerate(sorted(widest.items())):
+        rho = [v for s in r["per_seed"] for v in s["rho"]]
+        axes[1].plot(np.full(len(rho), j) + np.linspace(-0.2, 0.2, len(rho)), rho, "o", ms=3)
+    axes[1].set_xticks(range(len(widest)), [f"{o}\n{d}\n{r['width']}x{r['depth']}" for (o, d), r in sorted(widest.items())],
+                       fontsize=7)
+    axes[1].axhline(1.0, color="k", lw=1)
+    margin = rows[0]["rho"]["margin"]
+    axes[1].axhspan(1 - margin, 1 + margin, color="0.9", label=f"marginal: |rho - 1| <= {margin:g}")
+    axes[1].set_ylabel("rho(J) at each example, every seed")
+    axes[1].set_title("spectral radii at the training examples (widest net)")
+    axes[1].legend(fontsize=7)
+    traj = np.array(m["trajectory_sample"]) if m.get("trajectory_sample") else None
+    ax = axes[2]
+    if traj is not None:
+        for j in range(traj.shape[1]):
+            ax.plot(traj[:, j, 0], traj[:, j, 1], "-", color="0.6", lw=0.7)
+        ax.plot(traj[0, :, 0], traj[0, :, 1], "o", color="tab:green", ms=3, label="initial points (grid)")
+        ax.plot(traj[-1, :, 0], traj[-1, :, 1], "x", color="tab:blue", ms=5, label=f"after {traj.shape[0] - 1} iterations")
+        X = np.array(m.get("train") or [])
+        if X.size:
+            ax.plot(X[:, 0], X[:, 1], "o", color="tab:red", ms=6, label="training examples")
+        ax.set_aspect("equal")
+        ax.legend(fontsize=7)
+    ax.set_title(f"Figure 2: Swiss roll ({st['rests_on']}, seed 0, widest net)")
     return fig
 
 
 @figure("sec3-recovery-width-depth")
 def _fig4(ev, plt):
-    m = ev.measurement.metrics
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    for ax, axis in zip(axes, ("width", "depth")):
-        for label, curve in m[axis]["R_curves"].items():
-            ax.plot(range(len(curve)), curve, label=f"width x depth {label}")
-        ax.set_title(f"Figure 4: recovery probability along {axis}")
-        ax.set_xlabel("iterations t")
-        ax.set_xscale("symlog", linthresh=1)
-        ax.legend(fontsize=7)
-    axes[0].set_ylabel("R(t)")
+    st = ev.measurement.statistics
+    if not st:
+        return None
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
+    for ax, axis in zip(axes[:2], ("width", "depth")):
+        rows = [r for k, r in st["rows"].items() if k.startswith(axis + "/")]
+        _interval_plot(ax, rows, lambda r, a=axis: r[a], "recovered", lambda r: r["optimizer"])
+        trends = ", ".join(f"{k.split('/')[0]}: p = {t['p_increasing']:.2g}" for k, t in st["trend"].items()
+                           if k.endswith("/" + axis))
+        ax.set_title(f"Figure 4: recovered when settled vs {axis}\n(one-sided Spearman test, {trends})", fontsize=9)
+        ax.set_xlabel(axis)
+        if axis == "width":
+            ax.set_xscale("log", base=2)
+    axes[0].set_ylabel("share of starts that settle at an example (95% Wilson)")
+    cap = max(max(s["recovered_at"] or [1]) for r in st["rows"].values() for s in r["per_seed"])
+    for k, r in st["rows"].items():
+        if k.startswith("width/") and r["optimizer"] == st["rests_on"]:
+            ts, curve = _settle_curve(r["per_seed"], max(cap, 2))
+            axes[2].plot(ts, curve, label=f"{r['width']}x{r['depth']}")
+    axes[2].set_xscale("log")
+    axes[2].set_xlabel("iterations t (until settled)")
+    axes[2].set_ylabel("recovered by t")
+    axes[2].set_title(f"recovery curves ({st['rests_on']}, pooled over seeds)")
+    axes[2].legend(fontsize=7)
     return fig
 
 
 @figure("sec3-superattractor")
 def _strip(ev, plt):
     m = ev.measurement.metrics
+    if "strip" not in m:
+        return None
     ins, outs = np.array(m["strip"]["inputs"]), np.array(m["strip"]["outputs"])
     side = int(round(np.sqrt(ins.shape[1])))
     if side * side != ins.shape[1]:
@@ -167,25 +231,33 @@ def _strip(ev, plt):
             axes[row, j].axis("off")
     axes[0, 0].set_title("inputs", fontsize=8, loc="left")
     axes[1, 0].set_title("one iteration f(x)", fontsize=8, loc="left")
-    fig.suptitle(f"Figure 3b: {m['hidden']} width {m['width']} depth {m['depth']}; R(1) = {m['R(1)']:.2f}", fontsize=9)
+    rows = ev.measurement.statistics["rows"] if ev.measurement.statistics else {}
+    text = "; ".join(f"{k}: R(1) = {r['R1']['value']:.2f} [{r['R1']['wilson95'][0]:.2f}, {r['R1']['wilson95'][1]:.2f}]"
+                     for k, r in rows.items())
+    fig.suptitle(f"Figure 3b: {m['hidden']} networks (seed 0 shown); {text}", fontsize=8)
     return fig
 
 
 @figure("sec5-early-stopping")
 def _early(ev, plt):
-    rows = ev.measurement.metrics["checkpoints"]
-    steps = [int(t) for t in rows]
-    fig, ax = plt.subplots(figsize=(6.4, 4))
-    ax.plot(steps, [r["max_rho"] for r in rows.values()], "o-", label="max rho(J) at the examples")
-    key = next(k for k in next(iter(rows.values())) if k.startswith("R("))
-    ax.plot(steps, [r[key] for r in rows.values()], "s-", label=key)
-    skipped = [(int(t), r["max_rho"]) for t, r in rows.items() if not r["evaluated"]]
-    if skipped:
-        ax.plot(*zip(*skipped), "x", color="k", ms=9, label="not evaluated (reconstruction error > half the spacing)")
+    st = ev.measurement.statistics
+    if not st:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for s in st["per_seed"]:
+        rows = sorted(s["checkpoints"].values(), key=lambda r: r["step"])
+        line, = ax.plot([r["step"] for r in rows], [r["max_rho"] for r in rows], "o-", ms=3, lw=1,
+                        label=f"seed {s['seed']}")
+        skipped = [(r["step"], r["max_rho"]) for r in rows if not r["evaluated"]]
+        if skipped:
+            ax.plot(*zip(*skipped), "x", color="k", ms=8)
+    ax.plot([], [], "x", color="k", label="not evaluated (reconstruction error >= recovery tolerance)")
     ax.axhline(1.0, color="k", lw=1)
-    ax.set_xlabel("training step (checkpoint)")
+    ax.set_xscale("symlog", linthresh=10)
+    ax.set_xlabel("training step (checkpoints, loss levels, end)")
+    ax.set_ylabel("max rho(J) at the examples")
     ax.set_title("Figure 6: contraction during training")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     return fig
 
 

@@ -18,7 +18,7 @@ from .report import _fmt, summary, write_atomic
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;
-vertical-align:top}th{background:#eee}.holds{color:#176317;font-weight:bold}.fails{color:#a00;font-weight:bold}
+vertical-align:top}th{background:#eee}.holds{color:#176317;font-weight:bold}.refuted{color:#a00;font-weight:bold}.not-reproduced{color:#a05000;font-weight:bold}
 .hypotheses-not-met{color:#8a5a00;font-weight:bold}img{max-width:100%}code{background:#f4f4f4}
 section{border-top:2px solid #ddd;margin-top:2em}"""
 
@@ -63,11 +63,11 @@ def to_html(report, figures: dict) -> str:
            f"<style>{CSS}</style></head><body>",
            "<h1>memverify: Memorization in Overparameterized Autoencoders</h1>",
            f"<p>{html.escape(summary(report))}</p>",
-           "<table><tr><th>claim</th><th>paper</th><th>verdict</th><th>key number</th><th>negative control</th>"
-           "<th>time</th></tr>"]
+           "<table><tr><th>claim</th><th>paper</th><th>verdict</th><th>reason</th><th>key number</th>"
+           "<th>negative control</th><th>time</th></tr>"]
     for e in report.evidence:
         out.append(f"<tr><td><a href='#{e.id}'>{e.id}</a></td><td>{html.escape(e.paper_ref)}</td>"
-                   f"<td>{_verdict_html(e.verdict)}</td><td>{html.escape(_key(e))}</td>"
+                   f"<td>{_verdict_html(e.verdict)}</td><td>{html.escape(e.reason or '')}</td><td>{html.escape(_key(e))}</td>"
                    f"<td>{'rejected' if e.control_rejected else ('n/a' if e.control_rejected is None else 'ACCEPTED')}</td>"
                    f"<td>{e.seconds:.2f} s</td></tr>")
     out.append("</table>")
@@ -75,6 +75,8 @@ def to_html(report, figures: dict) -> str:
         m = e.measurement
         out.append(f"<section id='{e.id}'><h2>{e.id}: {_verdict_html(e.verdict)}</h2>")
         out.append(f"<p><b>{html.escape(e.paper_ref)}.</b> {html.escape(e.statement)}</p>")
+        if e.reason:
+            out.append(f"<p><b>Reason:</b> {html.escape(e.reason)}</p>")
         out.append("<p>Hypotheses: " + "; ".join(html.escape(h) for h in e.hypotheses) + "</p>")
         if m.violations:
             out.append("<p><b>Hypotheses not met:</b></p><ul>" +
@@ -108,17 +110,24 @@ def to_html(report, figures: dict) -> str:
     return "\n".join(out)
 
 
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
 def to_markdown(report, figures: dict) -> str:
     out = ["# memverify report", "", summary(report), "",
-           "| claim | paper | verdict | key number | negative control | time |", "| --- | --- | --- | --- | --- | --- |"]
+           "| claim | paper | verdict | reason | key number | negative control | time |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
     for e in report.evidence:
-        out.append(f"| [{e.id}](#{e.id}) | {e.paper_ref} | **{e.verdict}** | {_key(e)} | "
+        out.append(f"| [{e.id}](#{e.id}) | {e.paper_ref} | **{e.verdict}** | {_md_cell(e.reason or '')} | {_key(e)} | "
                    f"{'rejected' if e.control_rejected else ('n/a' if e.control_rejected is None else 'ACCEPTED')} | "
                    f"{e.seconds:.2f} s |")
     for e in report.evidence:
         m = e.measurement
-        out += ["", f"## {e.id}", "", f"**{e.verdict}**. {e.paper_ref}. {e.statement}", "",
-                "Hypotheses: " + "; ".join(e.hypotheses)]
+        out += ["", f"## {e.id}", "", f"**{e.verdict}**. {e.paper_ref}. {e.statement}", ""]
+        if e.reason:
+            out += [f"Reason: {e.reason}", ""]
+        out += ["Hypotheses: " + "; ".join(e.hypotheses)]
         for v in m.violations:
             out.append(f"- hypothesis not met: {v}")
         out += ["", "| measured quantity | value | | bound | passed |", "| --- | --- | --- | --- | --- |"]

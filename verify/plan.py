@@ -63,7 +63,8 @@ def _conv(p: dict, b: int) -> tuple[int, str]:
 
 
 def _deep(p: dict, b: int) -> tuple[int, str]:
-    w = max(p["width"], max(p["sweep_widths"]), p["super_width"])
+    w = max(p["width"], max(p["sweep_widths"]), max(p["super_widths"]), max(p["contraction_widths"]),
+            max(p["swiss_widths"]))
     depth = max(p["depth"], max(p["sweep_depths"]), p["super_depth"])
     d, starts = 64, max(p["grid"] ** 2, p["held_out"])
     elems = 4 * depth * w * w + 4 * starts * w * depth + starts * d * d
@@ -85,6 +86,7 @@ ESTIMATES = {
     "two_layer": _two_layer,
     "conv": _conv,
     "deep": _deep,
+    "deep_training": _deep,
     "construction": _construction,
     "dynamics": _dynamics,
 }
@@ -94,13 +96,16 @@ def family_of(claim) -> str:
     return claim.check.__module__.rsplit(".", 1)[-1]
 
 
+PROFILE_FAMILY = {"deep_training": "deep"}  # claim modules that share another module's profile family
+
+
 def plan(claim, ctx) -> Plan:
     """The peak-memory estimate of one claim at the run's profile and dtype."""
     family = family_of(claim)
     itemsize = 4 if ctx.dtype == "float32" else 8
     if family not in ESTIMATES:  # a claim registered from outside memverify's families
         return Plan(claim.id, 0, f"no memory estimate for claims of module {claim.check.__module__}")
-    nbytes, detail = ESTIMATES[family](ctx.sizes(family), itemsize)
+    nbytes, detail = ESTIMATES[family](ctx.sizes(PROFILE_FAMILY.get(family, family)), itemsize)
     return Plan(claim.id, int(nbytes) + BASE, detail)
 
 

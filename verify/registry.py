@@ -26,11 +26,14 @@ class Claim:
     make_data : ``ctx -> dict`` of backend arrays; the default data for ``ctx.profile``
     check : ``(data, ctx) -> Measurement``: prediction vs. what training does
     negative_control : ``(data, ctx) -> Measurement``: a deliberately wrong prediction or a
-        hypothesis-violating input, on which ``check``'s comparison must say ``fails``
+        hypothesis-violating input, on which at least one of ``check``'s comparisons must fail
     control_description : the negative control in one line
     data_keys : the keys of ``data`` a user may supply (empty: the claim takes no data)
     control_always : run the negative control also when the data violate the hypotheses
         (for claims whose point is what happens beyond them)
+    empirical : the evidence comes from trained networks or random draws (a statistic over seeds):
+        a failure is ``not-reproduced`` unless the check establishes a refutation; an exact claim's
+        failing comparison is a counterexample (``refuted``)
     """
 
     id: str
@@ -43,6 +46,7 @@ class Claim:
     control_description: str
     data_keys: tuple = ("X",)
     control_always: bool = False
+    empirical: bool = False
 
 
 REGISTRY: dict[str, Claim] = {}

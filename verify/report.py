@@ -31,23 +31,31 @@ def evidence_row(e) -> list:
     key = f"{m.key}={_fmt(m.metrics.get(m.key))}"
     tol = "-" if m.tolerance is None else _fmt(m.tolerance.value)
     ctl = {True: "rejected", False: "ACCEPTED", None: "n/a"}[e.control_rejected]
-    return [e.id, e.verdict, key, tol, ctl, f"{e.seconds:.2f}s"]
+    return [e.id, e.verdict, key, tol, ctl, f"{e.seconds:.2f}s", e.reason or ""]
 
 
-HEADER = ["claim", "verdict", "key metric", "tolerance", "neg. control", "time"]
+HEADER = ["claim", "verdict", "key metric", "tolerance", "neg. control", "time", "reason"]
 
 
-def table(rows: list, header: list = HEADER) -> str:
+def table(rows: list, header: list = HEADER, width: int | None = None) -> str:
+    """A plain-text table; with ``width``, the last column is cut (ending in '...') so that no line
+    is longer than ``width`` characters (at least 20 of the last column are kept)."""
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    if width is not None:
+        room = max(20, width - sum(w + 2 for w in widths[:-1]))
+        widths[-1] = min(widths[-1], room)
+    def cut(c, w):
+        c = str(c)
+        return c if len(c) <= w else c[: max(0, w - 3)] + "..."
+    line = lambda r: "  ".join(cut(c, w).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
 
 def summary(report: Report) -> str:
     c = report.counts()
     return (
-        f"{len(report.evidence)} claims: {c['holds']} hold, {c['fails']} fail, "
-        f"{c['hypotheses-not-met']} hypotheses not met; negative controls rejected: "
+        f"{len(report.evidence)} claims: {c['holds']} hold, {c['refuted']} refuted, {c['not-reproduced']} not "
+        f"reproduced, {c['hypotheses-not-met']} hypotheses not met; negative controls rejected: "
         f"{c['controls_rejected']}/{c['controls_applicable']}"
     )
 

@@ -16,11 +16,11 @@ import gpu
 from .context import Context
 from theory.errors import DivergenceError, InputError
 
-from .evidence import FAILS, HOLDS, NOT_MET, Comparison, Evidence, Measurement
+from .evidence import VERDICTS, Comparison, Evidence, Measurement
 from .profiles import get_profile
 from .registry import Claim, all_claims, get
 
-SCHEMA = 1
+SCHEMA = 2  # 2: verdicts refuted / not-reproduced with a reason (1 had 'fails')
 DTYPES = ("float64", "float32")
 # the claims that run on --backend dask: the linear and Theorem 1 closed forms with their (blockwise) descent,
 # and Theorem 3's features; the others iterate maps or train networks step by step with a readout per step,
@@ -38,11 +38,18 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """No claim failed and every applicable negative control was rejected."""
+        """No claim was refuted or not reproduced and every applicable negative control was rejected."""
         return all(e.ok for e in self.evidence)
 
+    @property
+    def exit_status(self) -> int:
+        """1 when a negative control was accepted (the verifier cannot be trusted), else 4 when a
+        claim was refuted, else 3 when one was not reproduced, else 0 (see :data:`verify.evidence.EXIT_STATUS`)."""
+        codes = {e.exit_status for e in self.evidence}
+        return 1 if 1 in codes else max(codes, default=0)
+
     def counts(self) -> dict:
-        c = {HOLDS: 0, FAILS: 0, NOT_MET: 0}
+        c = dict.fromkeys(VERDICTS, 0)
         for e in self.evidence:
             c[e.verdict] += 1
         applicable = [e for e in self.evidence if e.control_rejected is not None]
@@ -127,9 +134,11 @@ def provenance(ctx: Context) -> dict:
 
 
 def _could_not_check(claim: Claim, start: float, what: str, note: str) -> Evidence:
-    """A claim whose check could not finish fails, with the reason as a note (no control is run)."""
+    """A claim whose check could not finish is not reproduced, with the reason as a note and in its
+    reason (no control is run)."""
     key = what.replace(" ", "_")
-    measured = Measurement([Comparison(what, 1.0, 0.0)], {key: 1.0}, None, key, notes=[note])
+    measured = Measurement([Comparison(what, 1.0, 0.0)], {key: 1.0}, None, key, notes=[note], empirical=True,
+                           scope=f"the check could not finish: {note}")
     return Evidence(claim.id, claim.paper_ref, claim.statement, claim.hypotheses, measured,
                     claim.control_description, None, time.perf_counter() - start)
 
@@ -149,6 +158,7 @@ def run_claim(claim: Claim, ctx: Context, data: dict | None = None) -> Evidence:
         return _could_not_check(claim, start, "training diverged", f"training diverged with the profile's own step: {exc}")
     except np.linalg.LinAlgError as exc:  # LAPACK, or cuSOLVER under Backend.errors(): the check could not compute
         return _could_not_check(claim, start, "linear algebra failed", f"a factorization failed on {ctx.backend.name}: {exc}")
+    measured.empirical = claim.empirical
     skip = measured.violations and not claim.control_always
     control = None if skip else claim.negative_control(data, ctx)
     return Evidence(

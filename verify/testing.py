@@ -22,8 +22,8 @@ def assert_claim_holds(claim_id: str, *, X=None, profile: str = "quick", backend
     if ev.verdict != HOLDS:
         failing = [f"{c.name}: {c.measured:.6g} {c.op} {c.bound:.6g} is false" for c in ev.measurement.comparisons
                    if not c.passed]
-        why = "; ".join(failing) or "; ".join(ev.measurement.violations)
-        raise AssertionError(f"{claim_id}: {ev.verdict} ({why})")
+        detail = "; ".join(failing) or "; ".join(ev.measurement.violations)
+        raise AssertionError(f"{claim_id}: {ev.verdict} ({ev.reason})" + (f"; {detail}" if detail not in ev.reason else ""))
     if require_control and ev.control_rejected is not True:
         raise AssertionError(f"{claim_id}: the negative control ({ev.control_description}) was not rejected; "
                              "the check could not tell a wrong prediction from a right one")

@@ -110,7 +110,7 @@ def _allowance(svd, steps, X) -> float:
 
 def check_limit(data, ctx, *, adaptive: bool, control: str | None = None) -> Measurement:
     """Trained A vs A* = phi^{-1}(X) X^+ for every pair; ``control`` picks a wrong prediction or start."""
-    comps, metrics, notes, viol = [], {}, [], []
+    comps, metrics, notes, viol, unconverged = [], {}, [], [], []
     worst, worst_tol = -1.0, None
     required = 10 * ctx.sizes(FAMILY)["target"]
     for label, act, X in pairs(data, ctx):
@@ -137,6 +137,8 @@ def check_limit(data, ctx, *, adaptive: bool, control: str | None = None) -> Mea
             "rel_error_vs_steps": {str(t): e for t, e in run["history"].items()},
         }
         if certified > required:
+            unconverged.append(f"{label}: {res.steps} steps, final loss {res.loss:.3g}, certified distance {certified:.3g} "
+                               f"> {required:g}")
             notes.append(f"{label}: descent did not converge ({res.steps} steps, final loss {res.loss:.3g}, certified "
                          f"distance {certified:.3g}); saturating activations stall rather than diverge when the step is "
                          f"too large (step_factor = {ctx.step_factor:g}) and converge slowly when X is ill-conditioned "
@@ -149,7 +151,8 @@ def check_limit(data, ctx, *, adaptive: bool, control: str | None = None) -> Mea
                  f"convergence required: certified relative distance <= {required:g}")
     notes.append("any descent from A = 0 keeps A = C X^T, and an interpolating A = C X^T equals Y X^+: "
                  "the limit does not depend on the step rule, only convergence does")
-    return Measurement(comps, metrics, worst_tol, key="rel_error", violations=viol, notes=notes)
+    return Measurement(comps, metrics, worst_tol, key="rel_error", violations=viol, notes=notes,
+                       unconverged=[] if control else unconverged)
 
 
 register(Claim(

@@ -119,7 +119,12 @@ def check_stable(data, ctx, *, identity: bool = False) -> Measurement:
                      "the antipodal pair meets (b) exactly and still has rho = 1. With a random first-layer bias (not the "
                      "paper's model) the exact eigenvalue 1 disappears, but bias_variant_max_rho_by_width stays within "
                      "about 1% of 1 at these widths: stability of that variant is not established either.")
-    return Measurement(comps, metrics, tol, key="max_rho", notes=notes)
+    refutation = None
+    if not identity and any(not c.passed for c in comps):
+        refutation = (f"proof: relu is positively homogeneous, so J(x_m) x_m = x_m at every width (eigenvalue exactly 1, "
+                      f"thm3-homogeneity); measured max rho = {metrics['max_rho']:.17g} at k = {kmax}, every law and "
+                      "seed, including the antipodal pair that meets hypothesis (b)")
+    return Measurement(comps, metrics, tol, key="max_rho", notes=notes, refutation=refutation)
 
 
 register(Claim(

@@ -1,0 +1,238 @@
+"""Claims about how training shapes a deep autoencoder's dynamics (paper Section 5, Figures 1
+and 6; Appendix I.2): contraction throughout training, the initialisation's scale and scheme.
+
+Shared protocol and data with :mod:`.deep` (:mod:`._deep_common`); every number per seed is in
+the claim's ``statistics``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theory import deep_fc as D
+from theory import dynamics as dyn
+from theory import stats
+
+from ..evidence import Comparison, Measurement, Tolerance
+from ..registry import Claim, register
+from . import _deep_common as dc
+from ._deep_common import FAMILY, digits_only, host, initial_network, make_data, recovery_tol, settle, spectral
+
+
+# ----------------------------------------------------------------------------- sec5-early-stopping
+
+def _checkpoint_nets(ctx, name, X, p, seed: int) -> tuple:
+    """Networks along one seeded run: at ``checkpoint_fractions`` of its length, at the first step
+    whose loss is at or below each of ``loss_levels`` (training continues to the smallest), and at
+    the end; with the final result."""
+    base = dc.train_autoencoder(ctx, name, X, width=p["width"], depth=p["depth"], seed=seed)
+    marks = sorted({max(1, round(f * base.steps)) for f in p["checkpoint_fractions"]} - {base.steps})
+    levels = sorted(p["loss_levels"], reverse=True)
+    first: dict = {}
+
+    def at_level(t, loss, params):
+        for lv in levels:
+            if lv not in first and loss <= lv:
+                first[lv] = (t, params[0])
+
+    res = dc.train_autoencoder(ctx, name, X, width=p["width"], depth=p["depth"], seed=seed, checkpoints=marks,
+                            loss_tol=min(levels), callback=at_level)
+    nets = {f"step {t}": (t, st[0]) for t, st in sorted(res.checkpoints.items()) if t > 0}
+    nets.update({f"loss <= {lv:g}": first[lv] for lv in levels if lv in first})
+    nets[f"end (step {base.steps})"] = (base.steps, base.params[0])
+    return nets, base, res, [lv for lv in levels if lv not in first]
+
+
+def check_early_stopping(data, ctx, *, control: bool = False) -> Measurement:
+    """Figure 6: at checkpoints throughout training, rho(J) < 1 at every training example and
+    iteration reaches the examples.  A checkpoint is evaluated only where its largest
+    reconstruction error is below the recovery tolerance (else R = 1 would be granted by the
+    reconstruction error itself: "not evaluated")."""
+    p = ctx.sizes(FAMILY)
+    name, X, starts = digits_only(data, ctx)
+    tol = recovery_tol(X, p)
+    comps, per_seed, unconverged = [], [], []
+    for s in range(p["seeds"]):
+        nets, base, res, unreached = _checkpoint_nets(ctx, name, X, p, s)
+        if not base.converged and not control:
+            unconverged.append(f"{name} {p['width']}x{p['depth']} seed {s}: loss {base.loss:.3g} after {base.steps} steps")
+        rows = {}
+        for label, (t, net) in nets.items():
+            if control:
+                net = D.identity_network(X.shape[1], p["depth"], xp=ctx.xp, dtype=ctx.float)
+            err = float(np.max(np.linalg.norm(host(net(X) - X), axis=1)))
+            rho = spectral(net, X)
+            evaluated = err < tol
+            row = {"step": t, "loss": D.loss(net, X), "max_rho": float(rho.max()), "reconstruction_error": err,
+                   "evaluated": evaluated, "clear_repellers": int(np.sum(rho > 1 + p["margin"]))}
+            if evaluated:
+                st = settle(net, X, starts, p)
+                row["recovered"] = st.fraction("recovered")
+                row["spurious"] = st.fraction("spurious")
+                comps += [Comparison(f"max rho at {label}, seed {s}", row["max_rho"], 1.0 - p["band"]),
+                          Comparison(f"recovered at {label}, seed {s}", row["recovered"], p["recover_min"], ">=")]
+            rows[label] = row
+        evaluated_early = [k for k, r in rows.items() if r["evaluated"] and not k.startswith("end")]
+        comps.append(Comparison(f"checkpoints evaluated before the end, seed {s}", float(len(evaluated_early)), 1.0, ">="))
+        per_seed.append({"seed": s, "final_step": base.steps, "checkpoints": rows, "loss_levels_not_reached": unreached})
+    evaluated = [r for ps in per_seed for r in ps["checkpoints"].values() if r["evaluated"]]
+    contractive = sum(r["max_rho"] < 1.0 - p["band"] for r in evaluated)
+    metrics = {"recover_tol": tol, "fractions": list(p["checkpoint_fractions"]), "loss_levels": list(p["loss_levels"]),
+               "max_rho_over_checkpoints": max((r["max_rho"] for r in evaluated), default=float("nan")),
+               "checkpoints": per_seed[0]["checkpoints"]}
+    statistics = {"seeds": p["seeds"], "rests_on": p["optimizer"], "per_seed": per_seed,
+                  "contractive_checkpoints": stats.fraction(contractive, len(evaluated)) if evaluated else None}
+    scope = (f"largest size tried: width {p['width']} x depth {p['depth']}, {p['seeds']} seeds, {p['optimizer']}; "
+             f"contractive at {contractive} of {len(evaluated)} evaluated checkpoints")
+    tol_ = Tolerance(p["band"], f"at each checkpoint whose largest reconstruction error is below the recovery tolerance "
+                                f"({p['recover_frac']:g} x the spacing of the examples): rho < 1 - {p['band']:g} at every "
+                                f"example and recovered when settled >= {p['recover_min']:g}; at least one checkpoint "
+                                "before the end evaluated, per seed")
+    return Measurement(comps, metrics, tol_, key="max_rho_over_checkpoints", unconverged=unconverged, scope=scope,
+                       statistics=statistics)
+
+
+register(Claim(
+    id="sec5-early-stopping",
+    paper_ref="Section 5, Figure 6",
+    statement="Contraction at the training examples is present at checkpoints throughout training, not only at convergence.",
+    hypotheses=("checkpoints at which the network already reconstructs the examples",),
+    make_data=make_data,
+    check=check_early_stopping,
+    negative_control=lambda data, ctx: check_early_stopping(data, ctx, control=True),
+    control_description="the identity network in place of every checkpoint: not contractive",
+    empirical=True,
+))
+
+
+# ----------------------------------------------------------------------------- fig1-init-scale
+
+def check_init_scale(data, ctx, *, control: bool = False) -> Measurement:
+    """Figure 1: 1-D autoencoders on two points.  Near-zero initialisation gives |f'| < 1 at both
+    examples, a large one does not; the larger network has the smaller |f'| (contracts faster)."""
+    p = ctx.sizes(FAMILY)
+    X = ctx.asarray(np.array(p["fig1_points"], dtype=np.float64)[:, None])
+    grid = ctx.asarray(np.linspace(-1.5, 1.5, 301)[:, None])
+    starts1d = ctx.asarray(np.linspace(-1.2, 1.2, 13)[:, None])
+    slopes, maps, orbits, unconverged = {}, {}, {}, []
+    for init, scale in (("near-zero", p["fig1_small_scale"]), ("large", p["fig1_large_scale"])):
+        for width, depth in p["fig1_sizes"]:
+            label, values = f"{init} {width}x{depth}", []
+            for s in range(p["fig1_seeds"]):
+                if control:
+                    net = D.identity_network(1, depth, xp=ctx.xp, dtype=ctx.float)
+                else:
+                    res = dc.train_autoencoder(ctx, "fig1", X, width=width, depth=depth, scheme="near_zero", scale=scale,
+                                            seed=s)
+                    net = res.params[0]
+                    if not res.converged:
+                        unconverged.append(f"{label} seed {s}: loss {res.loss:.3g} after {res.steps} steps")
+                values.append(float(np.max(np.abs(host(D.jacobian(net, X))[:, 0, 0]))))
+                if s == 0:
+                    maps[label] = host(net(grid))[:, 0].tolist()
+                    Z, orbit = starts1d, [host(starts1d)[:, 0].tolist()]
+                    for _ in range(p["fig1_orbit_steps"]):
+                        Z = net(Z)
+                        orbit.append(host(Z)[:, 0].tolist())
+                    orbits[label] = orbit
+            slopes[label] = values
+    small, large = (f"{w}x{L}" for w, L in (p["fig1_sizes"][0], p["fig1_sizes"][-1]))
+    near = [v for k, vs in slopes.items() if k.startswith("near-zero") for v in vs]
+    big = [v for k, vs in slopes.items() if k.startswith("large") for v in vs]
+    f_near = stats.fraction(sum(v < 1.0 for v in near), len(near))
+    f_big = stats.fraction(sum(v < 1.0 for v in big), len(big))
+    med_small = float(np.median(slopes[f"near-zero {small}"]))
+    med_large = float(np.median(slopes[f"near-zero {large}"]))
+    comps = [Comparison("contractive fraction, near-zero init", f_near["value"], p["fig1_majority"], ">="),
+             Comparison("contractive fraction, large init", f_big["value"], 1.0 - p["fig1_majority"]),
+             Comparison(f"median max|f'| {large} minus {small} (near-zero)", med_large - med_small, 0.0, "<=")]
+    metrics = {"points": list(p["fig1_points"]), "max_abs_slope": slopes,
+               "contractive_fraction_near_zero": f_near["value"], "contractive_fraction_large": f_big["value"],
+               "median_slope_small_net": med_small, "median_slope_large_net": med_large,
+               "scales": [p["fig1_small_scale"], p["fig1_large_scale"]],
+               "grid": host(grid)[:, 0].tolist(), "maps": maps, "orbits": orbits}
+    statistics = {"seeds": p["fig1_seeds"], "per_seed": slopes, "contractive_near_zero": f_near,
+                  "contractive_large": f_big, "confidence": 0.95}
+    scope = (f"largest size tried: {large}, {p['fig1_seeds']} seeds per size and scale; contractive near-zero "
+             f"{f_near['k']}/{f_near['n']} [{f_near['wilson95'][0]:.2f}, {f_near['wilson95'][1]:.2f}], large "
+             f"{f_big['k']}/{f_big['n']} [{f_big['wilson95'][0]:.2f}, {f_big['wilson95'][1]:.2f}]; median max|f'| "
+             f"{small} {med_small:.3g} -> {large} {med_large:.3g}")
+    tol = Tolerance(p["fig1_majority"], f"contractive: max |f'(x_i)| < 1 at both examples; the near-zero runs must be "
+                                        f"contractive in at least {p['fig1_majority']:.0%} of seeds x sizes and the "
+                                        f"large ones in at most {1 - p['fig1_majority']:.0%}; faster: the larger "
+                                        "network's median max|f'| is not above the smaller one's")
+    return Measurement(comps, metrics, tol, key="contractive_fraction_near_zero", unconverged=unconverged, scope=scope,
+                       statistics=statistics)
+
+
+register(Claim(
+    id="fig1-init-scale",
+    paper_ref="Figure 1; Appendix I.2",
+    statement="In 1-D, a large initialisation gives a map that is not contractive at the two training examples, a near-zero one gives one that is, and the larger network contracts faster.",
+    hypotheses=("two training points in 1-D", "trained to (near) zero loss"),
+    make_data=lambda ctx: {},
+    check=check_init_scale,
+    negative_control=lambda data, ctx: check_init_scale(data, ctx, control=True),
+    control_description="identity networks (|f'| = 1 everywhere): never contractive",
+    data_keys=(),
+    empirical=True,
+))
+
+
+# ----------------------------------------------------------------------------- init-schemes
+
+def check_init_schemes(data, ctx, *, control: bool = False) -> Measurement:
+    """Appendix I.2: Kaiming initialisation gives larger output norms at initialisation and noisier
+    memorization (outputs farther from the nearest training example) than Xavier or PyTorch's default."""
+    p = ctx.sizes(FAMILY)
+    name, X, starts = digits_only(data, ctx)
+    spacing = dyn.min_spacing(host(X))
+    table, per_seed, unconverged = {}, {}, []
+    for scheme in ("xavier", "pytorch", "kaiming"):
+        used = "xavier" if (control and scheme == "kaiming") else scheme
+        norms, noise = [], []
+        for s in range(p["seeds"]):
+            res = dc.train_autoencoder(ctx, name, X, width=p["width"], depth=p["depth"], scheme=used, seed=s)
+            if not res.converged and not control:
+                unconverged.append(f"{scheme} seed {s}: loss {res.loss:.3g} after {res.steps} steps")
+            init = initial_network(ctx, name, X, width=p["width"], depth=p["depth"], scheme=used,
+                                   scale=p["init_scale"], seed=s, hidden=p["hidden"])
+            norms.append(float(np.mean(np.linalg.norm(host(init(starts)), axis=1))))
+            _, dist = dyn.nearest(res.params[0](starts), X)
+            noise.append(float(np.mean(host(dist))) / spacing)
+        per_seed[scheme] = {"output_norm_at_init": norms, "output_distance": noise}
+        table[scheme] = {"output_norm_at_init": float(np.mean(norms)), "output_distance": float(np.mean(noise))}
+    others = ("xavier", "pytorch")
+    comps = [Comparison("kaiming / max(others) output norm at init",
+                        table["kaiming"]["output_norm_at_init"] / max(table[o]["output_norm_at_init"] for o in others),
+                        1.0 + p["init_margin"], ">="),
+             Comparison("kaiming / max(others) distance of f(x0) to the nearest example",
+                        table["kaiming"]["output_distance"] / max(table[o]["output_distance"] for o in others),
+                        1.0 + p["init_margin"], ">=")]
+    wins = sum(per_seed["kaiming"]["output_distance"][s] > max(per_seed[o]["output_distance"][s] for o in others)
+               for s in range(p["seeds"]))
+    metrics = {"schemes": table, "noise_ratio": comps[1].measured, "starts": int(starts.shape[0]), "seeds": p["seeds"]}
+    statistics = {"seeds": p["seeds"], "per_seed": per_seed, "kaiming_noisiest_seeds": stats.fraction(wins, p["seeds"]),
+                  "test": "ratio of the means over seeds; kaiming_noisiest_seeds counts the seeds in which Kaiming's "
+                          "outputs lie farthest from the examples"}
+    scope = (f"largest size tried: width {p['width']} x depth {p['depth']}, {p['seeds']} seeds; Kaiming noisiest in "
+             f"{wins}/{p['seeds']} seeds")
+    tol = Tolerance(p["init_margin"], f"Kaiming must exceed the larger of Xavier and PyTorch-default by at least "
+                                      f"{p['init_margin']:.0%} (averaged over {p['seeds']} seeds and "
+                                      f"{starts.shape[0]} arbitrary/held-out inputs; distance in units of the "
+                                      "smallest spacing of the examples)")
+    return Measurement(comps, metrics, tol, key="noise_ratio", unconverged=unconverged, scope=scope,
+                       statistics=statistics)
+
+
+register(Claim(
+    id="init-schemes",
+    paper_ref="Appendix I.2, Figure 12",
+    statement="Kaiming initialisation gives larger outputs at initialisation and noisier memorization (outputs farther from the nearest training example) than Xavier or PyTorch's default.",
+    hypotheses=("the same architecture, data and training for every scheme",),
+    make_data=make_data,
+    check=check_init_schemes,
+    negative_control=lambda data, ctx: check_init_schemes(data, ctx, control=True),
+    control_description="Xavier under Kaiming's name (no difference to find)",
+    empirical=True,
+))
