@@ -1,13 +1,16 @@
 """Deep trainer's time per step: ours (theory.deep_fc, NumPy) vs the same network and step in
-PyTorch on the CPU, and vs the machine's matmul peak measured in the same run.
+PyTorch on the CPU and jit-compiled in JAX, and vs the machine's matmul peak measured in the same run.
 
     python benchmarks/bench_deep_fc.py --width 1024 --depth 3 --batch 256
+    python benchmarks/bench_deep_fc.py --width 512 --depth 3 --batch 10 --hidden leaky_relu --steps 200
 
 One step = forward, backprop and an Adam update on the full batch, float64 in both; every
 function is timed in the same rounds, taking turns (the machine is shared and noisy).  FLOPs per
 step: 6 n sum(in*out) (2 forward, 4 backward) over the layers; the peak is the best GFLOP/s of a
-float64 (batch x width) @ (width x width) product, the dominant shape of a step.  PyTorch is an
-optional dependency of this script only.
+float64 (batch x width) @ (width x width) product, the dominant shape of a step.  PyTorch and JAX
+are optional dependencies of this script only; JAX's step (float64, ``jax_enable_x64``) is the same
+forward, backprop by ``jax.grad`` and the same written-out Adam rule, compiled as one ``jax.jit``
+function per step.
 """
 
 from __future__ import annotations
@@ -45,11 +48,12 @@ def main(argv=None) -> None:
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--steps", type=int, default=20, help="steps per timing")
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--hidden", default="relu", choices=["relu", "leaky_relu"])
     args = p.parse_args(argv)
 
     widths = (args.d,) + (args.width,) * args.depth + (args.d,)
     X = np.random.default_rng(0).random((args.batch, args.d))
-    net = D.init_network(widths, hidden="relu", scheme="pytorch", rng=1)
+    net = D.init_network(widths, hidden=args.hidden, scheme="pytorch", rng=1)
     flops = 6.0 * args.batch * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
 
     A = np.random.default_rng(2).random((args.batch, args.width))
@@ -78,7 +82,7 @@ def main(argv=None) -> None:
                 lin.bias.copy_(torch.from_numpy(np.asarray(net.biases[i])))
             layers.append(lin)
             if i < len(widths) - 2:
-                layers.append(torch.nn.ReLU())
+                layers.append(torch.nn.ReLU() if args.hidden == "relu" else torch.nn.LeakyReLU(D.LEAKY_SLOPE))
         model = torch.nn.Sequential(*layers)
         opt = torch.optim.Adam(model.parameters(), lr=1e-4)
         Xt = torch.from_numpy(X)
@@ -93,6 +97,9 @@ def main(argv=None) -> None:
         fns["torch"] = torch_steps
     except ImportError:
         torch = None
+    jax_steps, jax_version = _jax_steps(net, X, args)
+    if jax_steps is not None:
+        fns["jax"] = jax_steps
     t = interleaved(fns, args.repeats)
     ours = t["ours"] / args.steps
     peak = 2.0 * args.batch * args.width * args.width / t["matmul"]
@@ -113,6 +120,59 @@ def main(argv=None) -> None:
     print(line_torch)
     if torch_step is not None:
         print(f"ratio ours / PyTorch time per step: {ours / torch_step:.2f}")
+    if jax_steps is None:
+        print("JAX: not installed")
+    else:
+        jax_step = t["jax"] / args.steps
+        print(f"JAX {jax_version} jit step: {1e3 * jax_step:.2f} ms ({flops / jax_step / 1e9:.1f} GFLOP/s)")
+        print(f"ratio ours / JAX-jit time per step: {ours / jax_step:.2f}")
+
+
+def _jax_steps(net, X, args):
+    """``args.steps`` jitted steps of the same network in JAX (float64), or ``(None, None)``."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None, None
+    jax.config.update("jax_enable_x64", True)
+    b1, b2, eps, lr = 0.9, 0.999, 1e-8, 1e-4
+    slope = 0.0 if args.hidden == "relu" else D.LEAKY_SLOPE
+    Xj = jnp.asarray(X)
+
+    def loss(params):
+        H = Xj
+        for i, (W, b) in enumerate(params):
+            Z = H @ W.T + b
+            H = Z if i == len(params) - 1 else jnp.where(Z > 0, Z, slope * Z)
+        R = H - Xj
+        return 0.5 * jnp.sum(R * R) / Xj.shape[0]
+
+    @jax.jit
+    def step(params, m, v, t):
+        value, g = jax.value_and_grad(loss)(params)
+        t = t + 1
+        c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+        m = jax.tree_util.tree_map(lambda m, g: b1 * m + (1 - b1) * g, m, g)
+        v = jax.tree_util.tree_map(lambda v, g: b2 * v + (1 - b2) * g * g, v, g)
+        params = jax.tree_util.tree_map(lambda p, m, v: p - (lr / c1) * m / (jnp.sqrt(v / c2) + eps), params, m, v)
+        return params, m, v, t, value
+
+    init = [(jnp.asarray(np.asarray(W)), jnp.asarray(np.asarray(b))) for W, b in zip(net.weights, net.biases)]
+    zeros = jax.tree_util.tree_map(jnp.zeros_like, init)
+
+    def run(record: bool = False):
+        params, m, v, t = init, zeros, zeros, jnp.asarray(0.0)
+        values = []
+        for _ in range(args.steps):
+            params, m, v, t, value = step(params, m, v, t)
+            if record:
+                values.append(float(value))
+        jax.block_until_ready(params)
+        return values
+
+    run()  # compile
+    return run, jax.__version__
 
 
 if __name__ == "__main__":

@@ -35,11 +35,32 @@ def test_backends_compares_every_claim_side_by_side(capsys):
     assert "array_api_strict: d=64 n=8" in out
 
 
-def test_deep_trainer_benchmark_runs(capsys):
+@pytest.mark.parametrize("hidden", ["relu", "leaky_relu"])
+def test_deep_trainer_benchmark_runs(capsys, hidden):
     _script("bench_deep_fc").main(["--d", "8", "--width", "16", "--depth", "2", "--batch", "4", "--steps", "2",
-                                   "--repeats", "1"])
+                                   "--repeats", "1", "--hidden", hidden])
     out = capsys.readouterr().out
     assert "ours (theory.deep_fc) step" in out and "of which the Adam update" in out
+    assert "JAX: not installed" in out or "ratio ours / JAX-jit time per step" in out
+
+
+def test_jax_step_is_the_same_step():
+    """The benchmark's JAX step trains the same network: its loss curve matches ours (so the timing
+    compares like with like)."""
+    jax = pytest.importorskip("jax")
+    import numpy as np
+
+    from theory import deep_fc as D
+
+    jax.config.update("jax_enable_x64", True)
+    bench = _script("bench_deep_fc")
+    X = np.random.default_rng(0).random((5, 6))
+    net = D.init_network((6, 12, 12, 6), hidden="leaky_relu", scheme="pytorch", rng=1)
+    args = type("Args", (), {"steps": 30, "hidden": "leaky_relu"})()
+    run, _ = bench._jax_steps(net, X, args)
+    losses = run(record=True)
+    ours = D.train(net, X, optimizer="adam", lr=1e-4, max_steps=30, record_every=1).losses
+    assert np.allclose([l for _, l in ours[:30]], losses, rtol=1e-12, atol=0)
 
 
 def test_backends_without_a_gpu_says_so(capsys):

@@ -32,7 +32,7 @@ def fake_trainer(make_net, converged=True):
     """Stand-in for ``deep.train_autoencoder``: ``make_net(width=, depth=, scheme=, scale=, X=)``."""
 
     def train(ctx, name, X, *, width, depth, scheme=None, scale=None, seed=0, hidden=None, checkpoints=(),
-              optimizer=None, loss_tol=None, callback=None):
+              optimizer=None, loss_tol=None, callback=None, max_steps=None):
         net = make_net(width=width, depth=depth, scheme=scheme, scale=scale, X=X)
         if callback is not None:
             callback(50, 0.0, (net, None))

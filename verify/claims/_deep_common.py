@@ -86,22 +86,25 @@ def protocol(p: dict, optimizer: str, hidden: str) -> dict:
 
 
 def train_autoencoder(ctx, name, X, *, width, depth, scheme=None, scale=None, seed=0, hidden=None,
-                      checkpoints=(), optimizer=None, loss_tol=None, callback=None):
+                      checkpoints=(), optimizer=None, loss_tol=None, callback=None, max_steps=None):
     """Train (or take from the run's cache) a deep autoencoder ``d -> width^depth -> d`` on ``X``
-    with ``optimizer`` (default: the profile's)."""
+    with ``optimizer`` (default: the profile's; ``max_steps`` caps the profile's budget)."""
     p = ctx.sizes(FAMILY)
     scheme = scheme or p["scheme"]
     hidden = hidden or p["hidden"]
     optimizer = optimizer or p["optimizer"]
     scale = p["init_scale"] if scale is None else scale
     loss_tol = p["loss_tol"] if loss_tol is None else loss_tol
+    budget = protocol(p, optimizer, hidden)
+    if max_steps is not None:
+        budget["max_steps"] = min(budget["max_steps"], int(max_steps))
     key = ("deep", name, X.shape, width, depth, scheme, scale, hidden, seed, tuple(checkpoints), optimizer, loss_tol,
-           callback is not None)
+           callback is not None, budget["max_steps"])
     if key not in ctx.cache or callback is not None:
         net = initial_network(ctx, name, X, width=width, depth=depth, scheme=scheme, scale=scale, seed=seed,
                               hidden=hidden)
         ctx.cache[key] = D.train(net, X, optimizer=optimizer, loss_tol=loss_tol, checkpoints=checkpoints,
-                                 callback=callback, **protocol(p, optimizer, hidden))
+                                 callback=callback, **budget)
     return ctx.cache[key]
 
 

@@ -23,8 +23,8 @@ from ._deep_common import FAMILY, digits_only, host, initial_network, make_data,
 
 def _checkpoint_nets(ctx, name, X, p, seed: int) -> tuple:
     """Networks along one seeded run: at ``checkpoint_fractions`` of its length, at the first step
-    whose loss is at or below each of ``loss_levels`` (training continues to the smallest), and at
-    the end; with the final result."""
+    whose loss is at or below each of ``loss_levels`` (training continues towards the smallest, for
+    at most twice the steps the run took to its own target), and at the end; with the final result."""
     base = dc.train_autoencoder(ctx, name, X, width=p["width"], depth=p["depth"], seed=seed)
     marks = sorted({max(1, round(f * base.steps)) for f in p["checkpoint_fractions"]} - {base.steps})
     levels = sorted(p["loss_levels"], reverse=True)
@@ -36,7 +36,7 @@ def _checkpoint_nets(ctx, name, X, p, seed: int) -> tuple:
                 first[lv] = (t, params[0])
 
     res = dc.train_autoencoder(ctx, name, X, width=p["width"], depth=p["depth"], seed=seed, checkpoints=marks,
-                            loss_tol=min(levels), callback=at_level)
+                               loss_tol=min(levels), callback=at_level, max_steps=2 * base.steps + 10)
     nets = {f"step {t}": (t, st[0]) for t, st in sorted(res.checkpoints.items()) if t > 0}
     nets.update({f"loss <= {lv:g}": first[lv] for lv in levels if lv in first})
     nets[f"end (step {base.steps})"] = (base.steps, base.params[0])
