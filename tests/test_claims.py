@@ -218,3 +218,27 @@ def test_conv_training_at_its_budget_is_noted():
     assert any("training stopped at its budget of 3 Adam steps" in note for note in ev.measurement.notes)
     assert not ev.control.notes  # the control's operator is not trained: nothing to note
     assert ev.verdict == NOT_REPRODUCED and ev.reason.startswith("training stopped above its loss target")
+
+
+def test_every_profile_sets_every_key_of_each_family():
+    """A key that one profile lacks is a KeyError minutes into a run of that profile: every profile
+    sets at least the quick profile's keys (the large profile adds its factored-trainer switches)."""
+    from verify.profiles import PROFILES
+
+    quick = PROFILES["quick"].sizes
+    for name, prof in PROFILES.items():
+        assert set(prof.sizes) == set(quick), name
+        for family, sizes in prof.sizes.items():
+            assert set(quick[family]) <= set(sizes), (name, family, set(quick[family]) - set(sizes))
+
+
+def test_empirical_claims_run_enough_seeds():
+    """Issue 14: every empirical claim runs at least 2 seeds in quick and 5 in default and paper."""
+    from verify.profiles import PROFILES
+
+    for name, least in (("quick", 2), ("default", 5), ("paper", 5)):
+        deep, conv = PROFILES[name].sizes["deep"], PROFILES[name].sizes["conv"]
+        assert deep["seeds"] >= least and conv["tab_seeds"] >= least, name
+        assert deep["fig1_seeds"] >= least, name
+    paper = PROFILES["paper"].sizes["deep"]
+    assert max(paper["sweep_widths"]) >= 1024 and max(paper["sweep_depths"]) >= 8

@@ -34,3 +34,40 @@ def test_readme_python_examples_run():
     for code in blocks:
         exec(compile(code, "<README.md>", "exec"), namespace)  # noqa: S102
     assert namespace["report"].evidence[0].id == "linear-span-projection"
+
+
+def test_findings_block_is_rendered_from_the_recorded_run():
+    """The README's findings table is exactly what verify.findings renders from the committed main-job
+    JSON; regenerate with: python -m verify.findings docs/results/default.json README.md"""
+    from verify import findings
+
+    block = findings.block_of(README)
+    assert block is not None, "findings markers missing from README"
+    doc = findings.load(ROOT / "docs" / "results" / "default.json")
+    assert block == findings.render(doc, "docs/results/default.json")
+
+
+def test_recorded_run_comes_from_this_claim_registry():
+    """The recorded results were produced by the claims registered now (same ids, statements and
+    schema); after adding or rewording a claim, re-record: python -m verify --json docs/results/default.json"""
+    from verify import findings
+    from verify.registry import all_claims
+    from verify.runner import SCHEMA
+
+    doc = findings.load(ROOT / "docs" / "results" / "default.json")
+    assert doc["schema"] == SCHEMA and doc["provenance"]["profile"] == "default"
+    assert [(c["id"], c["statement"]) for c in doc["claims"]] == [(c.id, c.statement) for c in all_claims()]
+
+
+def test_findings_cli_refuses_bad_files(tmp_path, capsys):
+    from verify import findings
+
+    bad = tmp_path / "x.json"
+    bad.write_text("{")
+    readme = tmp_path / "R.md"
+    readme.write_text("no markers\n")
+    assert findings.main([str(bad), str(readme)]) == 2
+    assert "cannot read recorded results" in capsys.readouterr().err
+    assert findings.main([str(ROOT / "docs" / "results" / "default.json"), str(readme)]) == 2
+    assert "has no <!-- findings:start -->" in capsys.readouterr().err
+    assert readme.read_text() == "no markers\n"

@@ -115,19 +115,27 @@ def _fig1(ev, plt):
     return fig
 
 
+_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
+
+
+def _color(label: str, labels: list) -> str:
+    return _COLORS[sorted(labels).index(label) % len(_COLORS)]
+
+
 def _interval_plot(ax, rows, x_of, frac_key, label_of):
-    """Fractions with their 95% Wilson intervals against a size, one line per label."""
+    """Fractions with their 95% Wilson intervals against a size, one line per label (colours by
+    the sorted labels, the same as in :func:`_color`)."""
     lines: dict = {}
     for r in rows:
         if frac_key in r:
             lines.setdefault(label_of(r), []).append((x_of(r), r[frac_key]))
-    for label, pts in lines.items():
+    for label, pts in sorted(lines.items()):
         pts.sort()
         xs = [x for x, _ in pts]
         v = np.array([f["value"] for _, f in pts])
         lo = np.array([f["wilson95"][0] for _, f in pts])
         hi = np.array([f["wilson95"][1] for _, f in pts])
-        ax.errorbar(xs, v, yerr=[v - lo, hi - v], fmt="o-", capsize=3, label=label)
+        ax.errorbar(xs, v, yerr=[v - lo, hi - v], fmt="o-", capsize=3, label=label, color=_color(label, list(lines)))
     ax.set_ylim(-0.05, 1.05)
     ax.legend(fontsize=7)
 
@@ -158,9 +166,11 @@ def _contraction(ev, plt):
         key = (r["optimizer"], r["data"])
         if key not in widest or r["width"] > widest[key]["width"]:
             widest[key] = r
+    labels = [f"{o}, {d}" for o, d in widest]
     for j, ((opt, data), r) in enumerate(sorted(widest.items())):
         rho = [v for s in r["per_seed"] for v in s["rho"]]
-        axes[1].plot(np.full(len(rho), j) + np.linspace(-0.2, 0.2, len(rho)), rho, "o", ms=3)
+        axes[1].plot(np.full(len(rho), j) + np.linspace(-0.2, 0.2, len(rho)), rho, "o", ms=3,
+                     color=_color(f"{opt}, {data}", labels))
     axes[1].set_xticks(range(len(widest)), [f"{o}\n{d}\n{r['width']}x{r['depth']}" for (o, d), r in sorted(widest.items())],
                        fontsize=7)
     axes[1].axhline(1.0, color="k", lw=1)
@@ -208,7 +218,7 @@ def _fig4(ev, plt):
             axes[2].plot(ts, curve, label=f"{r['width']}x{r['depth']}")
     axes[2].set_xscale("log")
     axes[2].set_xlabel("iterations t (until settled)")
-    axes[2].set_ylabel("recovered by t")
+    axes[2].set_ylabel("settled at a training example by t")
     axes[2].set_title(f"recovery curves ({st['rests_on']}, pooled over seeds)")
     axes[2].legend(fontsize=7)
     return fig
@@ -234,7 +244,7 @@ def _strip(ev, plt):
     rows = ev.measurement.statistics["rows"] if ev.measurement.statistics else {}
     text = "; ".join(f"{k}: R(1) = {r['R1']['value']:.2f} [{r['R1']['wilson95'][0]:.2f}, {r['R1']['wilson95'][1]:.2f}]"
                      for k, r in rows.items())
-    fig.suptitle(f"Figure 3b: {m['hidden']} networks (seed 0 shown); {text}", fontsize=8)
+    fig.suptitle(f"Figure 3b: {m['hidden']} networks (seed 0 of the widest shown)\n{text}", fontsize=8)
     return fig
 
 
@@ -257,7 +267,7 @@ def _early(ev, plt):
     ax.set_xlabel("training step (checkpoints, loss levels, end)")
     ax.set_ylabel("max rho(J) at the examples")
     ax.set_title("Figure 6: contraction during training")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="lower left")
     return fig
 
 

@@ -40,7 +40,8 @@ def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None,
         rho = spectral(net, X) if jacobians else np.zeros(0)
         fixed = float(np.max(np.linalg.norm(host(net(X) - X), axis=1)))
         st = settle(net, X, starts, p)
-        per_seed.append({"seed": s, "loss": res.loss, "steps": res.steps, "converged": bool(res.converged),
+        r1 = dyn.recovery_probability(net, starts, X, [1], tol)[0]  # one iteration (superattraction)
+        per_seed.append({"R1": r1, "seed": s, "loss": res.loss, "steps": res.steps, "converged": bool(res.converged),
                          "rho": rho.tolist(), "attractors": int(np.sum(rho < 1.0 - p["band"])),
                          "fixed_point_residual": fixed, "recovered": st.outcome.count("recovered"),
                          "spurious": st.outcome.count("spurious"), "unsettled": st.outcome.count("unsettled"),
@@ -59,6 +60,7 @@ def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None,
     return {"optimizer": optimizer, "data": name, "width": width, "depth": depth, "recover_tol": tol,
             "per_seed": per_seed, "unconverged": unconverged, **spectra,
             "recovered": stats.fraction(sum(r["recovered"] for r in per_seed), n_st),
+            "R1": stats.fraction(sum(round(r["R1"] * r["starts"]) for r in per_seed), n_st),
             "spurious": stats.fraction(sum(r["spurious"] for r in per_seed), n_st),
             "unsettled": stats.fraction(sum(r["unsettled"] for r in per_seed), n_st),
             "max_fixed_point_residual": max(r["fixed_point_residual"] for r in per_seed)}

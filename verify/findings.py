@@ -1,0 +1,101 @@
+"""The findings table of the README, rendered from a recorded run (a ``--json`` report), so that
+no verdict, reason, key number or time in the docs is typed by hand.
+
+    python -m verify --json docs/results/default.json          # the main job, recorded
+    python -m verify.findings docs/results/default.json README.md   # rewrite the README's block
+
+The README holds the rendered block between ``<!-- findings:start -->`` and
+``<!-- findings:end -->``; ``tests/test_readme.py`` fails when the block differs from what this
+module renders from the committed results, or when those results were produced by another claim
+registry (other claim ids or statements).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from theory.errors import InputError
+
+START, END = "<!-- findings:start -->", "<!-- findings:end -->"
+
+
+def _fmt(x) -> str:
+    from .report import _fmt as fmt
+
+    return fmt(x)
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render(doc: dict, source: str) -> str:
+    """The Markdown block: the run's settings and counts, then one row per claim."""
+    prov = doc["provenance"]
+    claims = doc["claims"]
+    counts: dict = {}
+    for c in claims:
+        counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
+    rejected = sum(1 for c in claims if c["negative_control"]["rejected"])
+    total = sum(float(c["seconds"]) for c in claims)
+    lines = [f"Recorded run `{source}`: `{prov.get('command') or 'python -m verify'}` (profile {prov['profile']}, "
+             f"seed {prov['seed']}, backend {prov['backend']}, {prov.get('cpu_count')} cores, commit "
+             f"{(prov.get('commit') or 'unknown')[:10]}, started {prov.get('started')}): {len(claims)} claims in "
+             f"{total / 60:.1f} min; " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) +
+             f"; negative controls rejected {rejected}/{len(claims)}.", "",
+             "| claim | verdict | reason (every verdict but holds) | key number | seeds | time |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for c in claims:
+        key = c["key_metric"]
+        seeds = (c.get("statistics") or {}).get("seeds", "")
+        lines.append(f"| `{c['id']}` | {c['verdict']} | {_cell(c['reason'] or '')} | {key} = "
+                     f"{_cell(_fmt(c['metrics'].get(key)))} | {seeds} | {float(c['seconds']):.0f} s |")
+    return "\n".join(lines)
+
+
+def load(path) -> dict:
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read recorded results {str(p)!r}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(doc, dict) or "claims" not in doc or "provenance" not in doc:
+        raise InputError(f"{p.name} is not a memverify --json report")
+    return doc
+
+
+def block_of(text: str) -> str | None:
+    m = re.search(re.escape(START) + r"\n(.*?)" + re.escape(END), text, re.S)
+    return None if m is None else m.group(1).removesuffix("\n")
+
+
+def write_readme(results, readme) -> None:
+    from .report import write_atomic
+
+    doc = load(results)
+    text = Path(readme).read_text()
+    if block_of(text) is None:
+        raise InputError(f"{readme} has no {START} ... {END} block")
+    new = re.sub(re.escape(START) + r"\n.*?" + re.escape(END),
+                 lambda _: f"{START}\n{render(doc, str(results))}\n{END}", text, flags=re.S)
+    write_atomic(readme, new)
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2:
+        print("usage: python -m verify.findings RESULTS.json README.md", file=sys.stderr)
+        return 2
+    try:
+        write_readme(*argv)
+    except InputError as exc:
+        print(f"memverify: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
