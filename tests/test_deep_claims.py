@@ -218,3 +218,12 @@ def test_min_spacing_is_the_smallest_distance_between_distinct_examples():
     X = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 0.0], [0.0, 1.5]])  # a duplicate is not a distance
     assert dyn.min_spacing(X) == 1.5
     assert dyn.min_spacing(xs.asarray(X)) == 1.5
+
+
+@pytest.mark.parametrize("X, message", [(np.full((4, 8), np.nan), "non-finite"),
+                                        (np.ones((3, 8)), "no two distinct rows")])
+def test_bad_user_data_is_a_one_line_input_error(X, message):
+    import verify
+
+    with pytest.raises(verify.registry.InputError, match=message):
+        verify.check("sec3-contraction", X=X, profile="quick")

@@ -51,7 +51,11 @@ def min_spacing(train) -> float:
     xp = array_namespace(train)
     diff = train[:, None, :] - train[None, :, :]
     dist = xp.sqrt(xp.sum(diff * diff, axis=-1))
-    return float(xp.min(dist[dist > 0]))
+    positive = dist[dist > 0]
+    if positive.shape[0] == 0:
+        raise InputError(f"the {train.shape[0]} training example(s) have no two distinct rows; recovery needs at "
+                         "least two distinct examples")
+    return float(xp.min(positive))
 
 
 def nearest(Z, train):

@@ -9,6 +9,7 @@ import numpy as np
 from gpu import to_numpy
 from theory import deep_fc as D
 from theory import dynamics as dyn
+from theory.common import check_training_set
 
 from .. import datasets
 
@@ -44,6 +45,7 @@ def sets(data, ctx):
     its bounding box (half of them) and training examples perturbed by 20% of their spacing."""
     if "X" in data:
         X = data["X"]
+        check_training_set(X)
         Xh = host(X)
         rng = ctx.rng("deep-user-starts")
         m = ctx.sizes(FAMILY)["arbitrary"] + ctx.sizes(FAMILY)["held_out"]
