@@ -241,3 +241,26 @@ def test_figures_are_written_as_png(tmp_path):
     blocker.write_text("x")
     assert_user_error(run_cli("--profile", "quick", "--claim", "thm6-attractors", "--figures", str(blocker)),
                       "is a file")
+
+
+def test_an_internal_error_is_one_line_and_status_5(monkeypatch, capsys):
+    def boom(*args, **kwargs):
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr("verify.runner.run", boom)
+    monkeypatch.delenv("MEMVERIFY_DEBUG", raising=False)
+    assert cli.main(["--profile", "quick", "--claim", "linear-min-norm"]) == 5
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "internal error: ZeroDivisionError" in err and "please report it" in err
+    monkeypatch.setenv("MEMVERIFY_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["--profile", "quick", "--claim", "linear-min-norm"])
+
+
+def test_help_documents_every_exit_status():
+    proc = run_cli("--help")
+    text = " ".join(proc.stdout.split())
+    for code in ("0 every claim holds", "1 a negative control was accepted", "3 a claim was not reproduced",
+                 "4 a claim was refuted", "2 usage or input error", "5 internal error", "130 interrupted"):
+        assert code in text

@@ -6,9 +6,13 @@ Exit status (the largest that applies, 1 first):
 * 1: a negative control was accepted (a check could not tell a wrong prediction from a right one);
 * 3: a claim was not reproduced (and none refuted);
 * 4: a claim was refuted;
-* 2: usage or input errors (one line on stderr, no traceback); 130: interrupted.
+* 2: usage or input errors (one line on stderr, no traceback); 130: interrupted;
+* 5: an internal error (a bug in memverify: one line naming it and where to report it; set
+  ``MEMVERIFY_DEBUG=1`` for the traceback).
 
-With ``--compare`` the status is 1 when the run regressed against the baseline, else 0.
+With ``--compare`` the status is 1 when the run regressed against the baseline, else 0; with
+``--save-baseline`` it is 0 once the baseline is saved (the baseline records the verdicts as
+measured, whatever they are).
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ from .profiles import PROFILES
 
 PROG = "memverify"
 DEFAULT_REPORT = "memverify-report"
+INTERNAL_ERROR = 5
+EXIT_CODES = ("exit status: 0 every claim holds or its hypotheses are not met and every negative control was "
+              "rejected; 1 a negative control was accepted; 3 a claim was not reproduced; 4 a claim was refuted "
+              "(the largest that applies, 1 first); 2 usage or input error; 5 internal error; 130 interrupted. "
+              "--compare: 1 on a regression, else 0; --save-baseline: 0 once saved.")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Verify the claims of 'Memorization in Overparameterized Autoencoders' numerically: "
         "closed form vs. explicit gradient descent, with a negative control per claim.",
+        epilog=EXIT_CODES,
     )
     p.add_argument("--list", action="store_true", help="print the claims table (Markdown) and exit")
     p.add_argument("--claim", action="append", metavar="ID", help="run only this claim (repeatable)")
@@ -112,6 +122,26 @@ def _settings(args):
 
 
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except (MemverifyError, KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # a bug: one line, its own status, the traceback on request
+        import os
+
+        if os.environ.get("MEMVERIFY_DEBUG"):
+            raise
+        where = exc.__traceback__
+        while where is not None and where.tb_next is not None:
+            where = where.tb_next
+        at = f" at {where.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{where.tb_lineno}" if where else ""
+        print(f"{PROG}: internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}{at}; "
+              "this is a bug in memverify: please report it with the command line (MEMVERIFY_DEBUG=1 shows the "
+              "traceback)", file=sys.stderr)
+        return INTERNAL_ERROR
+
+
+def _main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     report_dir = args.report or (DEFAULT_REPORT if not argv else None)
@@ -188,6 +218,8 @@ def main(argv=None) -> int:
     print(rep.summary(report))
     if base is not None:
         return 1 if regressions else 0
+    if args.save_baseline:
+        return 0  # saved: the baseline holds the verdicts as measured
     return report.exit_status
 
 

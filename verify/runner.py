@@ -161,6 +161,8 @@ def run_claim(claim: Claim, ctx: Context, data: dict | None = None) -> Evidence:
     measured.empirical = claim.empirical
     skip = measured.violations and not claim.control_always
     control = None if skip else claim.negative_control(data, ctx)
+    if control is not None:
+        control.empirical = claim.empirical
     return Evidence(
         claim.id, claim.paper_ref, claim.statement, claim.hypotheses, measured,
         claim.control_description, control, time.perf_counter() - start,
