@@ -200,27 +200,34 @@ def _fig4(ev, plt):
     st = ev.measurement.statistics
     if not st:
         return None
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
-    for ax, axis in zip(axes[:2], ("width", "depth")):
+    fig, axes = plt.subplots(2, 3, figsize=(16, 8.5))
+    for col, axis in enumerate(("width", "depth")):
         rows = [r for k, r in st["rows"].items() if k.startswith(axis + "/")]
-        _interval_plot(ax, rows, lambda r, a=axis: r[a], "recovered", lambda r: r["optimizer"])
+        for row, (key, what) in enumerate((("recovered", "share of starts that settle at an example"),
+                                            ("attractor_fraction", "share of examples with rho(J) < 1"))):
+            ax = axes[row, col]
+            _interval_plot(ax, rows, lambda r, a=axis: r[a], key, lambda r: r["optimizer"])
+            ax.set_xlabel(axis)
+            ax.set_ylabel(f"{what}\n(95% Wilson, {st['seeds']} seeds)", fontsize=8)
+            if axis == "width":
+                ax.set_xscale("log", base=2)
         trends = ", ".join(f"{k.split('/')[0]}: p = {t['p_increasing']:.2g}" for k, t in st["trend"].items()
                            if k.endswith("/" + axis))
-        ax.set_title(f"Figure 4: recovered when settled vs {axis}\n(one-sided Spearman test, {trends})", fontsize=9)
-        ax.set_xlabel(axis)
-        if axis == "width":
-            ax.set_xscale("log", base=2)
-    axes[0].set_ylabel("share of starts that settle at an example (95% Wilson)")
+        axes[0, col].set_title(f"Figure 4: recovered when settled vs {axis}\n(one-sided Spearman test, {trends})",
+                               fontsize=9)
+        axes[1, col].set_title(f"attractor fraction vs {axis}", fontsize=9)
     cap = max(max(s["recovered_at"] or [1]) for r in st["rows"].values() for s in r["per_seed"])
-    for k, r in st["rows"].items():
-        if k.startswith("width/") and r["optimizer"] == st["rests_on"]:
-            ts, curve = _settle_curve(r["per_seed"], max(cap, 2))
-            axes[2].plot(ts, curve, label=f"{r['width']}x{r['depth']}")
-    axes[2].set_xscale("log")
-    axes[2].set_xlabel("iterations t (until settled)")
-    axes[2].set_ylabel("settled at a training example by t")
-    axes[2].set_title(f"recovery curves ({st['rests_on']}, pooled over seeds)")
-    axes[2].legend(fontsize=7)
+    for ax, opt in zip(axes[:, 2], st["optimizers"]):
+        for k, r in st["rows"].items():
+            if k.startswith("width/") and r["optimizer"] == opt:
+                ts, curve = _settle_curve(r["per_seed"], max(cap, 2))
+                ax.plot(ts, curve, label=f"{r['width']}x{r['depth']}")
+        ax.set_xscale("log")
+        ax.set_xlabel("iterations t (until settled)")
+        ax.set_ylabel("settled at a training example by t")
+        ax.set_title(f"recovery curves ({opt}, pooled over seeds)", fontsize=9)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
     return fig
 
 

@@ -31,13 +31,14 @@ from ._deep_common import FAMILY, digits_only, host, make_data, recovery_tol, ru
 
 def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None, jacobians=True) -> dict:
     """One (optimizer, data set, size) row over the seeds: per-seed numbers and pooled fractions
-    (spectral radii at the examples only with ``jacobians``)."""
+    (spectral radii at the examples with ``jacobians``, for networks of :mod:`theory.deep_fc`)."""
     p = ctx.sizes(FAMILY)
     tol = recovery_tol(X, p)
     per_seed, rhos, unconverged = [], [], []
     for s, net, res in runs(ctx, name, X, width=width, depth=depth, optimizer=optimizer, control=control,
                             hidden=hidden):
-        rho = spectral(net, X) if jacobians else np.zeros(0)
+        with_rho = jacobians and isinstance(net, D.Network)
+        rho = spectral(net, X) if with_rho else np.zeros(0)
         fixed = float(np.max(np.linalg.norm(host(net(X) - X), axis=1)))
         st = settle(net, X, starts, p)
         r1 = dyn.recovery_probability(net, starts, X, [1], tol)[0]  # one iteration (superattraction)
@@ -53,7 +54,7 @@ def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None,
                                f"{p['loss_tol']:g} after {res.steps} steps")
     n_ex = sum(len(r["rho"]) for r in per_seed)
     n_st = sum(r["starts"] for r in per_seed)
-    spectra = {} if not jacobians else {
+    spectra = {} if not rhos else {
         "attractor_fraction": stats.fraction(sum(r["attractors"] for r in per_seed), n_ex),
         "all_attract_runs": stats.fraction(sum(r["attractors"] == len(r["rho"]) for r in per_seed), len(per_seed)),
         "rho": stats.rho_classes(rhos, p["margin"])}
@@ -183,8 +184,7 @@ def check_width_depth(data, ctx, *, control: bool = False) -> Measurement:
     comps, metrics, rows, trends, unconverged, notes, falling = [], {}, {}, {}, [], [], []
     for opt in p["optimizers"]:
         for axis, configs in sweeps.items():
-            sweep = [_row(ctx, name, X, starts, width=w, depth=L, optimizer=opt, control=control, jacobians=False)
-                     for w, L in configs]
+            sweep = [_row(ctx, name, X, starts, width=w, depth=L, optimizer=opt, control=control) for w, L in configs]
             xs = [r[axis] for r in sweep for _ in r["per_seed"]]
             ys = [s["recovered"] / s["starts"] for r in sweep for s in r["per_seed"]]
             trend = stats.trend_test(xs, ys, alpha=p["alpha"], resamples=p["resamples"])
@@ -193,7 +193,9 @@ def check_width_depth(data, ctx, *, control: bool = False) -> Measurement:
                 rows[f"{axis}/{_key(r)}"] = r
             metrics[f"{opt}/{axis}"] = {"configs": [f"{w}x{L}" for w, L in configs],
                                         "recovered": [r["recovered"]["value"] for r in sweep],
-                                        "spurious": [r["spurious"]["value"] for r in sweep]}
+                                        "spurious": [r["spurious"]["value"] for r in sweep],
+                                        "attractor_fraction": [r["attractor_fraction"]["value"] if "attractor_fraction" in r
+                                                               else None for r in sweep]}
             if opt == primary:
                 unconverged += [u for r in sweep for u in r["unconverged"]]
                 comps.append(Comparison(f"p-value, recovery grows with {axis} ({opt})", trend["p_increasing"],
