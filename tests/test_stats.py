@@ -119,3 +119,16 @@ def test_reasons_say_what_failed_and_the_scope():
 def test_an_accepted_control_is_exit_status_1():
     ev = Evidence("x", "ref", "s", (), _m(True), "ctl", _m(True), 0.0)
     assert ev.control_rejected is False and ev.exit_status == 1
+
+
+def test_settle_lets_escaping_rows_go_without_overflow():
+    """A repeller x -> 3 x: every start but the fixed point escapes; no overflow warning, no NaN."""
+    import warnings
+
+    X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    starts = np.array([[0.0, 0.0], [0.5, 0.1], [2.0, -1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = dyn.settle(lambda Z: 3.0 * Z, starts, X, tol=1e-3, move_tol=1e-9, cap=5000)
+    assert s.outcome == ["recovered", "unsettled", "unsettled"]
+    assert np.all(np.isfinite(s.distance))

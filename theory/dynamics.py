@@ -119,12 +119,14 @@ class Settled:
         return self.outcome.count(what) / len(self.outcome) if self.outcome else 0.0
 
 
-def settle(f, X0, train, *, tol: float, move_tol: float, cap: int) -> Settled:
+def settle(f, X0, train, *, tol: float, move_tol: float, cap: int, escape: float = 1e100) -> Settled:
     """Iterate ``x <- f(x)`` from each row of ``X0`` until it stops moving (``||f(x) - x|| <= move_tol``)
     or ``cap`` steps; rows that settled leave the batch.  A row then counts as ``recovered`` when
     it lies within ``tol`` of a training example, ``spurious`` when it settled elsewhere, and
     ``unsettled`` when it was still moving at the cap (its end point is judged as recovered or not
-    all the same: a row within ``tol`` of an example at the cap is recovered)."""
+    all the same: a row within ``tol`` of an example at the cap is recovered).  A row whose state
+    leaves the ball of radius ``escape`` around the origin (or stops being finite) leaves the batch
+    at once as ``unsettled`` (it escapes: iterating it on would overflow)."""
     xp = array_namespace(X0)
     if not (tol > 0 and move_tol > 0) or int(cap) != cap or cap < 1:
         raise InputError(f"settle needs tol > 0, move_tol > 0 and an integer cap >= 1, got {tol!r}, {move_tol!r}, {cap!r}")
@@ -133,15 +135,24 @@ def settle(f, X0, train, *, tol: float, move_tol: float, cap: int) -> Settled:
     final = [None] * m
     active = list(range(m))
     X = X0
+    escaped: set = set()
     for t in range(1, int(cap) + 1):
         Xn = f(X)
-        move = xp.sqrt(xp.sum((Xn - X) ** 2, axis=1))
-        if int(xp.sum(xp.astype(xp.logical_not(move <= move_tol), xp.int32))) == len(active):  # NaN: still moving
-            X = Xn  # nothing settled this step (one readout, not one per row)
+        size = xp.max(xp.abs(Xn), axis=1)
+        inside = xp.logical_and(xp.isfinite(size), size <= escape)
+        diff = xp.where(inside[:, None], Xn - X, xp.zeros_like(Xn))
+        move = xp.sqrt(xp.sum(diff * diff, axis=1))
+        moving = xp.logical_and(inside, xp.logical_not(move <= move_tol))
+        if int(xp.sum(xp.astype(moving, xp.int32))) == len(active):
+            X = Xn  # nothing settled or escaped this step (one readout, not one per row)
             continue
-        still = [not float(move[j]) <= move_tol for j in range(move.shape[0])]
+        out = [not bool(inside[j]) for j in range(move.shape[0])]
+        still = [not out[j] and not float(move[j]) <= move_tol for j in range(move.shape[0])]
         for j, row in enumerate(active):
-            if not still[j]:
+            if out[j]:
+                escaped.add(row)
+                final[row] = X[j, :]  # its last state inside the ball
+            elif not still[j]:
                 done_at[row] = t
                 final[row] = Xn[j, :]
         keep = [j for j, s in enumerate(still) if s]
@@ -154,9 +165,11 @@ def settle(f, X0, train, *, tol: float, move_tol: float, cap: int) -> Settled:
     F = xp.stack(final, axis=0)
     idx, dist = nearest(F, train)
     idx, dist = [int(i) for i in idx], [float(v) for v in dist]
-    outcome, spurious, moving = [], [], set(active)
+    outcome, spurious, moving = [], [], set(active) | escaped
     for row in range(m):
-        if dist[row] <= tol:
+        if row in escaped:
+            outcome.append("unsettled")
+        elif dist[row] <= tol:
             outcome.append("recovered")
         elif row not in moving:
             outcome.append("spurious")
