@@ -119,18 +119,21 @@ class Settled:
         return self.outcome.count(what) / len(self.outcome) if self.outcome else 0.0
 
 
-def settle(f, X0, train, *, tol: float, move_tol: float, cap: int, escape: float = 1e100) -> Settled:
+def settle(f, X0, train, *, tol: float, move_tol: float, cap: int, escape: float | None = None) -> Settled:
     """Iterate ``x <- f(x)`` from each row of ``X0`` until it stops moving (``||f(x) - x|| <= move_tol``)
     or ``cap`` steps; rows that settled leave the batch.  A row then counts as ``recovered`` when
     it lies within ``tol`` of a training example, ``spurious`` when it settled elsewhere, and
     ``unsettled`` when it was still moving at the cap (its end point is judged as recovered or not
     all the same: a row within ``tol`` of an example at the cap is recovered).  A row whose state
-    leaves the ball of radius ``escape`` around the origin (or stops being finite) leaves the batch
-    at once as ``unsettled`` (it escapes: iterating it on would overflow)."""
+    leaves the cube of half-width ``escape`` around the origin (or stops being finite) leaves the
+    batch at once as ``unsettled`` (it escapes: iterating it on would overflow).  The default is
+    ``sqrt(max / (16 d))`` of the dtype, the largest at which a squared step length cannot overflow."""
     xp = array_namespace(X0)
     if not (tol > 0 and move_tol > 0) or int(cap) != cap or cap < 1:
         raise InputError(f"settle needs tol > 0, move_tol > 0 and an integer cap >= 1, got {tol!r}, {move_tol!r}, {cap!r}")
     m = X0.shape[0]
+    limit = math.sqrt(float(xp.finfo(X0.dtype).max) / (16 * X0.shape[1]))
+    escape = limit if escape is None else min(float(escape), limit)
     done_at = [int(cap)] * m
     final = [None] * m
     active = list(range(m))
