@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from theory import conv
 from theory.errors import InputError
 from theory.conv import min_depth_measured, stack_params as conv_params
-from verify.claims.conv import TABLE1, TABLE2, table_discrepancies
+from verify.claims.conv_training import TABLE1, TABLE2, table_discrepancies
 
 
 def loop_conv(X, W, stride, padding):

@@ -87,6 +87,7 @@ ESTIMATES = {
     "conv": _conv,
     "deep": _deep,
     "deep_training": _deep,
+    "conv_training": _conv,
     "construction": _construction,
     "dynamics": _dynamics,
 }
@@ -96,7 +97,7 @@ def family_of(claim) -> str:
     return claim.check.__module__.rsplit(".", 1)[-1]
 
 
-PROFILE_FAMILY = {"deep_training": "deep"}  # claim modules that share another module's profile family
+PROFILE_FAMILY = {"deep_training": "deep", "conv_training": "conv"}  # claim modules that share another module's profile family
 
 
 def plan(claim, ctx) -> Plan:
