@@ -34,12 +34,16 @@ def _counts(k, n) -> tuple:
     return k, n
 
 
+def _confidence(confidence: float) -> float:
+    if not 0.0 < confidence < 1.0:
+        raise InputError(f"confidence must lie in (0, 1), got {confidence!r}")
+    return float(confidence)
+
+
 def _z(confidence: float) -> float:
     from scipy.stats import norm
 
-    if not 0.0 < confidence < 1.0:
-        raise InputError(f"confidence must lie in (0, 1), got {confidence!r}")
-    return float(norm.ppf(0.5 + confidence / 2.0))
+    return float(norm.ppf(0.5 + _confidence(confidence) / 2.0))
 
 
 def wilson(k, n, confidence: float = 0.95) -> tuple:
@@ -58,8 +62,7 @@ def clopper_pearson(k, n, confidence: float = 0.95) -> tuple:
     from scipy.stats import beta
 
     k, n = _counts(k, n)
-    a = 1.0 - confidence
-    _z(confidence)
+    a = 1.0 - _confidence(confidence)
     lo = 0.0 if k == 0 else float(beta.ppf(a / 2, k, n - k + 1))
     hi = 1.0 if k == n else float(beta.ppf(1 - a / 2, k + 1, n - k))
     return lo, hi

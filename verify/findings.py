@@ -19,13 +19,9 @@ from pathlib import Path
 
 from theory.errors import InputError
 
+from .report import _fmt
+
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
-
-
-def _fmt(x) -> str:
-    from .report import _fmt as fmt
-
-    return fmt(x)
 
 
 def _cell(text) -> str:

@@ -119,7 +119,7 @@ def check_contraction(data, ctx, *, control: bool = False) -> Measurement:
                              (f"; {len([u for r in sweep for u in r['unconverged']])} runs stopped above the loss target"
                               if any(r["unconverged"] for r in sweep) else ""))
         metrics[name] = {"n": int(X.shape[0]), "d": int(X.shape[1]), "starts": int(starts.shape[0]),
-                         "max_spectral_radius": max(rows[f"{primary}/{name}/{widths[-1]}x{p['depth']}"]["rho"]["quantiles"]["1"], 0.0),
+                         "max_spectral_radius": rows[f"{primary}/{name}/{widths[-1]}x{p['depth']}"]["rho"]["quantiles"]["1"],
                          "train": host(X).tolist() if X.shape[1] == 2 else None,
                          "trajectory_sample": _trajectories(dc.train_autoencoder(
                              ctx, name, X, width=widths[-1], depth=p["depth"]).params[0], starts, p)
