@@ -221,7 +221,8 @@ def test_min_spacing_is_the_smallest_distance_between_distinct_examples():
 
 
 @pytest.mark.parametrize("X, message", [(np.full((4, 8), np.nan), "non-finite"),
-                                        (np.ones((3, 8)), "no two distinct rows")])
+                                        (np.ones((3, 8)), "no two distinct rows"),
+                                        (1e300 * np.random.default_rng(0).random((3, 20)), "squared distances overflow")])
 def test_bad_user_data_is_a_one_line_input_error(X, message):
     import verify
 
