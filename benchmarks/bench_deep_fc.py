@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from theory import deep_fc as D
+from gpu.kernels import retain_freed_memory
 from theory.descent import optimizer
 
 
@@ -49,7 +50,10 @@ def main(argv=None) -> None:
     p.add_argument("--steps", type=int, default=20, help="steps per timing")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--hidden", default="relu", choices=["relu", "leaky_relu"])
+    p.add_argument("--keep-malloc", action="store_true",
+                   help="leave glibc's malloc as it is (default: gpu.kernels.retain_freed_memory, as the CLI does)")
     args = p.parse_args(argv)
+    retained = False if args.keep_malloc else retain_freed_memory()
 
     widths = (args.d,) + (args.width,) * args.depth + (args.d,)
     X = np.random.default_rng(0).random((args.batch, args.d))
@@ -60,12 +64,14 @@ def main(argv=None) -> None:
     B = np.random.default_rng(3).random((args.width, args.width))
     value, dWs, dbs = D.gradients(net, X)
     params, grads = list(net.weights) + list(net.biases), list(dWs) + list(dbs)
-    whole, chunked = optimizer("adam", 1e-4, chunk=10**12), optimizer("adam", 1e-4)
+    whole, serial, cores = (optimizer("adam", 1e-4, fused=False), optimizer("adam", 1e-4, fused=True),
+                            optimizer("adam", 1e-4, fused=True, parallel=True))
     fns = {
         "ours": lambda: D.train(net, X, optimizer="adam", lr=1e-4, max_steps=args.steps),
         "matmul": lambda: A @ B,
         "adam_whole": lambda: whole.update(params, grads, whole.init(params)),
-        "adam_chunked": lambda: chunked.update(params, grads, chunked.init(params)),
+        "adam_serial": lambda: serial.update(params, grads, serial.init(params)),
+        "adam_cores": lambda: cores.update(params, grads, cores.init(params)),
         "init": lambda: whole.init(params),
     }
 
@@ -103,7 +109,7 @@ def main(argv=None) -> None:
     t = interleaved(fns, args.repeats)
     ours = t["ours"] / args.steps
     peak = 2.0 * args.batch * args.width * args.width / t["matmul"]
-    adam_whole, adam_chunked = t["adam_whole"] - t["init"], t["adam_chunked"] - t["init"]
+    adam = {k: t[f"adam_{k}"] - t["init"] for k in ("whole", "serial", "cores")}
     torch_step = None
     if torch is not None:
         torch_step = t["torch"] / args.steps
@@ -111,12 +117,15 @@ def main(argv=None) -> None:
                       f"({flops / torch_step / 1e9:.1f} GFLOP/s, {torch.get_num_threads()} threads)")
 
     print(f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, numpy {np.__version__}")
-    print(f"network {widths}, batch {args.batch}, float64, Adam; {flops / 1e9:.3f} GFLOP per step")
+    print(f"network {widths}, batch {args.batch}, float64, Adam; {flops / 1e9:.3f} GFLOP per step; "
+          f"freed memory {'retained' if retained else 'returned to the system (glibc default)'}")
     print(f"matmul peak ({args.batch}x{args.width} @ {args.width}x{args.width}): {peak / 1e9:.1f} GFLOP/s")
     print(f"ours (theory.deep_fc) step: {1e3 * ours:.2f} ms ({flops / ours / 1e9:.1f} GFLOP/s, "
           f"{100 * flops / ours / peak:.0f}% of the matmul peak)")
-    print(f"  of which the Adam update: {1e3 * adam_chunked:.2f} ms (cache-sized chunks, the trainer's); "
-          f"as whole-array expressions {1e3 * adam_whole:.2f} ms")
+    used = "cores" if args.batch <= D.SMALL_BATCH else "serial"
+    print(f"  Adam update alone: fused over the cores {1e3 * adam['cores']:.2f} ms, fused on one core "
+          f"{1e3 * adam['serial']:.2f} ms, whole-array expressions {1e3 * adam['whole']:.2f} ms "
+          f"(the trainer uses: fused, {'over the cores' if used == 'cores' else 'one core'})")
     print(line_torch)
     if torch_step is not None:
         print(f"ratio ours / PyTorch time per step: {ours / torch_step:.2f}")

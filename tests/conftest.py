@@ -4,6 +4,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import gpu
+from gpu.kernels import retain_freed_memory
+
+retain_freed_memory()  # as the CLI does: the trainers' arrays reuse freed memory
 
 settings.register_profile(
     "ci", deadline=None, derandomize=True, max_examples=20, print_blob=True,

@@ -63,48 +63,74 @@ def test_optimizer_rules_are_written_out():
         optimizer("sgd", 0.1)
     with pytest.raises(InputError, match="learning rate"):
         optimizer("adam", -1.0)
-    with pytest.raises(InputError, match="chunk"):
-        optimizer("adam", 0.1, chunk=0)
+    with pytest.raises(InputError, match="fused"):
+        optimizer("adam", 0.1, fused="yes")
 
 
-def _adam_steps(xp, chunk, steps=3):
+def _adam_steps(xp, fused, parallel=False, dtype="float64", steps=3):
     import numpy as np
 
     from theory.descent import optimizer
 
     rng = np.random.default_rng(0)
     shapes = [(300, 257), (1000,), (3, 5), (0,)]
-    ps = [xp.asarray(rng.standard_normal(s)) for s in shapes]
-    gs = [xp.asarray(rng.standard_normal(s)) for s in shapes]
-    adam = optimizer("adam", 1e-3, chunk=chunk)
+    ps = [xp.asarray(rng.standard_normal(s).astype(dtype)) for s in shapes]
+    gs = [xp.asarray(rng.standard_normal(s).astype(dtype)) for s in shapes]
+    given = ps + gs
+    before = [np.array(np.asarray(a), copy=True) for a in given]
+    adam = optimizer("adam", 1e-3, fused=fused, parallel=parallel)
     state = adam.init(ps)
     for _ in range(steps):
         ps, state = adam.update(ps, gs, state)
+    # the caller's arrays are read, never written
+    assert all(np.array_equal(np.asarray(a), b) for a, b in zip(given, before))
     return [np.asarray(a) for a in ps + state[1] + state[2]]
 
 
-@pytest.mark.parametrize("chunk", [None, 1, 777, 4096])
-def test_chunked_adam_is_the_whole_array_rule_bit_for_bit(chunk):
-    """On NumPy Adam runs on cache-sized slices over threads (gpu.host.map_chunks): the same
-    arithmetic per element, so exactly the numbers of the whole-array rule (chunk wider than every
-    parameter) and of the rule on another namespace (array_api_strict: whole arrays)."""
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_fused_adam_is_the_whole_array_rule_bit_for_bit(parallel, dtype):
+    """On NumPy Adam runs as one compiled loop (gpu.kernels.adam_update, numba), serial or over
+    the cores: the same operations in the same order, constants rounded to the dtype as NumPy
+    rounds them, so exactly the numbers of the whole-array rule (``fused=False``) and of the rule
+    on another namespace (array_api_strict: whole arrays), in float64 and float32."""
     import array_api_strict
     import numpy as np
 
-    whole = _adam_steps(np, 10**9)
-    for got in (_adam_steps(np, chunk), _adam_steps(array_api_strict, None)):
+    whole = _adam_steps(np, False, dtype=dtype)
+    for got in (_adam_steps(np, True, parallel, dtype), _adam_steps(array_api_strict, None, dtype=dtype)):
         assert len(got) == len(whole)
-        assert all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(got, whole))
+        assert all(a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(got, whole))
 
 
-def test_map_chunks_threads_and_shapes():
+def test_fused_adam_leaves_the_callers_arrays_alone():
     import numpy as np
 
-    from gpu.host import map_chunks
+    from gpu.kernels import adam_update
 
-    a = np.arange(10.0).reshape(2, 5)
-    b = np.ones(7)
-    for threads in (1, 2, 3):
-        (s, d), (t, u) = map_chunks(lambda x, y: (x + y, x * y), [(a, a), (b, 2 * b)], 2, width=3, threads=threads)
-        assert s.shape == (2, 5) and np.array_equal(s, 2 * a) and np.array_equal(d, a * a)
-        assert np.array_equal(t, 3 * b) and np.array_equal(u, 2 * b)
+    rng = np.random.default_rng(1)
+    p, g, m = (rng.standard_normal((7, 9)) for _ in range(3))
+    v = rng.random((7, 9))  # a second moment is non-negative
+    p_t = p.T  # a non-contiguous view is read correctly
+    copies = [a.copy() for a in (p, g, m, v)]
+    new_p, new_m, new_v = adam_update(p, g, m, v, b1=0.9, b2=0.999, step=1e-3, c2=1e-3, eps=1e-8)
+    assert all(np.array_equal(a, c) for a, c in zip((p, g, m, v), copies))
+    assert new_p.shape == p.shape and not np.shares_memory(new_p, p)
+    tp, _, _ = adam_update(p_t, g.T, m.T, v.T, b1=0.9, b2=0.999, step=1e-3, c2=1e-3, eps=1e-8)
+    assert np.array_equal(tp, new_p.T)
+
+
+def test_host_settings():
+    """retain_freed_memory is idempotent and says whether it took; blas_threads(None) is a no-op
+    and blas_threads(1) limits the BLAS within its block only."""
+    from threadpoolctl import threadpool_info
+
+    from gpu.kernels import blas_threads, retain_freed_memory
+
+    assert retain_freed_memory() is retain_freed_memory()
+    before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    with blas_threads(None):
+        assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before
+    with blas_threads(1):
+        assert all(i["num_threads"] == 1 for i in threadpool_info() if i["user_api"] == "blas")
+    assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before

@@ -21,6 +21,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from array_api_compat import is_numpy_namespace
+
+from gpu.kernels import blas_threads
 
 from . import activations as _acts
 from .common import array_namespace, check_matrix, sq_norm
@@ -43,6 +46,8 @@ def _relu_d(z):
 
 
 LEAKY_SLOPE = 0.01
+# batches of at most this many rows train with one BLAS thread and Adam over the cores
+SMALL_BATCH = 32
 
 
 def _leaky(z):
@@ -245,7 +250,11 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
     The loop's parameters are ``(network, optimizer_state)``; ``result.params[0]`` is the network.
     """
     check_matrix(X, "X")
-    opt = make_optimizer(optimizer, lr, betas=betas, eps=adam_eps)
+    # a batch of a few rows leaves BLAS's products short and the step memory-bound: one BLAS thread
+    # and Adam's fused loop over the cores; larger batches leave the cores to BLAS (measured:
+    # benchmarks/RESULTS.md)
+    small = is_numpy_namespace(array_namespace(X)) and X.shape[0] <= SMALL_BATCH
+    opt = make_optimizer(optimizer, lr, betas=betas, eps=adam_eps, parallel=small)
     if X.shape[1] != net.widths[0]:
         raise InputError(f"X has {X.shape[1]} features but the network's input width is {net.widths[0]}")
 
@@ -264,6 +273,7 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
         new, state = opt.update(flat(current), list(dWs) + [g for g in dbs if g is not None], state)
         return (unflatten(new), state), value
 
-    return descend((net, opt.init(flat(net))), step, max_steps=max_steps, loss_tol=loss_tol,
-                   loss=lambda p: loss(p[0], X, Y), checkpoints=checkpoints, record_every=record_every,
-                   callback=callback, divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
+    with blas_threads(1 if small else None):
+        return descend((net, opt.init(flat(net))), step, max_steps=max_steps, loss_tol=loss_tol,
+                       loss=lambda p: loss(p[0], X, Y), checkpoints=checkpoints, record_every=record_every,
+                       callback=callback, divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")

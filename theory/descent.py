@@ -133,37 +133,42 @@ class Optimizer:
     update: Callable
 
 
-def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, chunk: int | None = None) -> Optimizer:
+def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, fused: bool | None = None,
+              parallel: bool = False) -> Optimizer:
     """Plain gradient descent (``p <- p - lr g``) or Adam:
     ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
     ``p <- p - lr (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)``.
 
     Adam's update is a dozen element-wise operations; as whole-array NumPy expressions each is one
-    pass over memory and a temporary, on one core, which made it 40% of a deep trainer's step.  On
-    NumPy the same expressions run on cache-sized slices shared by the cores
-    (:func:`gpu.host.map_chunks`; ``chunk`` elements a slice, default 2^16): the same arithmetic
-    element by element, so the same numbers.  Other namespaces (a GPU's whole-array kernels) get
-    the expressions as written."""
+    pass over memory and a temporary, which made it half of a deep trainer's step.  On NumPy
+    float32/float64 parameters it runs, by default (``fused=None``), as one compiled loop
+    (:func:`gpu.kernels.adam_update`, numba): the same operations in the same order, so the same
+    numbers bit for bit; ``parallel`` spreads that loop over the cores (for small batches, whose
+    products leave the cores idle).  ``fused=False``, other namespaces (a GPU's whole-array
+    kernels) and mixed dtypes get the expressions as written."""
     if kind not in ("gd", "adam"):
         raise InputError(f"unknown optimizer {kind!r}; choose gd or adam")
     if not (lr > 0) or not math.isfinite(lr):
         raise InputError(f"learning rate must be a finite number > 0, got {lr!r}")
-    if chunk is not None and (int(chunk) != chunk or chunk < 1):
-        raise InputError(f"chunk must be a positive integer number of elements, got {chunk!r}")
+    if fused not in (None, True, False):
+        raise InputError(f"fused must be None, True or False, got {fused!r}")
     if kind == "gd":
         return Optimizer("gd", lambda ps: None,
                          lambda ps, gs, state: ([p - lr * g for p, g in zip(ps, gs)], state))
     b1, b2 = betas
+    if fused:
+        from gpu.kernels import fused_available
+
+        if not fused_available():
+            raise InputError("fused=True needs numba; pip install numba, or pass fused=None")
 
     def init(ps):
         return (0, [array_namespace(p).zeros_like(p) for p in ps], [array_namespace(p).zeros_like(p) for p in ps])
 
-    def adam(xp, c1, c2):
-        def rule(p, g, m, v):
-            m = b1 * m + (1 - b1) * g
-            v = b2 * v + (1 - b2) * g * g
-            return p - (lr / c1) * m / (xp.sqrt(v / c2) + eps), m, v
-        return rule
+    def rule(xp, p, g, m, v, c1, c2):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        return p - (lr / c1) * m / (xp.sqrt(v / c2) + eps), m, v
 
     def update(ps, gs, state):
         t, ms, vs = state
@@ -172,16 +177,29 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, ch
         if not ps:
             return [], (t, [], [])
         xp = array_namespace(*ps)
-        rule = adam(xp, c1, c2)
-        groups = list(zip(ps, gs, ms, vs))
-        width = 2**16 if chunk is None else int(chunk)
-        if is_numpy_namespace(xp) and sum(math.prod(p.shape) for p in ps) > width:
-            from gpu.host import map_chunks
+        out = []
+        for group in zip(ps, gs, ms, vs):
+            if _fusable(xp, group, fused):
+                from gpu.kernels import adam_update
 
-            out = map_chunks(rule, groups, 3, width=width)
-        else:  # a GPU's whole-array kernels, or parameters that fit one slice (no slicing overhead)
-            out = [rule(*group) for group in groups]
+                out.append(adam_update(*group, b1=b1, b2=b2, step=lr / c1, c2=c2, eps=eps, parallel=parallel))
+            else:
+                out.append(rule(xp, *group, c1, c2))
         new, ms, vs = (list(col) for col in zip(*out))
         return new, (t, ms, vs)
 
     return Optimizer("adam", init, update)
+
+
+def _fusable(xp, arrays, fused) -> bool:
+    """Whether one parameter's Adam update may run as the fused host kernel."""
+    if fused is False or not is_numpy_namespace(xp):
+        return False
+    dtype = arrays[0].dtype
+    if dtype.kind != "f" or dtype.itemsize not in (4, 8) or any(a.dtype != dtype for a in arrays):
+        return False
+    if fused is None:
+        from gpu.kernels import fused_available
+
+        return fused_available()
+    return True

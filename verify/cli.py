@@ -122,6 +122,9 @@ def _settings(args):
 
 
 def main(argv=None) -> int:
+    from gpu.kernels import retain_freed_memory
+
+    retain_freed_memory()  # the trainers' fresh arrays reuse freed memory instead of page-faulting
     try:
         return _main(argv)
     except (MemverifyError, KeyboardInterrupt, SystemExit):
