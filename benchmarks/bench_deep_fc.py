@@ -52,8 +52,13 @@ def main(argv=None) -> None:
     p.add_argument("--hidden", default="relu", choices=["relu", "leaky_relu"])
     p.add_argument("--keep-malloc", action="store_true",
                    help="leave glibc's malloc as it is (default: gpu.kernels.retain_freed_memory, as the CLI does)")
+    p.add_argument("--adam-sizes", action="store_true",
+                   help="time only Adam's update on one parameter array of 2^12 ... 2^20 elements: NumPy's "
+                        "whole-array expressions vs the fused loop on one core and over the cores")
     args = p.parse_args(argv)
     retained = False if args.keep_malloc else retain_freed_memory()
+    if args.adam_sizes:
+        return adam_sizes(args.repeats)
 
     widths = (args.d,) + (args.width,) * args.depth + (args.d,)
     X = np.random.default_rng(0).random((args.batch, args.d))
@@ -135,6 +140,25 @@ def main(argv=None) -> None:
         jax_step = t["jax"] / args.steps
         print(f"JAX {jax_version} jit step: {1e3 * jax_step:.2f} ms ({flops / jax_step / 1e9:.1f} GFLOP/s)")
         print(f"ratio ours / JAX-jit time per step: {ours / jax_step:.2f}")
+
+
+def adam_sizes(repeats: int) -> None:
+    """Adam's update alone, per parameter-array size: where the fused loop starts to pay."""
+    rng = np.random.default_rng(0)
+    print(f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} cores, numpy {np.__version__}")
+    print("elements | NumPy whole-array | fused, one core | fused, over the cores | whole / fused over the cores")
+    for k in (12, 14, 16, 18, 20):
+        ps, gs = [rng.random(2**k)], [rng.random(2**k)]
+        opts = {"whole": optimizer("adam", 1e-3, fused=False), "serial": optimizer("adam", 1e-3, fused=True),
+                "cores": optimizer("adam", 1e-3, fused=True, parallel=True)}
+        calls = max(20, 2**21 >> k)
+        fns = {}
+        for name, opt in opts.items():
+            state = opt.init(ps)
+            fns[name] = lambda opt=opt, state=state: [opt.update(ps, gs, state) for _ in range(calls)]
+        t = {name: v / calls for name, v in interleaved(fns, repeats).items()}
+        print(f"2^{k} | {1e6 * t['whole']:.0f} us | {1e6 * t['serial']:.0f} us | {1e6 * t['cores']:.0f} us | "
+              f"{t['whole'] / t['cores']:.1f}")
 
 
 def _jax_steps(net, X, args):

@@ -44,6 +44,13 @@ def test_deep_trainer_benchmark_runs(capsys, hidden):
     assert "JAX: not installed" in out or "ratio ours / JAX-jit time per step" in out
 
 
+def test_adam_sizes_table(capsys):
+    _script("bench_deep_fc").main(["--adam-sizes", "--repeats", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("elements | NumPy whole-array") and [l.split(" |")[0] for l in lines[2:]] == \
+        ["2^12", "2^14", "2^16", "2^18", "2^20"]
+
+
 def test_jax_step_is_the_same_step():
     """The benchmark's JAX step trains the same network: its loss curve matches ours (so the timing
     compares like with like)."""

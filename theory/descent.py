@@ -19,6 +19,10 @@ from .errors import DivergenceError, InputError
 
 __all__ = ["DescentResult", "Optimizer", "descend", "optimizer"]
 
+# the fused Adam loop over the cores beats NumPy's expressions from this many elements (measured on
+# 2 cores: 1.4x at 2^12, 2.4x at 2^14, 3-5x from 2^16 elements: benchmarks/RESULTS.md)
+FUSE_MIN = 4096
+
 
 @dataclass
 class DescentResult:
@@ -139,13 +143,15 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, fu
     ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
     ``p <- p - lr (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)``.
 
-    Adam's update is a dozen element-wise operations; as whole-array NumPy expressions each is one
-    pass over memory and a temporary, which made it half of a deep trainer's step.  On NumPy
-    float32/float64 parameters it runs, by default (``fused=None``), as one compiled loop
-    (:func:`gpu.kernels.adam_update`, numba): the same operations in the same order, so the same
-    numbers bit for bit; ``parallel`` spreads that loop over the cores (for small batches, whose
-    products leave the cores idle).  ``fused=False``, other namespaces (a GPU's whole-array
-    kernels) and mixed dtypes get the expressions as written."""
+    Adam's update is a dozen element-wise operations: as whole-array NumPy expressions a dozen
+    passes over memory, on one core.  With ``parallel`` (for small batches, whose matrix products
+    leave the cores idle) NumPy float32/float64 parameters of at least ``FUSE_MIN`` elements run it
+    as one compiled loop over the cores (:func:`gpu.kernels.adam_update`, numba): the same
+    operations in the same order, so the same numbers bit for bit, 1.4-5x faster (measured:
+    ``benchmarks/RESULTS.md``).  On one core the compiled loop is no faster than NumPy's below 2^20
+    elements, so it is used there only when asked (``fused=True``); ``fused=False``, other
+    namespaces (a GPU's whole-array kernels) and mixed dtypes get the expressions as written.
+    """
     if kind not in ("gd", "adam"):
         raise InputError(f"unknown optimizer {kind!r}; choose gd or adam")
     if not (lr > 0) or not math.isfinite(lr):
@@ -179,7 +185,7 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, fu
         xp = array_namespace(*ps)
         out = []
         for group in zip(ps, gs, ms, vs):
-            if _fusable(xp, group, fused):
+            if _fusable(xp, group, fused, parallel):
                 from gpu.kernels import adam_update
 
                 out.append(adam_update(*group, b1=b1, b2=b2, step=lr / c1, c2=c2, eps=eps, parallel=parallel))
@@ -191,14 +197,16 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, fu
     return Optimizer("adam", init, update)
 
 
-def _fusable(xp, arrays, fused) -> bool:
-    """Whether one parameter's Adam update may run as the fused host kernel."""
+def _fusable(xp, arrays, fused, parallel) -> bool:
+    """Whether one parameter's Adam update runs as the fused host kernel."""
     if fused is False or not is_numpy_namespace(xp):
         return False
     dtype = arrays[0].dtype
     if dtype.kind != "f" or dtype.itemsize not in (4, 8) or any(a.dtype != dtype for a in arrays):
         return False
     if fused is None:
+        if not parallel or math.prod(arrays[0].shape) < FUSE_MIN:
+            return False
         from gpu.kernels import fused_available
 
         return fused_available()
