@@ -152,6 +152,35 @@ def test_width_depth_trend_is_detected(trend, expected, monkeypatch):
     assert trend_stats["direction"] == {1: "increasing", -1: "decreasing", 0: "none"}[trend]
 
 
+def test_width_depth_reports_the_swiss_roll_beside_the_digits(monkeypatch):
+    """With ``sweep_sets`` naming the Swiss roll (the paper profile), its sweeps are measured and
+    reported (statistics, notes) while the verdict rests on the digits: growing basins on the digits,
+    flat ones on the Swiss roll, and the claim holds."""
+    from dataclasses import replace
+
+    quick = get_profile("quick")
+    p = dict(quick.for_family("deep"), sweep_sets=("digits", "swiss-roll"))
+    widths, depths = list(p["sweep_widths"]), list(p["sweep_depths"])
+
+    def make(X, width, depth, **_):
+        if X.shape[1] == 2:  # the Swiss roll: flat
+            return Basin(X, 0.5 * dyn.min_spacing(X))
+        rank = widths.index(width) / (len(widths) - 1) if depth == p["sweep_depth"] and width in widths else \
+            depths.index(depth) / (len(depths) - 1)
+        return Basin(X, (0.6 + 1.0 * rank) * dyn.min_spacing(X))
+
+    monkeypatch.setattr(deep, "train_autoencoder", fake_trainer(make))
+    c = Context(replace(quick, sizes=dict(quick.sizes, deep=p)), gpu.resolve("numpy"), 0)
+    ev = run_claim(get("sec3-recovery-width-depth"), c)
+    out = ev.to_dict()
+    assert ev.verdict == HOLDS, (ev.reason, out["metrics"])
+    assert out["statistics"]["trend"]["swiss-roll/adam/width"]["direction"] == "none"
+    assert out["statistics"]["trend"]["adam/width"]["direction"] == "increasing"
+    assert any(n.startswith("swiss-roll, adam along width (reported") for n in out["notes"])
+    assert [c["name"] for c in out["comparisons"]] == ["p-value, recovery grows with width (adam)",
+                                                        "p-value, recovery grows with depth (adam)"]
+
+
 def is_large(width, depth):
     return (width, depth) == tuple(get_profile("quick").for_family("deep")["fig1_sizes"][-1])
 

@@ -45,7 +45,7 @@ PROFILES = {
                          scheme="pytorch", init_scale=1.0, lr=1e-3, max_steps=3000, loss_tol=1e-10, iterations=50,
                          recover_frac=0.1, recover_min=0.9, band=1e-6, sweep_widths=(8, 16, 64), sweep_depths=(1, 2, 3),
                          sweep_width=32, sweep_depth=2, seeds=2, super_widths=(32, 64), super_depth=3,
-                         contraction_widths=(16, 32), swiss_widths=(16, 32), **_PROTOCOL, gd_max_steps=3000,
+                         contraction_widths=(16, 32), swiss_widths=(16, 32), sweep_sets=("digits",), **_PROTOCOL, gd_max_steps=3000,
                          super_gd_max_steps=500, settle_cap=500,
                          super_hidden="sigmoid", rho_small=0.1, strip=6, checkpoint_fractions=(0.1, 0.25, 0.5, 0.75), fig1_points=(-0.5, 0.5),
                          fig1_sizes=((8, 2), (32, 3)), fig1_seeds=2, fig1_small_scale=0.01, fig1_large_scale=3.0,
@@ -73,7 +73,7 @@ PROFILES = {
                          scheme="pytorch", init_scale=1.0, lr=1e-3, max_steps=20000, loss_tol=1e-10, iterations=100,
                          recover_frac=0.1, recover_min=0.9, band=1e-6, sweep_widths=(32, 128, 512), sweep_depths=(1, 3, 5),
                          sweep_width=128, sweep_depth=3, seeds=5, super_widths=(64, 256), super_depth=6,
-                         contraction_widths=(128, 512), swiss_widths=(64, 128), **_PROTOCOL, gd_max_steps=10000,
+                         contraction_widths=(128, 512), swiss_widths=(64, 128), sweep_sets=("digits",), **_PROTOCOL, gd_max_steps=10000,
                          super_gd_max_steps=500, settle_cap=2000,
                          super_hidden="sigmoid", rho_small=0.1, strip=6, checkpoint_fractions=(0.1, 0.25, 0.5, 0.75), fig1_points=(-0.5, 0.5),
                          fig1_sizes=((16, 2), (64, 4)), fig1_seeds=8, fig1_small_scale=0.01, fig1_large_scale=3.0,
@@ -104,9 +104,10 @@ PROFILES = {
                          scheme="pytorch", init_scale=1.0, lr=1e-3, max_steps=10000, loss_tol=1e-10, iterations=200,
                          recover_frac=0.1, recover_min=0.9, band=1e-6, sweep_widths=(128, 256, 512, 1024), sweep_depths=(2, 4, 6, 8),
                          sweep_width=256, sweep_depth=4, seeds=5, super_widths=(256, 512), super_depth=6,
-                         # Swiss roll to 512 only: Adam at 1024 x 4 on it costs ~30 ms a step for up to
-                         # 10,000 steps a run (measured ~7-10 ms at 512 x 3), 25 min for 5 seeds
-                         contraction_widths=(128, 512, 1024), swiss_widths=(128, 512), **_PROTOCOL,
+                         # widths to 1024 and depths to 8 on both data sets (the recovery sweep measures the
+                         # Swiss roll beside the digits its verdict rests on)
+                         contraction_widths=(128, 512, 1024), swiss_widths=(128, 512, 1024),
+                         sweep_sets=("digits", "swiss-roll"), **_PROTOCOL,
                          gd_max_steps=20000, super_gd_max_steps=5000, settle_cap=5000,
                          super_hidden="sigmoid", rho_small=0.1, strip=6, checkpoint_fractions=(0.1, 0.25, 0.5, 0.75), fig1_points=(-0.5, 0.5),
                          fig1_sizes=((16, 2), (128, 6)), fig1_seeds=8, fig1_small_scale=0.01, fig1_large_scale=3.0,
