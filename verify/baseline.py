@@ -39,10 +39,15 @@ def make_baseline(report) -> dict:
     return _jsonable({"kind": KIND, "schema": BASELINE_SCHEMA, "provenance": report.provenance, "claims": claims})
 
 
+def baseline_text(report) -> str:
+    """The baseline file's text for ``report``."""
+    return json.dumps(make_baseline(report), indent=2, allow_nan=False) + "\n"
+
+
 def save_baseline(report, path) -> None:
     from .report import write_atomic
 
-    write_atomic(path, json.dumps(make_baseline(report), indent=2, allow_nan=False) + "\n")
+    write_atomic(path, baseline_text(report))
 
 
 def load_baseline(path) -> dict:

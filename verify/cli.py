@@ -6,7 +6,8 @@ Exit status (the largest that applies, 1 first):
 * 1: a negative control was accepted (a check could not tell a wrong prediction from a right one);
 * 3: a claim was not reproduced (and none refuted);
 * 4: a claim was refuted;
-* 2: usage or input errors (one line on stderr, no traceback); 130: interrupted;
+* 2: usage or input errors (one line on stderr, no traceback); 130: interrupted (Ctrl-C), 143:
+  terminated (SIGTERM); either way no output is written and earlier outputs are left as they were;
 * 5: an internal error (a bug in memverify: one line naming it and where to report it; set
   ``MEMVERIFY_DEBUG=1`` for the traceback).
 
@@ -26,6 +27,7 @@ from pathlib import Path
 from theory.errors import InputError, MemverifyError
 
 from . import report as rep
+from .outputs import Outputs, check_dir_target, check_file_target, terminate_as_interrupt
 from .profiles import PROFILES
 
 PROG = "memverify"
@@ -33,7 +35,7 @@ DEFAULT_REPORT = "memverify-report"
 INTERNAL_ERROR = 5
 EXIT_CODES = ("exit status: 0 every claim holds or its hypotheses are not met and every negative control was "
               "rejected; 1 a negative control was accepted; 3 a claim was not reproduced; 4 a claim was refuted "
-              "(the largest that applies, 1 first); 2 usage or input error; 5 internal error; 130 interrupted. "
+              "(the largest that applies, 1 first); 2 usage or input error; 5 internal error; 130 interrupted, 143 terminated (no output written). "
               "--compare: 1 on a regression, else 0; --save-baseline: 0 once saved.")
 
 
@@ -125,6 +127,7 @@ def main(argv=None) -> int:
     from gpu.kernels import retain_freed_memory
 
     retain_freed_memory()  # the trainers' fresh arrays reuse freed memory instead of page-faulting
+    terminate_as_interrupt()  # SIGTERM unwinds as Ctrl-C does: staged outputs removed, earlier ones intact
     try:
         return _main(argv)
     except (MemverifyError, KeyboardInterrupt, SystemExit):
@@ -148,6 +151,7 @@ def _main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     report_dir = args.report or (DEFAULT_REPORT if not argv else None)
+    outputs = Outputs()
     try:
         if args.list:
             print(rep.claims_markdown())
@@ -157,40 +161,24 @@ def _main(argv=None) -> int:
 
         data = None if args.data is None else {"X": load_matrix(args.data)}
         base, profile, seed, claims, dtype = _settings(args)
-        for path in (args.json, args.save_baseline):
-            if path:
-                _check_writable(path)
-        for flag, d in (("--figures", args.figures), ("--report", report_dir)):
-            if d and Path(d).exists() and not Path(d).is_dir():
-                raise InputError(f"{flag} {d!r} is a file; give a directory")
+        _check_targets(args, report_dir)
         progress = _progress(args.quiet)
         report = run(claims, profile=profile, backend=args.backend, seed=seed, on_start=progress.start,
                      on_evidence=progress.done,
                      step_factor=args.step_factor, activations=args.activation, data=data, data_dir=args.data_dir,
                      dtype=dtype, scheduler=args.scheduler)
-        if args.json:
-            rep.write_json(report, args.json)
-        if args.save_baseline:
-            from .baseline import save_baseline
-
-            save_baseline(report, args.save_baseline)
         progress.close()
-        figures = []
-        if args.figures:
-            from .figures import write_figures
-
-            figures = write_figures(report, args.figures)
-        written = None
-        if report_dir:
-            from .human import write_report
-
-            written = write_report(report, report_dir)
+        figures, written = _write_outputs(args, report, report_dir, outputs)
     except MemverifyError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; no report written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        how = "SIGTERM" if str(exc) == "SIGTERM" else "interrupted"
+        if outputs.written:  # the signal came during the final renames, which were finished first
+            print(f"{PROG}: {how} after the outputs were written", file=sys.stderr)
+        else:
+            print(f"{PROG}: {how}; no output written (earlier outputs are as they were)", file=sys.stderr)
+        return 143 if how == "SIGTERM" else 130
     if not args.quiet:
         prov = report.provenance
         print(f"profile {prov['profile']}, backend {prov['backend']} ({prov['device']}), seed {prov['seed']}")
@@ -252,12 +240,51 @@ class _progress:
             self.bar.close()
 
 
-def _check_writable(path) -> None:
-    parent = Path(path).resolve().parent
-    if not parent.is_dir():
-        raise InputError(f"cannot write {path!r}: directory {str(parent)!r} does not exist")
-    if Path(path).is_dir():
-        raise InputError(f"cannot write {path!r}: it is a directory; give a file name")
+def _check_targets(args, report_dir) -> None:
+    """Every output path is checked before anything runs (one line, exit 2)."""
+    files = [(flag, path) for flag, path in (("--json", args.json), ("--save-baseline", args.save_baseline)) if path]
+    for flag, path in files:
+        check_file_target(path, flag)
+    if len(files) == 2 and Path(files[0][1]).resolve() == Path(files[1][1]).resolve():
+        raise InputError(f"--json and --save-baseline name the same file {files[0][1]!r}; give each its own")
+    if args.figures:
+        check_dir_target(args.figures, "--figures")
+    if report_dir:
+        d = check_dir_target(report_dir, "--report")
+        for name in ("report.html", "report.md"):
+            if (d / name).exists() or (d / name).is_symlink():
+                check_file_target(d / name, "--report")
+        sub = d / "figures"
+        if sub.is_symlink() or (sub.exists() and not sub.is_dir()):
+            raise InputError(f"--report {str(d)!r}: {str(sub)!r} is a link or a file, where the report keeps its "
+                             "figures; move it away or choose another directory")
+
+
+def _write_outputs(args, report, report_dir, outputs: Outputs):
+    """Stage every output beside its target, then rename them all into place (signals deferred)."""
+    from .registry import all_claims
+
+    ours = {f"{c.id}.png" for c in all_claims()}
+    figures, written = [], None
+    with outputs:
+        if args.json:
+            outputs.file(args.json, rep.json_text(report))
+        if args.save_baseline:
+            from .baseline import baseline_text
+
+            outputs.file(args.save_baseline, baseline_text(report))
+        if args.figures:
+            from .figures import write_figures
+
+            staged = outputs.directory(args.figures, stale=lambda t, new: sorted(ours - set(new)))
+            figures = [Path(args.figures) / p.name for p in write_figures(report, staged)]
+        if report_dir:
+            from .human import write_report
+
+            write_report(report, outputs.directory(report_dir))
+            written = Path(report_dir) / "report.html"
+        outputs.commit()
+    return figures, written
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -84,9 +84,12 @@ def write_atomic(path, text: str) -> None:
     """Write ``text`` to ``path`` so that the file is either the old one or the complete new one.
 
     The text goes to a temporary file in the same directory, is flushed to disk and renamed
-    over ``path``; on any error or interrupt the temporary file is removed.
+    over ``path``; on any error or interrupt the temporary file is removed.  A ``path`` that is a
+    symbolic link or not a regular file is refused (:class:`InputError`).
     """
-    path = Path(path)
+    from .outputs import check_file_target
+
+    path = check_file_target(path, "output")  # never through a link, never over a device
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
@@ -106,5 +109,10 @@ def write_atomic(path, text: str) -> None:
         raise
 
 
+def json_text(report: Report) -> str:
+    """The JSON report's text."""
+    return json.dumps(_jsonable(report.to_dict()), indent=2, allow_nan=False) + "\n"
+
+
 def write_json(report: Report, path) -> None:
-    write_atomic(path, json.dumps(_jsonable(report.to_dict()), indent=2, allow_nan=False) + "\n")
+    write_atomic(path, json_text(report))
