@@ -169,6 +169,69 @@ def run_claim(claim: Claim, ctx: Context, data: dict | None = None) -> Evidence:
     )
 
 
+def _check_options(claims, seed, step_factor, activations):
+    """The API's options, refused in one line when malformed (a bare string where a list is meant,
+    a seed that is not a non-negative integer, a step factor that is not a finite positive number)."""
+    import math
+    import numbers
+
+    def names(value, what):
+        if value is None:
+            return ()
+        if isinstance(value, (str, bytes)):
+            raise InputError(f"{what} must be a list of names, got the string {value!r}; write [{value!r}]")
+        try:
+            items = list(value)
+        except TypeError:
+            raise InputError(f"{what} must be a list of names, got {type(value).__name__}") from None
+        bad = [v for v in items if not isinstance(v, str)]
+        if bad:
+            raise InputError(f"{what} must be names (strings), got {bad[0]!r}")
+        twice = sorted({v for v in items if items.count(v) > 1})
+        if twice:
+            raise InputError(f"{what}: {', '.join(map(repr, twice))} named more than once; name each once")
+        return tuple(items)
+
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    if isinstance(step_factor, bool) or not isinstance(step_factor, numbers.Real) or not math.isfinite(step_factor) \
+            or step_factor <= 0:
+        raise InputError(f"step_factor must be a finite number > 0, got {step_factor!r}")
+    return names(claims, "claims"), int(seed), float(step_factor), names(activations, "activations")
+
+
+def _check_data(data, chosen):
+    """The user's data: a dict of the keys the claims take, each a real numeric array (not complex,
+    boolean, text, object or masked), used by at least one of the claims run."""
+    import numpy as np
+
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise InputError(f"data must be a dict such as {{'X': array}}, got {type(data).__name__}")
+    known = sorted({k for c in all_claims() for k in c.data_keys})
+    unknown = sorted(set(data) - set(known), key=str)
+    if unknown:
+        raise InputError(f"data has the unknown key {unknown[0]!r}; the claims take {', '.join(map(repr, known))}")
+    for key, value in data.items():
+        if value is None or isinstance(value, (dict, str, bytes, set)):
+            raise InputError(f"data[{key!r}] must be a 2-D real array (rows are examples), got {type(value).__name__}")
+        if isinstance(value, np.ma.MaskedArray):
+            raise InputError(f"data[{key!r}] is a masked array; fill or drop the masked entries first "
+                             "(X.filled(value), or select the complete rows)")
+        kind = np.dtype(getattr(value, "dtype", None) or np.asarray(value).dtype).kind
+        what = {"c": "complex", "b": "boolean", "U": "text", "S": "bytes", "O": "object", "M": "datetime",
+                "m": "timedelta", "V": "structured"}.get(kind)
+        if what:
+            hint = " (stack the real and imaginary parts as features)" if kind == "c" else ""
+            raise InputError(f"data[{key!r}] has {what} entries; memverify verifies real data: pass a float "
+                             f"array{hint}")
+    if not any(c.data_keys and set(c.data_keys) <= set(data) for c in chosen):
+        takes = ", ".join(c.id for c in all_claims() if c.data_keys)
+        raise InputError(f"none of the claims run takes data, so it would be ignored; claims that take X: {takes}")
+    return data
+
+
 def run(
     claims=None,
     *,
@@ -200,7 +263,9 @@ def run(
 
     if dtype not in DTYPES:
         raise InputError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    claims, seed, step_factor, activations = _check_options(claims, seed, step_factor, activations)
     chosen = all_claims() if not claims else [get(c) for c in claims]
+    data = _check_data(data, chosen)
     be = gpu.resolve(backend, scheduler=scheduler)
     if scheduler and be.name != "dask":
         raise InputError("--scheduler names a dask scheduler; use it with --backend dask")
@@ -219,6 +284,8 @@ def run(
     plans = plan.check(chosen, ctx)  # refuses, before anything runs, claims that cannot fit the device
     report = Report(provenance(ctx), [])
     report.provenance["memory_plan_bytes"] = {p.claim: p.bytes for p in plans}
+    if data is not None:
+        report.provenance["data_used_by"] = [c.id for c in chosen if c.data_keys and set(c.data_keys) <= set(data)]
     for claim in chosen:
         if on_start is not None:
             on_start(claim, len(chosen))
