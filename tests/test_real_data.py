@@ -62,6 +62,26 @@ def test_truncated_and_corrupted_idx_files_are_clear_errors(tmp_path):
         datasets.load_mnist(tmp_path / "empty")
 
 
+def test_truncated_and_corrupted_gzip_files_exit_2_with_the_reason(tmp_path, capsys):
+    """A cut-short .gz (EOFError inside gzip), one with damaged deflate data (zlib.error) and one
+    that is not gzip at all: each a one-line InputError, and exit 2 from the CLI."""
+    tiny_mnist(tmp_path, gz=True)
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    raw = path.read_bytes()
+    damaged = bytearray(raw)
+    damaged[20:40] = b"\xff" * 20
+    for content, fragment in [(raw[: len(raw) // 2], "gzip stream ends early"),
+                              (bytes(damaged), "corrupted: its gzip data does not decompress|cannot read"),
+                              (b"not gzip at all, just text", "cannot read")]:
+        path.write_bytes(content)
+        with pytest.raises(InputError, match=fragment):
+            datasets.load_mnist(tmp_path)
+    path.write_bytes(raw[: len(raw) // 2])
+    status = main(["--claim", "sec3-contraction", "--profile", "quick", "--data-dir", str(tmp_path), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2 and "gzip stream ends early" in err and "Traceback" not in err
+
+
 def test_cifar_batches_and_broken_ones(tmp_path):
     data = tiny_cifar(tmp_path)
     X, y = datasets.load_cifar10(tmp_path)

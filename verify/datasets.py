@@ -194,11 +194,17 @@ def read_idx(path) -> np.ndarray:
     int32 sizes, then the data.  Truncated or corrupted files raise a one-line :class:`InputError`."""
     from pathlib import Path
 
+    import zlib
+
     p = Path(path)
     try:
         with _open_maybe_gz(p) as fh:
             raw = fh.read()
-    except OSError as exc:
+    except EOFError:  # a gzip stream cut short
+        raise InputError(f"{p.name} is truncated: its gzip stream ends early; download it again") from None
+    except zlib.error as exc:
+        raise InputError(f"{p.name} is corrupted: its gzip data does not decompress ({exc}); download it again") from None
+    except OSError as exc:  # gzip.BadGzipFile too: not gzip at all
         raise InputError(f"cannot read {p.name}: {exc.strerror or exc}") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise InputError(f"{p.name} is not an IDX file (bad magic number); expected MNIST's idx format")
