@@ -202,8 +202,11 @@ def _main(argv=None) -> int:
         regressions = any(d.regression for d in diffs)
         if diffs:
             print(diff_table(diffs))
-        print(f"baseline {args.compare}: " + ("REGRESSIONS: " + str(sum(d.regression for d in diffs)) if regressions
-                                              else f"no regression ({len(diffs)} quantities moved within their allowance)"))
+        better = sum(d.status == "improvement" for d in diffs)
+        within = len(diffs) - better - sum(d.regression for d in diffs)
+        print(f"baseline {args.compare}: " + (f"REGRESSIONS: {sum(d.regression for d in diffs)}" if regressions
+                                              else "no regression") +
+              f" ({better} improvements, {within} quantities moved within their allowance)")
     if args.save_baseline:
         print(f"baseline saved: {args.save_baseline}")
     print(rep.summary(report))
