@@ -264,3 +264,17 @@ def test_help_documents_every_exit_status():
     for code in ("0 every claim holds", "1 a negative control was accepted", "3 a claim was not reproduced",
                  "4 a claim was refuted", "2 usage or input error", "5 internal error", "130 interrupted"):
         assert code in text
+
+
+def test_the_memory_plan_uses_the_users_data(tmp_path, capsys):
+    """A (3, 200000) training set: the dense linear trainer's d x d matrices (298 GiB each) are
+    refused before anything runs, from the data's own d, not the profile's."""
+    import numpy as np
+
+    path = tmp_path / "wide.npy"
+    np.save(path, np.random.default_rng(0).random((3, 200_000)))
+    from verify.cli import main
+
+    status = main(["--claim", "linear-min-norm", "--profile", "quick", "--data", str(path), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2 and "need more memory" in err and "200000 x 200000" in err and "Traceback" not in err

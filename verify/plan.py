@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import numpy as np
+
 from theory.errors import InputError
 
 ENV_VAR = "MEMVERIFY_MEMORY_LIMIT"
@@ -66,8 +68,8 @@ def _deep(p: dict, b: int) -> tuple[int, str]:
     w = max(p["width"], max(p["sweep_widths"]), max(p["super_widths"]), max(p["contraction_widths"]),
             max(p["swiss_widths"]))
     depth = max(p["depth"], max(p["sweep_depths"]), p["super_depth"])
-    d, starts = 64, max(p["grid"] ** 2, p["held_out"])
-    elems = 4 * depth * w * w + 4 * starts * w * depth + starts * d * d
+    d, starts = p.get("d", 64), max(p["grid"] ** 2, p["held_out"])
+    elems = 4 * depth * w * w + 8 * d * w + 4 * starts * w * depth + starts * d * d
     return elems * b, f"{depth} layers of {w} x {w} (weights and Adam state) and {starts} Jacobians of {d} x {d}"
 
 
@@ -100,13 +102,19 @@ def family_of(claim) -> str:
 PROFILE_FAMILY = {"deep_training": "deep", "conv_training": "conv"}  # claim modules that share another module's profile family
 
 
-def plan(claim, ctx) -> Plan:
-    """The peak-memory estimate of one claim at the run's profile and dtype."""
+def plan(claim, ctx, data=None) -> Plan:
+    """The peak-memory estimate of one claim at the run's profile and dtype; on the user's ``data``
+    (``{"X": (n, d) array}``) where the claim takes it, at that data's n and d."""
     family = family_of(claim)
     itemsize = 4 if ctx.dtype == "float32" else 8
     if family not in ESTIMATES:  # a claim registered from outside memverify's families
         return Plan(claim.id, 0, f"no memory estimate for claims of module {claim.check.__module__}")
-    nbytes, detail = ESTIMATES[family](ctx.sizes(PROFILE_FAMILY.get(family, family)), itemsize)
+    sizes = dict(ctx.sizes(PROFILE_FAMILY.get(family, family)))
+    if data is not None and claim.data_keys and set(claim.data_keys) <= set(data):
+        shape = tuple(getattr(data["X"], "shape", None) or np.shape(data["X"]))
+        if len(shape) == 2:
+            sizes.update(n=int(shape[0]), d=int(shape[1]), digits_n=0)
+    nbytes, detail = ESTIMATES[family](sizes, itemsize)
     return Plan(claim.id, int(nbytes) + BASE, detail)
 
 
@@ -138,9 +146,10 @@ def available(backend) -> tuple[int, str]:
     return int(pages * size), "available physical pages"
 
 
-def check(claims, ctx) -> list:
-    """Plan every claim; raise :class:`MemoryPlanError` naming those that cannot fit.  Returns the plans."""
-    plans = [plan(c, ctx) for c in claims]
+def check(claims, ctx, data=None) -> list:
+    """Plan every claim (on the user's ``data`` where it takes it); raise :class:`MemoryPlanError`
+    naming those that cannot fit.  Returns the plans."""
+    plans = [plan(c, ctx, data) for c in claims]
     room, source = available(ctx.backend)
     too_big = [p for p in plans if p.bytes > room]
     if too_big:
@@ -150,6 +159,7 @@ def check(claims, ctx) -> list:
             f"{len(too_big)} claim(s) need more memory than {ctx.backend.name} has at profile {ctx.profile.name} "
             f"({ctx.dtype}): {worst.claim} needs about {worst.bytes / GIB:.1f} GiB ({worst.detail}) but "
             f"{room / GIB:.1f} GiB is available ({source}); refused before starting: {names}. Use a smaller "
-            f"--profile, --dtype float32, a device with more memory, or leave those claims out with --claim"
+            f"--profile, smaller --data, --dtype float32, a device with more memory, or leave those claims out "
+            f"with --claim"
         )
     return plans

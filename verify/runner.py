@@ -281,7 +281,7 @@ def run(
                   dtype)
     from . import plan
 
-    plans = plan.check(chosen, ctx)  # refuses, before anything runs, claims that cannot fit the device
+    plans = plan.check(chosen, ctx, data)  # refuses, before anything runs, claims that cannot fit the device
     report = Report(provenance(ctx), [])
     report.provenance["memory_plan_bytes"] = {p.claim: p.bytes for p in plans}
     if data is not None:
