@@ -242,3 +242,15 @@ def test_empirical_claims_run_enough_seeds():
         assert deep["fig1_seeds"] >= least, name
     paper = PROFILES["paper"].sizes["deep"]
     assert max(paper["sweep_widths"]) >= 1024 and max(paper["sweep_depths"]) >= 8
+
+
+def test_appendix_g_tolerance_names_its_own_protocol():
+    """Its text names the step, budget and initialisation it ran, not Tables 1-2's."""
+    import verify
+    from verify.profiles import get_profile
+
+    p = get_profile("quick").for_family("conv")
+    assert (p["appg_lr"], p["appg_steps"]) != (p["tab_lr"], p["tab_steps"])
+    ev = verify.run(["appg-downsampling-memorizes"], profile="quick").evidence[0]
+    text = ev.measurement.tolerance.derivation
+    assert f"lr {p['appg_lr']:g}" in text and f"or {p['appg_steps']} steps" in text and "U(+-1/sqrt(fan_in))" in text

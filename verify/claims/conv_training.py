@@ -62,11 +62,14 @@ def _train(ctx, X, net, p, steps=None):
                                   loss_tol=p["tab_loss_tol"], adam_eps=1e-30)
 
 
-def _tolerance(p) -> Tolerance:
+def _tolerance(p, lr=None, steps=None, init=None) -> Tolerance:
+    """The memorization criterion and the training protocol it was measured under (Tables 1-2: the
+    ``tab_*`` settings; Appendix G passes its own step and budget)."""
     return Tolerance(p["near_one"], f"memorizes: the n largest |eigenvalues| of the trained operator within "
                                     f"{p['near_one']:g} of 1 and the next below {p['small']:g} (closer to 0 than to "
-                                    f"1); trained with Adam (lr {p['tab_lr']:g}) to a loss of {p['tab_loss_tol']:g} "
-                                    f"or {p['tab_steps']} steps, weights N(0, {p['tab_init_scale']:g}^2 / fan_in)")
+                                    f"1); trained with Adam (lr {lr or p['tab_lr']:g}) to a loss of "
+                                    f"{p['tab_loss_tol']:g} or {steps or p['tab_steps']} steps, weights "
+                                    f"{init or 'N(0, %g^2 / fan_in)' % p['tab_init_scale']}")
 
 
 def _budget_note(name: str, res, p) -> list:
@@ -254,7 +257,8 @@ def check_appg(data, ctx, *, control: bool = False) -> Measurement:
     memo = stats.fraction(sum(r["memorizes"] for r in per_seed), len(per_seed))
     scope = (f"largest size tried: {s} x {s} x 3 images, width {p['appg_width']}, {p['tab_seeds']} seeds; memorizing "
              f"seeds {memo['k']}/{memo['n']}")
-    return Measurement(comps, metrics, _tolerance(p), key="next_eigenvalue", notes=list(unconverged),
+    return Measurement(comps, metrics, _tolerance(p, p["appg_lr"], p["appg_steps"], "U(+-1/sqrt(fan_in)) (PyTorch's default)"), key="next_eigenvalue",
+                       notes=list(unconverged),
                        unconverged=unconverged, scope=scope,
                        statistics={"seeds": p["tab_seeds"], "per_seed": per_seed, "memorizing_seeds": memo,
                                    "confidence": 0.95})
