@@ -77,3 +77,57 @@ def test_the_report_says_which_claims_used_the_data():
     X = np.random.default_rng(0).random((4, 24))
     report = verify.run(["linear-min-norm", "thm2-attractor-criterion"], profile="quick", data={"X": X})
     assert report.provenance["data_used_by"] == ["linear-min-norm"]
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300, 1e-200, 1e-320])
+def test_scale_invariant_claims_take_any_finite_magnitude(scale):
+    """The linear claims are invariant under X -> c X: a user's X is brought to max |X| in [0.5, 1)
+    by an exact power of two (recorded in a note), so 1e300, 1e-300 and subnormal data verify."""
+    import numpy as np
+
+    import verify
+
+    X = np.random.default_rng(0).random((5, 24))
+    for cid in ("linear-min-norm", "init-perturbation"):
+        ev = verify.run([cid], profile="quick", data={"X": X * scale}).evidence[0]
+        assert ev.verdict == verify.HOLDS, ev.reason
+        assert any("multiplied by 2^" in n and "(exact)" in n for n in ev.measurement.notes)
+
+
+def test_a_power_of_two_rescaling_changes_no_bit():
+    import numpy as np
+
+    import verify
+
+    X = np.random.default_rng(1).random((5, 24))
+    a = verify.run(["linear-min-norm"], profile="quick", data={"X": X}).evidence[0]
+    b = verify.run(["linear-min-norm"], profile="quick", data={"X": X * 2.0**700}).evidence[0]
+    assert [c.measured for c in a.measurement.comparisons] == [c.measured for c in b.measurement.comparisons]
+
+
+@pytest.mark.parametrize("scale, cid", [(1e300, "thm3-stable-fixed-points"), (1e-300, "thm6-attractors"),
+                                        (1e200, "sec3-contraction"), (1e-160, "thm1-adaptive-step")])
+def test_other_claims_refuse_magnitudes_they_cannot_square(scale, cid):
+    """Not scale-invariant: outside [sqrt(tiny / eps), sqrt(max / 16 n d)] a one-line InputError
+    naming the claim and the range (Theorem 6 at 1e300 used to be 'refuted')."""
+    import numpy as np
+
+    import verify
+    from theory.errors import InputError
+
+    X = np.random.default_rng(0).random((5, 24))
+    with pytest.raises(InputError, match=rf"largest entry is .*; {cid} squares .* needs it within \["):
+        verify.run([cid], profile="quick", data={"X": X * scale})
+    with pytest.raises(InputError, match="all zeros"):
+        verify.run([cid], profile="quick", data={"X": 0 * X})
+
+
+def test_data_at_phi_of_zero_everywhere_is_refused():
+    import numpy as np
+
+    import verify
+    from theory.errors import InputError
+
+    X = np.ones((5, 24))  # exp_neg(0) = 1: the target map is 0
+    with pytest.raises(InputError, match=r"exp_neg\(0\) = 1 .* relative errors are undefined"):
+        verify.run(["cor-phi-span"], profile="quick", data={"X": X}, activations=["exp_neg"])

@@ -207,3 +207,17 @@ def test_step_limit_uses_the_smaller_gram():
     finally:
         tracemalloc.stop()
     assert peak < 20 * 2**20, peak
+
+
+@pytest.mark.parametrize("c", [1e-8, 1e8, 2.0**-300, 2.0**300])
+def test_data_svd_rank_is_scale_invariant_on_rank_deficient_data(c):
+    """The rank threshold is relative to s_max (``rtol * s_max``): scaling X keeps the rank of a
+    rank-deficient X (the mutant ``* smax`` -> ``/ smax`` fails this)."""
+    import numpy as np
+
+    from theory.linear import data_svd
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((8, 3)) @ rng.standard_normal((3, 40))  # rank 3 of 8 rows
+    assert data_svd(X).rank == 3
+    assert data_svd(c * X).rank == 3

@@ -43,9 +43,15 @@ __all__ = [
 
 
 def preimages(X, act: Activation):
-    """``Y = phi^{-1}(X)``, after checking that ``X`` lies in phi's range."""
+    """``Y = phi^{-1}(X)``, after checking that ``X`` lies in phi's range and is not phi(0)
+    everywhere (a zero target map, against which no relative error is defined)."""
     check_in_range(X, act)
-    return act.inverse(X)
+    Y = act.inverse(X)
+    xp = array_namespace(Y)
+    if not bool(xp.any(Y != 0)):
+        raise InputError(f"every entry of X is {act.name}(0) = {float(X[0, 0]):g} (to rounding), so the target map "
+                         f"{act.name}^-1(X) X^+ is 0 and relative errors are undefined; use data away from {act.name}(0)")
+    return Y
 
 
 def closed_form(X, act: Activation, *, svd: lin.DataSVD | None = None) -> lin.FactoredMap:

@@ -34,6 +34,10 @@ class Claim:
     empirical : the evidence comes from trained networks or random draws (a statistic over seeds):
         a failure is ``not-reproduced`` unless the check establishes a refutation; an exact claim's
         failing comparison is a counterexample (``refuted``)
+    scale_invariant : the claim's mathematics is unchanged when ``X`` is multiplied by a positive
+        number (the linear claims: ``X^+ X`` and a step of ``F / lambda_max(X X^T)``); a user's ``X``
+        is then brought to ``max |X|`` in [0.5, 1) by an exact power of two before the check, so any
+        finite magnitude works; other claims refuse an ``X`` outside a stated range
     """
 
     id: str
@@ -47,6 +51,7 @@ class Claim:
     data_keys: tuple = ("X",)
     control_always: bool = False
     empirical: bool = False
+    scale_invariant: bool = False
 
 
 REGISTRY: dict[str, Claim] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import datetime as _dt
 import os
 import platform
@@ -232,6 +234,30 @@ def _check_data(data, chosen):
     return data
 
 
+def _magnitude(claim, X, dtype: str):
+    """``(X, k)``: a scale-invariant claim gets ``X * 2^k`` with ``max |X|`` in [0.5, 1) (exact; ``k``
+    is 0 when nothing was done); any other claim gets ``X`` as it is if its largest entry lies where
+    squares and Gram matrices neither overflow nor fall below the normal range, else InputError."""
+    import numpy as np
+
+    X = np.asarray(X)
+    if X.ndim != 2 or X.size == 0 or X.dtype.kind not in "fiu" or not np.all(np.isfinite(X)):
+        return X, 0  # the claim's own checks name these problems
+    top = float(np.max(np.abs(X)))
+    if top == 0.0:
+        raise InputError(f"X is all zeros; {claim.id} needs data with at least one non-zero entry")
+    if claim.scale_invariant:
+        k = -math.frexp(top)[1]
+        return (X if k == 0 else np.ldexp(X.astype(np.float64, copy=False), k)), k
+    info = np.finfo(np.dtype(dtype))
+    hi = math.sqrt(float(info.max) / (16.0 * X.shape[0] * X.shape[1]))
+    lo = math.sqrt(float(info.tiny) / float(info.eps))
+    if not lo <= top <= hi:
+        raise InputError(f"X's largest entry is {top:.3g}; {claim.id} squares and multiplies the data, which in "
+                         f"{dtype} needs it within [{lo:.3g}, {hi:.3g}]: rescale X (the paper's data lie in [0, 1])")
+    return X, 0
+
+
 def run(
     claims=None,
     *,
@@ -289,11 +315,16 @@ def run(
     for claim in chosen:
         if on_start is not None:
             on_start(claim, len(chosen))
-        own = None
+        own, scaled = None, None
         if data is not None and claim.data_keys and set(claim.data_keys) <= set(data):
-            own = {k: ctx.asarray(gpu.to_numpy(data[k])) for k in claim.data_keys}
+            host = {k: gpu.to_numpy(data[k]) for k in claim.data_keys}
+            host["X"], scaled = _magnitude(claim, host["X"], ctx.dtype)
+            own = {k: ctx.asarray(v) for k, v in host.items()}
         with ctx.backend.errors():  # cuSOLVER errors raised, not ignored
             ev = run_claim(claim, ctx, own)
+        if scaled:
+            ev.measurement.notes.append(f"your X was multiplied by 2^{scaled} (exact) to bring max |X| into [0.5, 1): "
+                                        "the claim is invariant under scaling")
         report.evidence.append(ev)
         if on_evidence is not None:
             on_evidence(ev)

@@ -121,6 +121,7 @@ def check_min_norm(data, ctx, *, W0_scale: float = 0.0) -> Measurement:
 
 register(Claim(
     id="linear-min-norm",
+    scale_invariant=True,
     paper_ref="Section 2; Appendix A",
     statement="Gradient descent from W = 0 on 1/2||WX - X||^2 converges to the minimum-norm solution W* = X X^+ (Y X^+ in general).",
     hypotheses=HYPOTHESES,
@@ -181,6 +182,7 @@ def check_trajectory(data, ctx, *, offset: int = 0) -> Measurement:
 
 register(Claim(
     id="linear-gd-trajectory",
+    scale_invariant=True,
     paper_ref="Appendix A",
     statement="The closed-form iterate W(t) = W0 + [X^T U g_t - W0 V c_t] V^T equals explicit gradient descent at every checked step.",
     hypotheses=HYPOTHESES[:2] + ("step 0 < eta < 2 / lambda_max(X X^T); any W0",),
@@ -220,6 +222,7 @@ def check_span_projection(data, ctx, *, W0_scale: float = 0.0) -> Measurement:
 
 register(Claim(
     id="linear-span-projection",
+    scale_invariant=True,
     paper_ref="Section 2",
     statement="The trained linear autoencoder is the orthogonal projection onto span(X): idempotent, symmetric, n eigenvalues 1 and d - n eigenvalues 0, outputs in span(X).",
     hypotheses=HYPOTHESES,
@@ -272,6 +275,7 @@ def check_init(data, ctx, *, against_zero_start: bool = False) -> Measurement:
 
 register(Claim(
     id="init-perturbation",
+    scale_invariant=True,
     paper_ref="Section 5 (Effect of Initialization); Appendix I.2",
     statement="From a random W0, gradient descent reaches X X^+ + W0 (I - X X^+); Weyl's bounds |s_i(W) - s_i(X X^+)| <= s_1(W0) hold; the distance from X X^+ grows with the initialisation scale.",
     hypotheses=HYPOTHESES[:2] + ("gradient descent from W0 = scale * G / sqrt(d), G standard Gaussian",),
