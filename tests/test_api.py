@@ -131,3 +131,22 @@ def test_data_at_phi_of_zero_everywhere_is_refused():
     X = np.ones((5, 24))  # exp_neg(0) = 1: the target map is 0
     with pytest.raises(InputError, match=r"exp_neg\(0\) = 1 .* relative errors are undefined"):
         verify.run(["cor-phi-span"], profile="quick", data={"X": X}, activations=["exp_neg"])
+
+
+def test_activation_flags_that_select_nothing_are_refused():
+    import verify
+    from theory.errors import InputError
+
+    with pytest.raises(InputError, match="none of the claims run uses it"):
+        verify.run(["linear-min-norm"], profile="quick", activations=["tanh"])
+    with pytest.raises(InputError, match="selects none of this claim's cases"):
+        verify.run(["thm1-beyond-assumptions"], profile="quick", activations=["neg_tanh"])
+    report = verify.run(["linear-min-norm", "cor-phi-span"], profile="quick", activations=["tanh"])
+    assert report.provenance["activations_used_by"] == ["cor-phi-span"]
+
+
+def test_a_measurement_with_nothing_compared_never_holds():
+    from verify.evidence import NOT_REPRODUCED, Measurement
+
+    m = Measurement([], {}, None, key="x")
+    assert m.verdict == NOT_REPRODUCED and "nothing was compared" in m.reason

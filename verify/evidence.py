@@ -110,6 +110,8 @@ class Measurement:
             return NOT_MET
         if self.unconverged:
             return NOT_REPRODUCED  # training that stopped above its target never makes a claim hold
+        if not self.comparisons:
+            return NOT_REPRODUCED  # nothing was compared: a claim never holds vacuously
         if not self.failing:
             return HOLDS
         if self.refutation or not self.empirical:
@@ -126,6 +128,8 @@ class Measurement:
             return "hypothesis not met: " + _first(self.violations)
         if self.unconverged:
             return "training stopped above its loss target: " + _first(self.unconverged, " runs")
+        if not self.comparisons:
+            return "nothing was compared (no case of the claim was selected)"
         failing = _first([c.describe() for c in self.failing], " failing comparisons")
         if v == REFUTED:
             return _one_line(self.refutation) if self.refutation else "counterexample: " + failing

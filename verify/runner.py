@@ -303,6 +303,13 @@ def run(
             raise InputError(f"the dask backend runs {', '.join(DASK_CLAIMS)}; not {others} (use --backend numpy "
                              "or cupy for those)")
     names = tuple(get_activation(a).name for a in (activations or ()))
+    if names:
+        from .plan import family_of
+
+        takes = [c.id for c in all_claims() if family_of(c) == "single_layer"]
+        if not any(c.id in takes for c in chosen):
+            raise InputError(f"--activation applies to {', '.join(takes)}; none of the claims run uses it (drop "
+                             "--activation or add one of them)")
     ctx = Context(get_profile(profile), be, int(seed), float(step_factor), names, _data_dir(data_dir),
                   dtype)
     from . import plan
@@ -310,6 +317,8 @@ def run(
     plans = plan.check(chosen, ctx, data)  # refuses, before anything runs, claims that cannot fit the device
     report = Report(provenance(ctx), [])
     report.provenance["memory_plan_bytes"] = {p.claim: p.bytes for p in plans}
+    if names:
+        report.provenance["activations_used_by"] = [c.id for c in chosen if family_of(c) == "single_layer"]
     if data is not None:
         report.provenance["data_used_by"] = [c.id for c in chosen if c.data_keys and set(c.data_keys) <= set(data)]
     for claim in chosen:

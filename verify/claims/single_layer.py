@@ -12,6 +12,7 @@ from theory import activations as acts
 from theory import linear as lin
 from theory import single_layer as sl
 from theory.common import eps
+from theory.errors import InputError
 
 from ..datasets import digits, scale_into, synthetic
 from ..evidence import Comparison, Measurement, Tolerance
@@ -53,7 +54,17 @@ def make_violating_data(ctx) -> dict:
 
 
 def pairs(data, ctx):
-    """Yield ``(label, activation, X)`` for every (data set, activation) pair to check."""
+    """``(label, activation, X)`` for every (data set, activation) pair to check; an
+    ``--activation`` that selects none of them is a one-line InputError."""
+    found = list(_pairs(data, ctx))
+    if not found:
+        covered = sorted({name for _, name in data.get("fixed_sets", {})})
+        raise InputError(f"--activation {', '.join(ctx.activations)} selects none of this claim's cases (it covers "
+                         f"{', '.join(covered)}); choose one of those or leave --activation out")
+    return found
+
+
+def _pairs(data, ctx):
     names = ctx.activations or ctx.sizes(FAMILY)["activations"]
     if "X" in data:  # the user's data, used as given
         for name in names:
