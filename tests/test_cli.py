@@ -126,7 +126,7 @@ def test_user_data_that_violates_hypotheses_is_reported(tmp_path):
     linear = [a for c in ("linear-min-norm", "linear-gd-trajectory", "linear-span-projection", "init-perturbation")
               for a in ("--claim", c)]
     proc = run_cli("--profile", "quick", "--data", str(path), *linear)
-    assert proc.returncode == 0
+    assert proc.returncode == 6  # nothing verified
     assert "4 hypotheses not met" in proc.stdout and "not overparameterized" in proc.stdout
 
 
@@ -278,3 +278,17 @@ def test_the_memory_plan_uses_the_users_data(tmp_path, capsys):
     status = main(["--claim", "linear-min-norm", "--profile", "quick", "--data", str(path), "--quiet"])
     err = capsys.readouterr().err
     assert status == 2 and "need more memory" in err and "200000 x 200000" in err and "Traceback" not in err
+
+
+def test_a_run_that_verifies_nothing_exits_6(tmp_path, capsys):
+    """Every claim's hypotheses not met (tanh on negative data, beyond Assumption 1): exit 6 and a
+    summary that says nothing was verified, not a silent 0."""
+    import numpy as np
+
+    from verify.cli import main
+
+    path = tmp_path / "neg.npy"
+    np.save(path, -0.5 * np.random.default_rng(0).random((6, 48)))
+    status = main(["--claim", "thm1-beyond-assumptions", "--profile", "quick", "--data", str(path), "--activation",
+                   "tanh", "--quiet"])
+    assert status == 6 and "NOTHING VERIFIED" in capsys.readouterr().out

@@ -6,6 +6,7 @@ Exit status (the largest that applies, 1 first):
 * 1: a negative control was accepted (a check could not tell a wrong prediction from a right one);
 * 3: a claim was not reproduced (and none refuted);
 * 4: a claim was refuted;
+* 6: nothing was verified: every claim's hypotheses were not met (on the data given);
 * 2: usage or input errors (one line on stderr, no traceback); 130: interrupted (Ctrl-C), 143:
   terminated (SIGTERM); either way no output is written and earlier outputs are left as they were;
 * 5: an internal error (a bug in memverify: one line naming it and where to report it; set
@@ -35,7 +36,7 @@ DEFAULT_REPORT = "memverify-report"
 INTERNAL_ERROR = 5
 EXIT_CODES = ("exit status: 0 every claim holds or its hypotheses are not met and every negative control was "
               "rejected; 1 a negative control was accepted; 3 a claim was not reproduced; 4 a claim was refuted "
-              "(the largest that applies, 1 first); 2 usage or input error; 5 internal error; 130 interrupted, 143 terminated (no output written). "
+              "(the largest that applies, 1 first); 6 nothing verified (every claim's hypotheses not met); 2 usage or input error; 5 internal error; 130 interrupted, 143 terminated (no output written). "
               "--compare: 1 on a regression, else 0; --save-baseline: 0 once saved.")
 
 

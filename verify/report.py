@@ -53,11 +53,14 @@ def table(rows: list, header: list = HEADER, width: int | None = None) -> str:
 
 def summary(report: Report) -> str:
     c = report.counts()
-    return (
+    line = (
         f"{len(report.evidence)} claims: {c['holds']} hold, {c['refuted']} refuted, {c['not-reproduced']} not "
         f"reproduced, {c['hypotheses-not-met']} hypotheses not met; negative controls rejected: "
         f"{c['controls_rejected']}/{c['controls_applicable']}"
     )
+    if report.evidence and c["hypotheses-not-met"] == len(report.evidence):
+        line += "; NOTHING VERIFIED: no claim's hypotheses were met (exit 6)"
+    return line
 
 
 def claims_markdown() -> str:

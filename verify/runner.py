@@ -18,7 +18,7 @@ import gpu
 from .context import Context
 from theory.errors import DivergenceError, InputError
 
-from .evidence import VERDICTS, Comparison, Evidence, Measurement
+from .evidence import NOT_MET, VERDICTS, Comparison, Evidence, Measurement
 from .profiles import get_profile
 from .registry import Claim, all_claims, get
 
@@ -46,9 +46,14 @@ class Report:
     @property
     def exit_status(self) -> int:
         """1 when a negative control was accepted (the verifier cannot be trusted), else 4 when a
-        claim was refuted, else 3 when one was not reproduced, else 0 (see :data:`verify.evidence.EXIT_STATUS`)."""
+        claim was refuted, else 3 when one was not reproduced, else 6 when nothing was verified
+        (every claim's hypotheses not met), else 0 (see :data:`verify.evidence.EXIT_STATUS`)."""
         codes = {e.exit_status for e in self.evidence}
-        return 1 if 1 in codes else max(codes, default=0)
+        if 1 in codes:
+            return 1
+        if self.evidence and all(e.verdict == NOT_MET for e in self.evidence):
+            return NOTHING_VERIFIED
+        return max(codes, default=0)
 
     def counts(self) -> dict:
         c = dict.fromkeys(VERDICTS, 0)
@@ -169,6 +174,9 @@ def run_claim(claim: Claim, ctx: Context, data: dict | None = None) -> Evidence:
         claim.id, claim.paper_ref, claim.statement, claim.hypotheses, measured,
         claim.control_description, control, time.perf_counter() - start,
     )
+
+
+NOTHING_VERIFIED = 6  # every claim's hypotheses were not met: the run verified nothing
 
 
 def _check_options(claims, seed, step_factor, activations):
