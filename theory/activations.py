@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .common import array_namespace, check_matrix
-from .errors import InputError
+from .errors import InputError, RangeError
 
 __all__ = ["ACTIVATIONS", "Activation", "Assumption1", "check_assumption1", "check_in_range", "derivative_bounds", "get"]
 
@@ -163,7 +163,7 @@ def check_in_range(X, act: Activation, name: str = "X") -> None:
     bad = (X <= lo) | (X >= hi)
     if bool(xp.any(bad)):
         count = int(xp.sum(xp.astype(bad, xp.int64)))
-        raise InputError(
+        raise RangeError(
             f"{name} has {count} entries outside the range ({lo:g}, {hi:g}) of {act.name} "
             f"(min {float(xp.min(X)):.4g}, max {float(xp.max(X)):.4g}); min-max scale the data into the range, "
             f"e.g. into {act.safe_interval} with verify.datasets.scale_into"

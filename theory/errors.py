@@ -11,3 +11,7 @@ class InputError(MemverifyError, ValueError):
 
 class DivergenceError(MemverifyError, ArithmeticError):
     """Gradient descent diverged (the loss became non-finite or grew without bound)."""
+
+
+class RangeError(InputError):
+    """Data outside an activation's range (its pre-images do not exist)."""

@@ -57,11 +57,18 @@ def load_matrix(path) -> np.ndarray:
     from pathlib import Path
 
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"data file {str(p)!r} is a directory; pass a .npy, .npz or .csv file (MNIST or CIFAR-10 "
+                         "directories go to --data-dir)")
     if not p.is_file():
         raise InputError(f"data file {str(p)!r} does not exist; pass a .npy, .npz or .csv file")
     suffix = p.suffix.lower()
     try:
         if suffix == ".npy":
+            with open(p, "rb") as fh:
+                if fh.read(6) != b"\x93NUMPY":
+                    raise InputError(f"{p.name} is not a NumPy .npy file (no .npy header); save the array with "
+                                     "numpy.save, or use .npz or .csv")
             arr = np.load(p, allow_pickle=False)
         elif suffix == ".npz":
             with np.load(p, allow_pickle=False) as z:
@@ -72,17 +79,29 @@ def load_matrix(path) -> np.ndarray:
                 arr = z[key]
         elif suffix in (".csv", ".txt"):
             text = p.read_text()
+            if not text.strip():
+                raise InputError(f"{p.name} is empty; write one example per row, features separated by commas")
             arr = np.loadtxt(p, delimiter="," if "," in text else None, ndmin=2)
         else:
             raise InputError(f"cannot read {p.name}: unknown extension {suffix!r}; use .npy, .npz or .csv")
     except InputError:
         raise
+    except ValueError as exc:
+        if "pickle" in str(exc):  # object arrays: not a numeric training set, and never unpickled
+            raise InputError(f"{p.name} holds Python objects (a pickled array), not numbers; save a float array "
+                             "with numpy.save") from None
+        raise InputError(f"cannot read {p.name}: {str(exc).splitlines()[0]}") from None
     except Exception as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"cannot read {p.name}: {first}") from None
     if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
         raise InputError(f"{p.name} holds {arr.dtype} data; the training set must be real numbers")
     arr = np.asarray(arr, dtype=np.float64)
+    if arr.ndim == 0:
+        raise InputError(f"{p.name} holds a single number; the training set is a 2-D array, one example per row")
+    if arr.ndim > 2:
+        raise InputError(f"{p.name} holds a {arr.ndim}-D array of shape {arr.shape}; flatten each example into a row, "
+                         f"e.g. X.reshape({arr.shape[0]}, -1) for {arr.shape[0]} images")
     from theory.common import check_matrix
 
     check_matrix(arr, f"the data in {p.name}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import gpu
 
 from .context import Context
-from theory.errors import DivergenceError, InputError
+from theory.errors import DivergenceError, InputError, RangeError
 
 from .evidence import NOT_MET, VERDICTS, Comparison, Evidence, Measurement
 from .profiles import get_profile
@@ -337,8 +337,14 @@ def run(
             host = {k: gpu.to_numpy(data[k]) for k in claim.data_keys}
             host["X"], scaled = _magnitude(claim, host["X"], ctx.dtype)
             own = {k: ctx.asarray(v) for k, v in host.items()}
-        with ctx.backend.errors():  # cuSOLVER errors raised, not ignored
-            ev = run_claim(claim, ctx, own)
+        try:
+            with ctx.backend.errors():  # cuSOLVER errors raised, not ignored
+                ev = run_claim(claim, ctx, own)
+        except InputError as exc:  # name the claim; for a range error, the flag that picks activations
+            hint = ""
+            if isinstance(exc, RangeError) and not names:
+                hint = "; or restrict the claim to activations whose range holds your data with --activation NAME"
+            raise type(exc)(f"{claim.id}: {exc}{hint}") from None
         if scaled:
             ev.measurement.notes.append(f"your X was multiplied by 2^{scaled} (exact) to bring max |X| into [0.5, 1): "
                                         "the claim is invariant under scaling")

@@ -119,6 +119,9 @@ def _allowance(svd, steps, X) -> float:
 
 # ---------------------------------------------------------------- thm1-adaptive-step / thm1-constant-step
 
+# a pre-image where |phi'| is below this share of its maximum: descent there is saturation-bound
+SATURATED = 1e-6
+
 def check_limit(data, ctx, *, adaptive: bool, control: str | None = None) -> Measurement:
     """Trained A vs A* = phi^{-1}(X) X^+ for every pair; ``control`` picks a wrong prediction or start."""
     comps, metrics, notes, viol, unconverged = [], {}, [], [], []
@@ -150,10 +153,14 @@ def check_limit(data, ctx, *, adaptive: bool, control: str | None = None) -> Mea
         if certified > required:
             unconverged.append(f"{label}: {res.steps} steps, final loss {res.loss:.3g}, certified distance {certified:.3g} "
                                f"> {required:g}")
+            m, M = acts.derivative_bounds(act, sl.preimages(X, act))
+            why = (f"the data sit where {act.name} saturates: |phi'| at the pre-images falls to {m:.3g} (its "
+                   f"maximum there is {M:.3g}), so the gradient vanishes there; min-max scale X away from the ends of the range "
+                   f"(e.g. into {act.safe_interval})" if m < SATURATED * M else
+                   f"saturating activations stall rather than diverge when the step is too large (step_factor = "
+                   f"{ctx.step_factor:g}) and converge slowly when X is ill-conditioned (kappa = {svd.cond:.3g})")
             notes.append(f"{label}: descent did not converge ({res.steps} steps, final loss {res.loss:.3g}, certified "
-                         f"distance {certified:.3g}); saturating activations stall rather than diverge when the step is "
-                         f"too large (step_factor = {ctx.step_factor:g}) and converge slowly when X is ill-conditioned "
-                         f"(kappa = {svd.cond:.3g})")
+                         f"distance {certified:.3g}); {why}")
         if rel / tol.value > worst:
             worst, worst_tol = rel / tol.value, tol
             metrics["rel_error"], metrics["worst_pair"] = rel, label
