@@ -111,3 +111,9 @@ def test_data_dir_errors_exit_2(tmp_path, capsys):
     assert main(["--claim", "sec3-superattractor", "--profile", "quick", "--data-dir", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_cifar_below_the_paper_profile_is_named_as_not_used(tmp_path):
+    tiny_cifar(tmp_path)
+    ev = verify.run(["appg-downsampling-memorizes"], profile="quick", data_dir=tmp_path).evidence[0]
+    assert any(n.startswith("CIFAR-10 in") and "was not used" in n for n in ev.measurement.notes)
