@@ -26,15 +26,33 @@ def _fmt(x) -> str:
     return str(x)
 
 
+def key_comparison(m):
+    """The comparison the terminal shows for a claim: the first failing one, else the one on the
+    claim's key metric, else the first (``None`` when nothing was compared)."""
+    if not m.comparisons:
+        return None
+    failing = m.failing
+    if failing:
+        return failing[0]
+    named = [c for c in m.comparisons if c.name == m.key or c.name.startswith(f"{m.key}[")]
+    return (named or m.comparisons)[0]
+
+
 def evidence_row(e) -> list:
-    m = e.measurement
-    key = f"{m.key}={_fmt(m.metrics.get(m.key))}"
-    tol = "-" if m.tolerance is None else _fmt(m.tolerance.value)
+    """One terminal row: the decisive comparison shown as ``name = value op bound`` (each bound with
+    its operator, so the column means the same for every claim)."""
+    c = key_comparison(e.measurement)
+    check = "-"
+    if c is not None:
+        value, bound = _fmt(c.measured), _fmt(c.bound)
+        if value == bound and c.measured != c.bound:  # close: enough digits to see which side
+            value, bound = f"{c.measured:.6g}", f"{c.bound:.6g}"
+        check = f"{c.name} = {value} {c.op} {bound}"
     ctl = {True: "rejected", False: "ACCEPTED", None: "n/a"}[e.control_rejected]
-    return [e.id, e.verdict, key, tol, ctl, f"{e.seconds:.2f}s", e.reason or ""]
+    return [e.id, e.verdict, check, ctl, f"{e.seconds:.1f}s", e.reason or ""]
 
 
-HEADER = ["claim", "verdict", "key metric", "tolerance", "neg. control", "time", "reason"]
+HEADER = ["claim", "verdict", "decisive comparison (value op bound)", "neg. control", "time", "reason"]
 
 
 def table(rows: list, header: list = HEADER, width: int | None = None) -> str:
