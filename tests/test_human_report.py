@@ -107,3 +107,24 @@ def test_backend_error_context():
         with gpu.resolve("cupy").errors():
             with pytest.raises(np.linalg.LinAlgError):
                 cupy.linalg.cholesky(cupy.asarray([[1.0, 2.0], [2.0, 1.0]]))
+
+
+def test_report_reads_like_a_report(tmp_path, capsys):
+    """The decisive comparison with its operator in the summaries, the other measured numbers in the
+    Markdown too, provenance without raw dicts or bytes, no '-0', the time on one line."""
+    out = tmp_path / "rep"
+    cli.main(["--profile", "quick", "--claim", "linear-min-norm", "--claim", "thm2-attractor-criterion",
+              "--report", str(out), "--quiet"])
+    md, page = (out / "report.md").read_text(), (out / "report.html").read_text()
+    assert re.search(r"\| rel_error = [0-9.e+-]+ <= [0-9.e+-]+ \|", md)
+    assert md.count("Other measured numbers:") == 2 and page.count("other measured numbers") == 2
+    prov = md[md.index("## Provenance"):]
+    assert "{'" not in prov and "b'" not in prov and "versions | python: " in prov
+    assert not re.search(r"(?<![\w.])-0(?![\w.])", md + page)
+    assert "<td class='num'>" in page and "td.num{white-space:nowrap" in page
+
+
+def test_fmt_never_prints_minus_zero():
+    from verify.report import _fmt
+
+    assert _fmt(-0.0) == "0" and _fmt(0.0) == "0" and _fmt(-1e-300) != "-0"

@@ -1,7 +1,7 @@
 """The report people read: a self-contained HTML page (figures embedded, no JavaScript) and a
 Markdown version, written by ``python -m verify --report DIR``.
 
-Layout: a summary table (claim, paper reference, verdict, key number, time), then per claim its
+Layout: a summary table (claim, paper reference, verdict, decisive comparison, time), then per claim its
 statement, hypotheses, the measured comparisons with the tolerance and its derivation, notes, the
 negative control and its outcome, and its figure; provenance at the end.  Every file is written
 atomically after the run has finished, so a failed or interrupted run leaves the previous report
@@ -14,13 +14,13 @@ import base64
 import html
 from pathlib import Path
 
-from .report import _fmt, summary, write_atomic
+from .report import _fmt, decisive, provenance_text, summary, write_atomic
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;
 vertical-align:top}th{background:#eee}.holds{color:#176317;font-weight:bold}.refuted{color:#a00;font-weight:bold}.not-reproduced{color:#a05000;font-weight:bold}
 .hypotheses-not-met{color:#8a5a00;font-weight:bold}img{max-width:100%}code{background:#f4f4f4}
-section{border-top:2px solid #ddd;margin-top:2em}"""
+section{border-top:2px solid #ddd;margin-top:2em}td.num{white-space:nowrap;text-align:right}"""
 
 
 def _verdict_html(v: str) -> str:
@@ -33,8 +33,7 @@ def _control(e) -> str:
 
 
 def _key(e) -> str:
-    m = e.measurement
-    return f"{m.key} = {_fmt(m.metrics.get(m.key))}"
+    return decisive(e.measurement)
 
 
 def _scalars(metrics: dict, limit: int = 40) -> list:
@@ -63,13 +62,13 @@ def to_html(report, figures: dict) -> str:
            f"<style>{CSS}</style></head><body>",
            "<h1>memverify: Memorization in Overparameterized Autoencoders</h1>",
            f"<p>{html.escape(summary(report))}</p>",
-           "<table><tr><th>claim</th><th>paper</th><th>verdict</th><th>reason</th><th>key number</th>"
+           "<table><tr><th>claim</th><th>paper</th><th>verdict</th><th>reason</th><th>decisive comparison</th>"
            "<th>negative control</th><th>time</th></tr>"]
     for e in report.evidence:
         out.append(f"<tr><td><a href='#{e.id}'>{e.id}</a></td><td>{html.escape(e.paper_ref)}</td>"
                    f"<td>{_verdict_html(e.verdict)}</td><td>{html.escape(e.reason or '')}</td><td>{html.escape(_key(e))}</td>"
                    f"<td>{'rejected' if e.control_rejected else ('n/a' if e.control_rejected is None else 'ACCEPTED')}</td>"
-                   f"<td>{e.seconds:.2f} s</td></tr>")
+                   f"<td class='num'>{e.seconds:.1f}&nbsp;s</td></tr>")
     out.append("</table>")
     for e in report.evidence:
         m = e.measurement
@@ -105,7 +104,7 @@ def to_html(report, figures: dict) -> str:
         out.append("</section>")
     out.append("<section><h2>Provenance</h2><table>")
     for k, v in report.provenance.items():
-        out.append(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>")
+        out.append(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(provenance_text(v))}</td></tr>")
     out.append("</table></section></body></html>")
     return "\n".join(out)
 
@@ -116,12 +115,13 @@ def _md_cell(text: str) -> str:
 
 def to_markdown(report, figures: dict) -> str:
     out = ["# memverify report", "", summary(report), "",
-           "| claim | paper | verdict | reason | key number | negative control | time |",
+           "| claim | paper | verdict | reason | decisive comparison | negative control | time |",
            "| --- | --- | --- | --- | --- | --- | --- |"]
     for e in report.evidence:
-        out.append(f"| [{e.id}](#{e.id}) | {e.paper_ref} | **{e.verdict}** | {_md_cell(e.reason or '')} | {_key(e)} | "
+        out.append(f"| [{e.id}](#{e.id}) | {e.paper_ref} | **{e.verdict}** | {_md_cell(e.reason or '')} | "
+                   f"{_md_cell(_key(e))} | "
                    f"{'rejected' if e.control_rejected else ('n/a' if e.control_rejected is None else 'ACCEPTED')} | "
-                   f"{e.seconds:.2f} s |")
+                   f"{e.seconds:.1f}&nbsp;s |")
     for e in report.evidence:
         m = e.measurement
         out += ["", f"## {e.id}", "", f"**{e.verdict}**. {e.paper_ref}. {e.statement}", ""]
@@ -136,11 +136,15 @@ def to_markdown(report, figures: dict) -> str:
         if m.tolerance is not None:
             out += ["", f"Tolerance {_fmt(m.tolerance.value)}: {m.tolerance.derivation}"]
         out += ["", *[f"Note: {n}" for n in m.notes]]
+        rows = _scalars(m.metrics)
+        if rows:
+            out += ["", "Other measured numbers:", "", "| quantity | value |", "| --- | --- |"]
+            out += [f"| {_md_cell(k)} | {_md_cell(_show(v))} |" for k, v in rows]
         out += ["", f"Negative control: {e.control_description}: **{_control(e)}**"]
         if e.id in figures:
             out += ["", f"![figure for {e.id}](figures/{Path(figures[e.id]).name})"]
     out += ["", "## Provenance", "", "| | |", "| --- | --- |"]
-    out += [f"| {k} | {v} |" for k, v in report.provenance.items()]
+    out += [f"| {k} | {_md_cell(provenance_text(v))} |" for k, v in report.provenance.items()]
     return "\n".join(out) + "\n"
 
 

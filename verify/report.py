@@ -18,6 +18,8 @@ def _fmt(x) -> str:
     if isinstance(x, int):
         return str(x)
     if isinstance(x, float):
+        if x == 0.0:
+            return "0"  # never "-0"
         near = round(x)
         if near != 0 and x != near and abs(x - near) < 1e-2 * abs(near):
             # e.g. a spectral radius 1.0037 or 1.0000000000000004 against a bound 1 - 4u: show the difference
@@ -38,16 +40,32 @@ def key_comparison(m):
     return (named or m.comparisons)[0]
 
 
+def decisive(m) -> str:
+    """The decisive comparison as ``name = value op bound`` (each bound with its operator, so the
+    column means the same for every claim; enough digits to tell close values apart)."""
+    c = key_comparison(m)
+    if c is None:
+        return "-"
+    value, bound = _fmt(c.measured), _fmt(c.bound)
+    if value == bound and c.measured != c.bound:
+        value, bound = f"{c.measured:.6g}", f"{c.bound:.6g}"
+    return f"{c.name} = {value} {c.op} {bound}"
+
+
+def provenance_text(v) -> str:
+    """A provenance value for people: nested mappings as ``key: value`` pairs, bytes decoded."""
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {provenance_text(x)}" for k, x in v.items()) or "-"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(provenance_text(x) for x in v) or "-"
+    return "-" if v is None else str(v)
+
+
 def evidence_row(e) -> list:
-    """One terminal row: the decisive comparison shown as ``name = value op bound`` (each bound with
-    its operator, so the column means the same for every claim)."""
-    c = key_comparison(e.measurement)
-    check = "-"
-    if c is not None:
-        value, bound = _fmt(c.measured), _fmt(c.bound)
-        if value == bound and c.measured != c.bound:  # close: enough digits to see which side
-            value, bound = f"{c.measured:.6g}", f"{c.bound:.6g}"
-        check = f"{c.name} = {value} {c.op} {bound}"
+    """One terminal row (:func:`decisive` for the comparison)."""
+    check = decisive(e.measurement)
     ctl = {True: "rejected", False: "ACCEPTED", None: "n/a"}[e.control_rejected]
     return [e.id, e.verdict, check, ctl, f"{e.seconds:.1f}s", e.reason or ""]
 
