@@ -167,8 +167,9 @@ def test_printed_tables_against_their_architectures():
     assert conv_params(350, 1) == 3150  # printed 3105
     assert [conv_params(L, f) for L in (5, 8) for f in (1, 16, 128)] == list(TABLE1[5]) + list(TABLE1[8])
     assert [conv_params(3, f) for f in (1, 16, 128)] == list(TABLE1[2])  # the "2 layers" row counts 3
-    notes = table_discrepancies()
-    assert len(notes) == 4 and any("3105" in n for n in notes)
+    two, one = table_discrepancies(2), table_discrepancies(1)  # each table's claim notes its own
+    assert len(two) == 1 and "3105" in two[0] and two[0].startswith("Table 2")
+    assert len(one) == 3 and all(n.startswith("Table 1") for n in one)
     assert math.ceil(7**4 / 9) == 267
     for L, f in ((1, 1), (3, 16), (5, 4)):  # the formula counts what the networks hold
         assert conv_params(L, f) == conv.linear_conv_net(3, L, filters=f).n_params
