@@ -128,3 +128,27 @@ def test_fmt_never_prints_minus_zero():
     from verify.report import _fmt
 
     assert _fmt(-0.0) == "0" and _fmt(0.0) == "0" and _fmt(-1e-300) != "-0"
+
+
+def test_figure_6_joins_only_evaluated_checkpoints_and_legends_sit_outside():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from verify.figures import FIGURES
+
+    rows = {str(t): {"step": t, "max_rho": 0.5 + 0.01 * t, "evaluated": t >= 30} for t in (1, 10, 30, 100)}
+
+    class Ev:
+        class measurement:
+            statistics = {"per_seed": [{"seed": 0, "checkpoints": rows}]}
+
+    fig = FIGURES["sec5-early-stopping"](Ev, plt)
+    ax = fig.axes[0]
+    joined = [l for l in ax.get_lines() if l.get_linestyle() == "-" and l.get_marker() == "o"]
+    assert [list(l.get_xdata()) for l in joined] == [[30, 100]]
+    legend = ax.get_legend()
+    fig.canvas.draw()
+    assert legend.get_window_extent().x0 >= ax.get_window_extent().x1  # right of the axes
+    plt.close(fig)

@@ -21,6 +21,11 @@ def figure(claim_id: str):
     return deco
 
 
+def _legend_outside(ax) -> None:
+    """The legend to the right of the axes, where it cannot cover data (the saved figure grows)."""
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+
+
 def _save(fig, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
     os.close(fd)
@@ -47,13 +52,13 @@ def _thm3(ev, plt):
             ax.plot(ks, list(m["bias_variant_max_rho_by_width"].values()), "x:", color=line.get_color(),
                     label=f"{name}: with random bias (variant)")
     ax.axhline(1.0, color="k", lw=1)
-    ax.text(0.02, 0.03, "homogeneity: eigenvalue exactly 1 at every width\nTheorem 3 predicts rho < 1 as k grows",
-            transform=ax.transAxes, fontsize=8)
+    fig.text(0.01, -0.04, "homogeneity: eigenvalue exactly 1 at every width; Theorem 3 predicts rho < 1 as k grows",
+             fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("width k")
     ax.set_ylabel("spectral radius of J at the training examples")
     ax.set_title("Theorem 3: f(x) = W2 relu(W1 x), W2 = X Phi^+")
-    ax.legend(fontsize=7)
+    _legend_outside(ax)
     return fig
 
 
@@ -263,18 +268,19 @@ def _early(ev, plt):
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for s in st["per_seed"]:
         rows = sorted(s["checkpoints"].values(), key=lambda r: r["step"])
-        line, = ax.plot([r["step"] for r in rows], [r["max_rho"] for r in rows], "o-", ms=3, lw=1,
+        kept = [r for r in rows if r["evaluated"]]  # the line joins evaluated checkpoints only
+        line, = ax.plot([r["step"] for r in kept], [r["max_rho"] for r in kept], "o-", ms=3, lw=1,
                         label=f"seed {s['seed']}")
         skipped = [(r["step"], r["max_rho"]) for r in rows if not r["evaluated"]]
         if skipped:
-            ax.plot(*zip(*skipped), "x", color="k", ms=8)
-    ax.plot([], [], "x", color="k", label="not evaluated (reconstruction error >= recovery tolerance)")
+            ax.plot(*zip(*skipped), "x", color=line.get_color(), ms=7, ls="none")
+    ax.plot([], [], "x", color="k", ls="none", label="not evaluated (reconstruction error\n>= recovery tolerance)")
     ax.axhline(1.0, color="k", lw=1)
     ax.set_xscale("symlog", linthresh=10)
     ax.set_xlabel("training step (checkpoints, loss levels, end)")
     ax.set_ylabel("max rho(J) at the examples")
     ax.set_title("Figure 6: contraction during training")
-    ax.legend(fontsize=7, loc="lower left")
+    _legend_outside(ax)
     return fig
 
 
@@ -289,7 +295,7 @@ def _spectra(ev, plt, title):
     ax.set_xlabel("i (eigenvalues by decreasing modulus)")
     ax.set_ylabel("|lambda_i| of the trained operator")
     ax.set_title(title)
-    ax.legend(fontsize=7)
+    _legend_outside(ax)
     return fig
 
 
