@@ -292,3 +292,18 @@ def test_a_run_that_verifies_nothing_exits_6(tmp_path, capsys):
     status = main(["--claim", "thm1-beyond-assumptions", "--profile", "quick", "--data", str(path), "--activation",
                    "tanh", "--quiet"])
     assert status == 6 and "NOTHING VERIFIED" in capsys.readouterr().out
+
+
+def test_terminal_lines_fit_the_terminal_and_a_missing_report_is_named(tmp_path, capsys, monkeypatch):
+    import numpy as np
+
+    from verify.cli import main
+
+    monkeypatch.setenv("COLUMNS", "100")
+    path = tmp_path / "neg.npy"
+    np.save(path, -0.5 * np.random.default_rng(0).random((6, 48)))  # long hypothesis-not-met lines
+    main(["--claim", "thm1-beyond-assumptions", "--claim", "linear-min-norm", "--profile", "quick", "--data",
+          str(path), "--activation", "tanh"])
+    out = capsys.readouterr().out
+    assert max(len(l) for l in out.splitlines() if "hypothesis not met:" in l) <= 100
+    assert "no HTML/Markdown report written (add --report DIR" in out

@@ -185,16 +185,21 @@ def _main(argv=None) -> int:
         print(f"profile {prov['profile']}, backend {prov['backend']} ({prov['device']}), seed {prov['seed']}")
         import shutil
 
-        print(rep.table([rep.evidence_row(e) for e in report.evidence], width=shutil.get_terminal_size((160, 24)).columns))
+        width = shutil.get_terminal_size((160, 24)).columns
+        print(rep.table([rep.evidence_row(e) for e in report.evidence], width=width))
         for e in report.evidence:
             for v in e.measurement.violations:
-                print(f"  {e.id}: hypothesis not met: {v}")
+                line = f"  {e.id}: hypothesis not met: {v}"
+                print(line if len(line) <= width else line[: max(20, width - 3)] + "...")
         if args.json:
             print(f"JSON report: {args.json}")
         for path in figures:
             print(f"figure: {path}")
         if written:
             print(f"report: {written} (and {written.with_suffix('.md')})")
+        else:
+            print("no HTML/Markdown report written (add --report DIR; the bare `python -m verify` writes "
+                  f"{DEFAULT_REPORT}/)")
     regressions = False
     if base is not None:
         from .baseline import compare, diff_table
