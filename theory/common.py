@@ -15,7 +15,6 @@ __all__ = [
     "check_training_set",
     "eps",
     "fro",
-    "relative_error",
     "sq_norm",
 ]
 
@@ -100,16 +99,3 @@ def sq_norm(A) -> float:
 def fro(A) -> float:
     """Frobenius norm of a matrix (2-norm of a vector) as a Python float."""
     return sq_norm(A) ** 0.5
-
-
-def relative_error(measured, predicted, scale: float | None = None) -> tuple[float, float]:
-    """Return ``(absolute, relative)`` Frobenius error of ``measured`` against ``predicted``.
-
-    The relative error divides by ``scale`` when given (use it when ``predicted`` may be 0),
-    else by ``||predicted||_F``; it is ``inf`` for a non-zero error against a zero scale.
-    """
-    absolute = fro(measured - predicted)
-    denom = fro(predicted) if scale is None else float(scale)
-    if denom == 0.0:
-        return absolute, (0.0 if absolute == 0.0 else float("inf"))
-    return absolute, absolute / denom

@@ -1,0 +1,127 @@
+"""Pinned behaviours that sampled mutants of theory/ survived (issue 16): each test fails on the
+mutant named in its docstring."""
+
+import math
+
+import numpy as np
+import pytest
+
+from theory import activations as acts
+from theory import conv
+from theory import dynamics as dyn
+from theory import linear as lin
+from theory import two_layer_relu as tl
+from theory.common import check_matrix
+from theory.errors import InputError
+
+
+def test_gd_steps_needed_at_the_stability_limit_is_an_input_error():
+    """At exactly 2 / lambda_max the contraction is 1: a one-line InputError, not a division by
+    log(1) = 0; just below it the count is finite and grows as the step nears the limit."""
+    X = np.random.default_rng(0).random((4, 20))
+    svd = lin.data_svd(X)
+    eta = lin.largest_stable_step(X, svd=svd)
+    with pytest.raises(InputError, match="does not converge"):
+        lin.gd_steps_needed(svd, eta, 1e-3)
+    counts = [lin.gd_steps_needed(svd, eta * (1 - 10.0**-k), 1e-3) for k in (1, 2, 3)]
+    assert counts == sorted(counts) and counts[0] > 0 and lin.gd_steps_needed(svd, eta / 2, 2.0) == 0
+
+
+def test_feature_cosines_away_from_zero():
+    """Features (1, 0, 1) and (1, 1, 0): cosine 1/2 off the diagonal, 0 on it (a wrong denominator
+    or a kept diagonal fails)."""
+    model = tl.TwoLayer(None, None, None, None, np.array([[1.0, 0.0, 1.0], [1.0, 1.0, 0.0]]))
+    cos = tl.feature_cosines(model)
+    assert np.allclose(cos, [[0.0, 0.5], [0.5, 0.0]], rtol=0, atol=1e-15)
+    neg = tl.TwoLayer(None, None, None, None, np.array([[2.0, -1.0, 2.0], [1.0, 3.0, -5.0]]))  # relu drops negatives
+    assert np.isclose(tl.feature_cosines(neg)[0, 1], 2.0 / (math.sqrt(8.0) * math.sqrt(10.0)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_jacobian_times_matches_the_dense_jacobian_with_a_bias(dtype):
+    rng = np.random.default_rng(1)
+    X = rng.random((3, 6)).astype(dtype)
+    W1 = rng.standard_normal((40, 6)).astype(dtype)
+    b1 = rng.standard_normal(40).astype(dtype)
+    model = tl.fit(X, W1, b1)
+    Z, V = rng.random((4, 6)).astype(dtype), rng.standard_normal((4, 6)).astype(dtype)
+    got = tl.jacobian_times(model, Z, V)
+    want = np.stack([tl.jacobian_dense(model, Z[i]) @ V[i] for i in range(4)])
+    tol = 50 * np.finfo(dtype).eps * np.abs(want).max()
+    assert got.dtype == dtype and np.abs(got - want).max() <= tol
+    assert tl.feature_cosines(model).dtype == dtype  # no float64 eye leaks into float32
+
+
+def test_escape_ratio_of_the_identity_is_one():
+    """The identity map leaves every start where it was: ratios 1 to rounding (x* = 0 makes the
+    starts exactly radius * unit vectors)."""
+    r = dyn.escape_ratio(lambda X: X, np.zeros(5), 1e-3, 1, 16, rng=0)
+    assert r.shape == (16,) and np.abs(np.asarray(r) - 1.0).max() <= 4 * np.finfo(float).eps
+    half = dyn.escape_ratio(lambda X: 0.5 * X, np.zeros(5), 1e-3, 3, 8, rng=0)
+    assert np.allclose(half, 0.125, rtol=1e-14)
+
+
+def test_skip_positions_of_a_residual_stack():
+    """skip_every = 2 on 4 layers: blocks end at 2 and 4 and start at 0 and 2; a stack of identity
+    convolutions with skips doubles the input per block (x -> 2x -> 4x)."""
+    net = conv.linear_conv_net(3, 4, filters=1, skip_every=2, rng=0)
+    assert net._skips() == {2: 0, 4: 2}
+    ident = [np.zeros_like(w) for w in net.weights]
+    for w in ident:
+        w.reshape(-1)[w.size // 2] = 1.0  # the centre tap of each 3 x 3 kernel
+    H = np.random.default_rng(0).random((9, 2))
+    assert np.allclose(net.with_weights(ident)(H), 4 * H)
+    assert conv.linear_conv_net(3, 4, filters=1, rng=0)._skips() == {}
+
+
+@pytest.mark.parametrize("scheme", ["near_zero", "pytorch"])
+def test_linear_conv_net_initialisations(scheme):
+    """near_zero: scale N(0, 1)/sqrt(fan_in); pytorch: U(+-1/sqrt(fan_in)); fan_in = c_in k^2."""
+    net = conv.linear_conv_net(8, 3, filters=16, scheme=scheme, scale=0.5, rng=3)
+    for W in net.weights[1:2]:  # 16 -> 16 channels: fan_in = 16 * 9
+        w = np.asarray(W).reshape(-1)
+        bound = 1.0 / math.sqrt(16 * 9)
+        if scheme == "pytorch":
+            assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
+            assert abs(np.std(w) - bound / math.sqrt(3)) < 0.1 * bound
+        else:
+            assert abs(np.std(w) - 0.5 * bound) < 0.1 * 0.5 * bound
+    with pytest.raises(InputError, match="unknown initialisation"):
+        conv.linear_conv_net(3, 2, scheme="xavier")
+
+
+def test_downsampling_net_near_zero_branch():
+    small = conv.downsampling_net(4, width=2, scheme="near_zero", scale=1e-3, rng=0)
+    big = conv.downsampling_net(4, width=2, scheme="near_zero", scale=1.0, rng=0)
+    ratio = [np.abs(np.asarray(a)).max() / np.abs(np.asarray(b)).max() for a, b in zip(small.weights, big.weights)
+             if a is not None]
+    assert ratio and np.allclose(ratio, 1e-3)
+
+
+def test_upsample_matrix_checks_its_channels():
+    with pytest.raises(InputError):
+        conv.upsample_matrix(2, 2, channels=0)
+
+
+def test_activation_derivative_far_out():
+    """tanh' clips its argument at 350 so cosh cannot overflow: finite, tiny and symmetric."""
+    z = np.array([-400.0, -356.0, 355.0, 1e6])
+    d = acts.get("tanh").d1(z)
+    assert np.all(np.isfinite(d)) and np.all(d >= 0) and np.all(d < 1e-300) and d[0] == d[-1]
+
+
+def test_zero_curvature_is_reported_as_such():
+    """A linear activation (phi'' = 0 everywhere) reaches Assumption 1(c)'s zero-curvature branch."""
+    lin_act = acts.Activation("linear", lambda z: z, lambda x: x, lambda z: np.ones_like(z),
+                              lambda z: np.zeros_like(z), (-np.inf, np.inf), (), (), (0.1, 0.9), 0)
+    report = acts.check_assumption1(np.full((2, 3), 0.5), lin_act)
+    assert any("changes curvature" in f for f in map(str, getattr(report, "failures", report)))
+
+
+def test_error_messages_in_full():
+    with pytest.raises(InputError) as e:
+        check_matrix(np.array([[1.0, np.nan], [np.inf, 2.0]]), "X")
+    assert str(e.value) == "X has 2 non-finite entries (NaN or Inf); clean or drop them first"
+    with pytest.raises(InputError) as e:
+        check_matrix(np.ones((2, 2), dtype=np.int64), "X")
+    assert str(e.value) == "X has dtype int64; convert it to float64 (or float32)"
