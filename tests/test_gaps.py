@@ -125,3 +125,9 @@ def test_error_messages_in_full():
     with pytest.raises(InputError) as e:
         check_matrix(np.ones((2, 2), dtype=np.int64), "X")
     assert str(e.value) == "X has dtype int64; convert it to float64 (or float32)"
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 3), (16,)])
+def test_filter_design_names_the_wrong_size(shape):
+    with pytest.raises(InputError, match=r"a 3 x 3 image is a vector of 9 values"):
+        conv.filter_design(np.ones(shape), 3)

@@ -559,7 +559,7 @@ def filter_design(x, size, k: int = 3, *, padding: int | None = None):
     xp = array_namespace(x)
     lay = ConvLayout.build(size, k, padding=padding)
     if x.shape != (lay.shape[1],):
-        raise InputError(f"the image has {x.shape} values; a {size} x {size} image needs ({lay.shape[1]},)")
+        raise InputError(f"the image has shape {tuple(x.shape)}; a {size} x {size} image is a vector of {lay.shape[1]} values")
     B = lay.dense_basis(xp, x.dtype)  # (k^2, s^2, s^2): small images (Theorem 4 is about one s x s image)
     return xp.permute_dims(B @ x, (1, 0))
 
