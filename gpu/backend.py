@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from types import ModuleType
 
-from theory.errors import MemverifyError
+from .errors import MemverifyError
 
 ENV_VAR = "MEMVERIFY_BACKEND"
 BACKENDS = ("auto", "numpy", "cupy", "dask", "array_api_strict")

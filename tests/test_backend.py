@@ -90,3 +90,16 @@ def test_cached_array_namespace_is_array_api_compats():
         for _ in range(2):
             with pytest.raises(TypeError):
                 array_namespace(*bad)
+
+
+def test_gpu_imports_nothing_from_theory_or_verify():
+    """The floors: gpu/ at the bottom imports neither theory/ nor verify/."""
+    import ast
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "gpu").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            assert not any(n.split(".")[0] in ("theory", "verify") for n in names), (path.name, names)

@@ -9,6 +9,7 @@ import pytest
 import theory.descent
 import theory.deep_fc
 import theory.linear
+import theory.linear_descent
 import theory.single_layer
 from theory import linear as lin
 from theory.errors import InputError
@@ -42,7 +43,7 @@ def test_float32_run_trains_in_float32(claim, monkeypatch):
         seen.append({str(a.dtype) for a in _leaves(params, []) + _leaves(res.params, []) if a.ndim and "int" not in str(a.dtype)})
         return res
 
-    for mod in (theory.linear, theory.single_layer, theory.deep_fc):
+    for mod in (theory.linear_descent, theory.single_layer, theory.deep_fc):
         monkeypatch.setattr(mod, "descend", spy)
     monkeypatch.setattr(theory.descent, "descend", spy)  # the conv trainers import it at call time
     report = run([claim], profile="quick", backend="numpy", dtype="float32")

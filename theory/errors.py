@@ -1,17 +1,6 @@
-"""Exceptions that name the problem and the fix in one line."""
+"""The exceptions of memverify (defined on the lowest floor, :mod:`gpu.errors`, so that gpu/ imports
+nothing from theory/); importable from here as everywhere in theory/ and verify/."""
 
+from gpu.errors import DivergenceError, InputError, MemverifyError, RangeError
 
-class MemverifyError(Exception):
-    """Base class of every error the verifier reports to a user as one line."""
-
-
-class InputError(MemverifyError, ValueError):
-    """Bad input: non-finite data, wrong shapes, data outside an activation's range, ..."""
-
-
-class DivergenceError(MemverifyError, ArithmeticError):
-    """Gradient descent diverged (the loss became non-finite or grew without bound)."""
-
-
-class RangeError(InputError):
-    """Data outside an activation's range (its pre-images do not exist)."""
+__all__ = ["DivergenceError", "InputError", "MemverifyError", "RangeError"]

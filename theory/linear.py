@@ -28,12 +28,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from array_api_compat import is_dask_array
+from gpu.fallbacks import qr_r
 
-from gpu.fallbacks import eigvals, qr_r
-
-from .common import array_namespace, check_matrix, check_training_set, eps, fro, sq_norm
-from .descent import DescentResult, descend
+from .common import array_namespace, check_matrix, check_training_set, eps, fro
 from .errors import InputError
 
 __all__ = [
@@ -42,26 +39,15 @@ __all__ = [
     "factored_svdvals",
     "data_svd",
     "distance",
-    "gd_train_factored",
     "gram",
     "lambda_max",
-    "certificate_floor",
-    "gd_contraction",
-    "gd_error_bound",
     "gd_iterate",
     "gd_limit",
-    "gd_rounding_allowance",
-    "gd_steps_needed",
-    "gd_train",
     "largest_stable_step",
     "loss",
     "min_norm_solution",
     "out_of_span",
-    "projection_diagnostics",
-    "row_space_descent",
     "span_projection",
-    "svdvals",
-    "weyl_bounds",
 ]
 
 
@@ -350,356 +336,14 @@ def loss(W, X, Y=None) -> float:
     return 0.5 * float(xp.sum(R * R))
 
 
-def gd_train(
-    X,
-    Y=None,
-    *,
-    eta: float,
-    W0=None,
-    max_steps: int,
-    loss_tol: float = 0.0,
-    checkpoints=(),
-    record_every: int = 0,
-    callback=None,
-) -> DescentResult:
-    """Explicit gradient descent on ``1/2 ||X W^T - Y||_F^2`` from ``W0`` (default 0), through :func:`descend`.
+# explicit descent and the certificates live in their own modules; their names stay importable here
+from .certificates import (  # noqa: E402,F401
+    certificate_floor, gd_contraction, gd_error_bound, gd_rounding_allowance, gd_steps_needed,
+    projection_diagnostics, svdvals, weyl_bounds,
+)
+from .linear_descent import gd_train, gd_train_factored, row_space_descent  # noqa: E402,F401
 
-    Each step costs two ``(n, d) x (d, d_out)`` products; ``W`` is dense ``(d_out, d)``.
-
-    Raises
-    ------
-    DivergenceError
-        naming the largest stable step ``2 / lambda_max(X X^T)`` when the loss blows up.
-    """
-    xp = check_training_set(X, Y)
-    if not (eta > 0) or not math.isfinite(eta):
-        raise InputError(f"step size eta must be a finite number > 0, got {eta!r}")
-    T = _targets(X, Y)
-    d_out, d_in = T.shape[1], X.shape[1]
-    if W0 is None:
-        W0 = xp.zeros((d_out, d_in), dtype=X.dtype)
-    else:
-        W0 = W0.dense() if isinstance(W0, FactoredMap) else W0
-        _check_w0(W0, d_out, d_in)
-    hint = _step_hint(eta, lambda_max(X))
-
-    def step(W):
-        R = X @ W.T - T
-        # eta scales the n x d residual, not the d x d product: one d x d pass fewer per step
-        return W - (eta * R).T @ X, 0.5 * sq_norm(R)
-
-    return descend(
-        W0,
-        step,
-        max_steps=max_steps,
-        loss_tol=loss_tol,
-        loss=lambda W: loss(W, X, Y),
-        checkpoints=checkpoints,
-        record_every=record_every,
-        callback=callback,
-        divergence_hint=hint,
-    )
-
-
-def _block_descent(Ge, S, T, outer, max_steps: int, loss_tol: float, checkpoints=(), callback=None,
-                   record_every: int = 0, hint: str = "", N0=None):
-    """:func:`descend` on one block of output coordinates, held as ``N = M^T / eta`` (n, b) with
-    ``Ge = eta G``: the pre-activations are ``S + Ge N`` (``S`` = the block of ``X W0^T``, or
-    ``None``), the targets ``T`` (n, b), and the update is ``N - E``.  Two savings over updating
-    ``M`` (b, n) by ``M - eta E^T``, measured at n = 256, d = 2048: every operand has one layout
-    (the transposed operand cost 3 ms of a 15 ms step), and the step scales nothing (eta sits in
-    the n x n ``Ge``, scaled once), one n x b pass and allocation fewer."""
-    xp = array_namespace(Ge, T)
-
-    def pre(N):
-        P = Ge @ N
-        return P if S is None else P + S
-
-    def step(N):
-        E, value = outer(pre(N), T)
-        return N - E, value
-
-    N0 = xp.zeros((Ge.shape[0], T.shape[1]), dtype=Ge.dtype) if N0 is None else N0
-    return descend(N0, step, max_steps=max_steps,
-                   loss_tol=loss_tol, loss=lambda N: outer(pre(N), T)[1], checkpoints=checkpoints,
-                   record_every=record_every, callback=callback, divergence_hint=hint)
-
-
-def row_space_descent(X, W0, T, outer, *, eta: float, max_steps: int, loss_tol: float = 0.0,
-                      checkpoints=(), callback=None, divergence_hint: str = "reduce the step size",
-                      G=None) -> DescentResult:
-    """Explicit gradient descent on a loss of the pre-activations ``P = X W^T`` (n, d_out), with
-    ``W`` held as ``W0 + M X`` (never d x d).
-
-    ``outer(P, T) -> (E, loss)`` gives the loss and the n x d_out matrix ``E`` whose gradient is
-    ``E^T X``, from the pre-activations and the targets ``T`` (n, d_out) (linear: ``E = P - T``;
-    Theorem 1: ``E = (phi(P) - X) * phi'(P)`` or its sign); it must act column by column.  Every
-    such gradient has its rows in the row space of X, so from ``W0`` the iterate is exactly
-    ``W0 + M X`` with ``M`` (d_out, n), and the step ``W <- W - eta E^T X`` is ``M <- M - eta E^T``
-    with ``P = X W0^T + G M^T`` and ``G = X X^T``: the same iterates as the dense trainers, in the
-    coordinates the gradient lives in, at ``n^2 d_out`` work and ``n (d + d_out)`` memory per step
-    instead of ``n d d_out`` and ``d d_out``.  ``W0`` is ``None``, dense, or a :class:`FactoredMap`.
-    ``result.params`` (and each checkpoint) is the :class:`FactoredMap` ``W0 + M X``;
-    ``callback(t, loss, W)`` receives it too.
-
-    On dask arrays the rows of ``M`` (output coordinates) are independent given ``G``, so each
-    chunk of output columns descends on its own worker with no communication per step: a first
-    pass records every block's loss, the summed loss fixes the stopping step exactly as one loop
-    would, and a second pass stops every block there (checkpoints and callbacks need the whole
-    iterate at every step and is refused; checkpoints are kept per block and joined).
-    """
-    check_matrix(X, "X")
-    n, d = X.shape
-    d_out = T.shape[1]
-    if W0 is not None:
-        if not isinstance(W0, FactoredMap):
-            check_matrix(W0, "W0")
-        if tuple(W0.shape) != (d_out, d):
-            raise InputError(f"W0 has shape {tuple(W0.shape)} but the model needs ({d_out}, {d})")
-    G = X @ X.T if G is None else G  # the caller's Gram, when it has one
-    start = None if W0 is None else (W0.apply(X) if isinstance(W0, FactoredMap) else X @ W0.T)
-    Ge = eta * G
-    XT = X.T
-
-    def wrap(N):  # M = eta N^T; scaled when wrapped (an n x d_out pass), not every step
-        return FactoredMap((eta * N).T, XT, W0)
-
-    if is_dask_array(X):
-        if callback is not None:
-            raise InputError("a descent callback needs the whole iterate at every step, which the dask backend "
-                             "does not gather; use --backend numpy or cupy for this check")
-        N, res = _dask_blocks(Ge, start, T, outer, max_steps, loss_tol, checkpoints, divergence_hint)
-        res.params = wrap(N)
-        res.checkpoints = {t: wrap(N) for t, N in res.checkpoints.items()}
-        return res
-    res = _block_descent(Ge, start, T, outer, max_steps, loss_tol, checkpoints,
-                         None if callback is None else (lambda t, value, N: callback(t, value, wrap(N))),
-                         hint=divergence_hint)
-    res.params = wrap(res.params)
-    res.checkpoints = {t: wrap(N) for t, N in res.checkpoints.items()}
-    return res
-
-
-def _dask_blocks(Ge, start, T, outer, max_steps, loss_tol, checkpoints, hint):
-    """:func:`row_space_descent` on dask.  Rounds of 64, 128, ... steps: every block descends from
-    where it stood (kept on the cluster) and returns its losses; only the losses travel.  The first
-    step at which the summed loss reaches ``loss_tol`` (or the budget) is where one loop would stop;
-    the blocks are re-run to exactly that step from the start of its round."""
-    import dask
-    import dask.array as da
-    import numpy as np
-
-    Ge = Ge.compute()
-    if start is not None:
-        start = start.rechunk({0: -1, 1: T.chunks[1]})
-    T = T.rechunk({0: -1})
-    t_blocks = T.to_delayed().ravel()
-    s_blocks = [None] * len(t_blocks) if start is None else start.to_delayed().ravel()
-    wanted = sorted({int(t) for t in checkpoints})
-
-    def run(Sb, Tb, Nb, steps, t0):
-        res = _block_descent(Ge, Sb, Tb, outer, steps, 0.0, record_every=1, hint=hint, N0=Nb,
-                             checkpoints=[t - t0 for t in wanted if t0 <= t <= t0 + steps])
-        values = [value for _, value in res.losses][: steps + 1]
-        values += [values[-1]] * (steps + 1 - len(values))  # a block at loss 0 stays there
-        return res.params, values, res.checkpoints
-
-    current = [None] * len(t_blocks)
-    kept: dict = {}
-    t0, size = 0, 64
-    while True:
-        steps = min(size, max_steps - t0)
-        rounds = dask.persist(*[dask.delayed(run, nout=3)(Sb, Tb, Nb, steps, t0)
-                                for Sb, Tb, Nb in zip(s_blocks, t_blocks, current)])
-        total = np.sum(np.asarray(dask.compute(*[r[1] for r in rounds]), dtype=float), axis=0)
-        reached = np.nonzero(total <= loss_tol)[0]
-        if reached.size or t0 + steps >= max_steps:
-            stop = t0 + (int(reached[0]) if reached.size else steps)
-            break
-        for t in wanted:
-            if t0 <= t < t0 + steps:
-                kept[t] = [r[2][t - t0] for r in rounds]
-        current = [r[0] for r in rounds]
-        t0, size = t0 + steps, 2 * size
-    last = dask.persist(*[dask.delayed(run, nout=3)(Sb, Tb, Nb, stop - t0, t0)
-                          for Sb, Tb, Nb in zip(s_blocks, t_blocks, current)])
-    for t in wanted:
-        if t0 <= t <= stop:
-            kept[t] = [r[2][t - t0] for r in last]
-
-    def joined(parts):
-        return da.concatenate([da.from_delayed(p, shape=(Ge.shape[0], width), dtype=Ge.dtype, meta=Ge[:0, :0])
-                               for p, width in zip(parts, T.chunks[1])], axis=1)
-
-    value = float(total[stop - t0])
-    converged = bool(value <= loss_tol)
-    result = DescentResult(None, stop, value, converged, "loss_tol" if converged else "max_steps",
-                           {t: joined(parts) for t, parts in sorted(kept.items())}, [(stop, value)])
-    return joined([r[0] for r in last]), result
-
-
-def gd_train_factored(X, Y=None, *, eta: float, W0=None, max_steps: int, loss_tol: float = 0.0, checkpoints=(),
-                      callback=None) -> DescentResult:
-    """:func:`gd_train` held as ``W0 + M X`` (:func:`row_space_descent` with ``E = X W^T - Y``):
-    the same iterates without a d x d matrix; ``result.params`` is a :class:`FactoredMap`."""
-    check_training_set(X, Y)
-    if not (eta > 0) or not math.isfinite(eta):
-        raise InputError(f"step size eta must be a finite number > 0, got {eta!r}")
-    T = _targets(X, Y)
-
-    def outer(P, Tb):
-        R = P - Tb
-        return R, 0.5 * sq_norm(R)
-
-    G, lam = gram(X)
-    return row_space_descent(X, W0, T, outer, eta=eta, max_steps=max_steps, loss_tol=loss_tol,
-                             checkpoints=checkpoints, callback=callback, divergence_hint=_step_hint(eta, lam), G=G)
-
-
-def gd_error_bound(loss_value: float, svd: DataSVD) -> float:
-    """Bound on ``||W^(t) - W^(inf)||_F`` from the loss at step ``t`` alone: ``sqrt(2 L) / s_min``.
-
-    Valid when X has rank n (so ``W^(inf) X = Y``): the difference ``E = W^(t) - W^(inf)``
-    has its rows in the span of the examples (``E = E V V^T``), hence
-    ``sqrt(2 L) = ||E X||_F = ||E V S||_F >= s_min ||E||_F``.  Exact arithmetic; add a
-    rounding allowance separately.
-    """
-    return math.sqrt(2.0 * max(loss_value, 0.0)) / svd.s_min
-
-
-def certificate_floor(svd: DataSVD, unit_roundoff: float) -> float:
-    """The smallest relative distance the loss certificate :func:`gd_error_bound` can prove in a dtype.
-
-    The residual ``X W^T - Y`` is computed with an error of about ``sqrt(d) u ||X||_F ||W||_F``
-    (inner products of length d, random-walk estimate), so ``sqrt(2L)/(s_min ||W||_F)`` cannot
-    fall below ``sqrt(d) u ||X||_F / s_min <= sqrt(n d) u kappa``; returns that bound.  In float64
-    it is far below any useful target; in float32 it is about 1e-6 for n = 6, d = 48, kappa = 4.
-    """
-    n, d = svd.shape
-    return math.sqrt(n * d) * unit_roundoff * svd.cond
-
-
-def svdvals(W):
-    """Singular values of a dense matrix, or of a factored one (:func:`factored_svdvals`: only the
-    ``rank_bound()`` largest; all others are exactly 0)."""
-    if isinstance(W, FactoredMap):
-        return factored_svdvals(W) if W.factored else svdvals(W.dense())
-    return array_namespace(W).linalg.svdvals(W)
-
-
-def weyl_bounds(W0, rank: int, length: int | None = None):
-    """Weyl's bounds on the singular values of ``W^(inf) = X X^+ + W0 (I - X X^+)`` (Appendix I.2).
-
-    ``|sigma_i(W^(inf)) - sigma_i(X X^+)| <= sigma_1(W0)``, where ``sigma_i(X X^+)`` is 1 for
-    ``i < rank`` and 0 after.  Returns ``(lower, upper, sigma_1(W0))`` with arrays of length
-    ``length`` (default d).  ``W0`` may be a :class:`FactoredMap`.
-    """
-    if isinstance(W0, FactoredMap):
-        sv = svdvals(W0)
-        xp, dtype = array_namespace(sv), sv.dtype
-    else:
-        xp = check_matrix(W0, "W0")
-        sv, dtype = xp.linalg.svdvals(W0), W0.dtype
-    s1 = float(xp.max(sv))
-    length = min(W0.shape) if length is None else length
-    proj = xp.concat([xp.ones(rank, dtype=dtype), xp.zeros(length - rank, dtype=dtype)])
-    lower = xp.clip(proj - s1, min=0.0)
-    return lower, proj + s1, s1
-
-
-def projection_diagnostics(W, basis, Z) -> dict:
-    """How far a square matrix ``W`` is from the orthogonal projection onto ``span(basis)``.
-
-    ``basis`` is (d, r) orthonormal; ``Z`` (m, d) are arbitrary row inputs.  Returns absolute
-    Frobenius/modulus defects (all 0 for ``W = basis basis^T``):
-
-    * ``idempotency``: ``||W W - W||_F``;  ``symmetry``: ``||W - W^T||_F``;
-    * ``eig_one``: ``max_{i<r} |lambda_i - 1|`` and ``eig_zero``: ``max_{i>=r} |lambda_i|`` over
-      the eigenvalues sorted by decreasing modulus;
-    * ``out_of_span``: ``max_j ||(I - P) W z_j|| / ||z_j||`` over the inputs;
-    * ``projection_error``: ``||W - basis basis^T||_F``.
-    """
-    if isinstance(W, FactoredMap):
-        if W.factored:
-            return _factored_projection_diagnostics(W, basis, Z)
-        W = W.dense()
-    check_matrix(W, "W")
-    if W.shape[0] != W.shape[1]:
-        raise InputError(f"W must be square to be a projection, got shape {tuple(W.shape)}")
-    return _diagnostics(eigvals(W), Z @ W.T, basis, Z, idempotency=fro(W @ W - W), symmetry=fro(W - W.T),
-                        projection_error=fro(W - basis @ basis.T))
-
-
-def _diagnostics(lam, outs, basis, Z, **defects) -> dict:
-    """The spectral and out-of-span parts of :func:`projection_diagnostics` from the eigenvalues
-    ``lam`` (by decreasing modulus) and the outputs ``outs`` for ``Z``; ``defects`` are the rest."""
-    xp = array_namespace(outs)
-    r = basis.shape[1]
-    rest = xp.abs(lam[r:])
-    res = out_of_span(outs, basis)
-    zn = xp.sqrt(xp.sum(Z * Z, axis=1))
-    rn = xp.sqrt(xp.sum(res * res, axis=1))
-    return {
-        "idempotency": defects["idempotency"],
-        "symmetry": defects["symmetry"],
-        "eig_one": float(xp.max(xp.abs(lam[:r] - 1.0))) if r else 0.0,
-        "eig_zero": float(xp.max(rest)) if rest.shape[0] else 0.0,
-        "out_of_span": float(xp.max(rn / zn)),
-        "projection_error": defects["projection_error"],
-    }
-
-
-def _factored_projection_diagnostics(W: FactoredMap, basis, Z) -> dict:
-    """:func:`projection_diagnostics` for ``W = sum L_i R_i^T`` without a d x d matrix: the non-zero
-    eigenvalues of ``L R^T`` are those of the small ``R^T L`` (the other d - r are exactly 0)."""
-    xp = array_namespace(basis)
-    terms = W.terms()
-    L = xp.concat([t[0] for t in terms], axis=1)
-    R = xp.concat([t[1] for t in terms], axis=1)
-    if W.shape[0] != W.shape[1]:
-        raise InputError(f"W must be square to be a projection, got shape {tuple(W.shape)}")
-    small = R.T @ L  # (q, q): W W = L (R^T L) R^T; its eigenvalues are W's non-zero ones
-    return _diagnostics(eigvals(small), W.apply(Z), basis, Z, idempotency=_terms_fro([(L @ small, R), (-L, R)]),
-                        symmetry=_terms_fro([(L, R), (-R, L)]), projection_error=_terms_fro([(L, R), (-basis, basis)]))
-
-
-def gd_contraction(svd: DataSVD, eta: float) -> float:
-    """Per-step contraction ``rho = max_i |1 - eta s_i^2|`` of the error of gradient descent.
-
-    The error ``W^(t) - W^(inf)`` shrinks by at least ``rho`` per step (its component along
-    each right singular vector ``v_i`` is multiplied by ``1 - eta s_i^2``); ``rho < 1`` iff
-    ``0 < eta < 2 / s_max^2``.
-    """
-    a = [eta * svd.s_min**2, eta * svd.s_max**2]
-    return max(abs(1.0 - a[0]), abs(1.0 - a[1]))
-
-
-def gd_steps_needed(svd: DataSVD, eta: float, reduction: float) -> int:
-    """Steps after which the error of gradient descent has shrunk by ``reduction`` (< 1): ``log(reduction)/log(rho)``.
-
-    Returns 0 if ``reduction >= 1`` and raises :class:`InputError` when ``rho >= 1`` (no convergence).
-    """
-    if reduction >= 1.0:
-        return 0
-    rho = gd_contraction(svd, eta)
-    if rho >= 1.0:
-        raise InputError(
-            f"gradient descent with eta={eta:.4g} does not converge (contraction factor {rho:.4g} >= 1); "
-            f"use eta < 2/lambda_max(X X^T) = {2.0 / svd.s_max**2:.4g}"
-        )
-    if rho == 0.0:
-        return 1
-    return int(math.ceil(math.log(reduction) / math.log(rho)))
-
-
-def gd_rounding_allowance(svd: DataSVD, steps: int, unit_roundoff: float) -> float:
-    """Relative allowance for floating-point error in ``steps`` steps of gradient descent.
-
-    ``u (kappa^2 + t) sqrt(d)``, with ``u`` the dtype's unit roundoff, ``kappa = s_max/s_min``
-    and ``d`` the input dimension: one step commits a rounding error of about
-    ``sqrt(d) u ||W||`` (inner products of length <= d, random-walk estimate); the part of it
-    in the span of the examples contracts by ``1 - eta s_min^2`` per step, so at most
-    ``kappa^2`` steps' worth accumulates (with ``eta = 1/s_max^2``); the part orthogonal to
-    the span never contracts, at most ``t`` steps' worth.
-    """
-    return unit_roundoff * (svd.cond**2 + steps) * math.sqrt(svd.shape[1])
+__all__ += [
+    "certificate_floor", "gd_contraction", "gd_error_bound", "gd_rounding_allowance", "gd_steps_needed",
+    "gd_train", "gd_train_factored", "projection_diagnostics", "row_space_descent", "svdvals", "weyl_bounds",
+]

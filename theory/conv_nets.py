@@ -1,0 +1,303 @@
+r"""Linear convolutional autoencoders as networks, and their training (paper Section 4, Tables 1-2,
+Appendices F-G).
+
+A :class:`LinearConvNet` is a list of layer matrices, each ``C_l = layouts[l].matrix(weights[l])``
+(a convolution, :class:`theory.conv.ConvLayout`) or a fixed matrix (nearest-neighbour upsampling),
+optionally grouped into residual blocks ``h <- block(h) + h``.  The network is their product,
+applied one layer at a time; its d x d operator is formed only on request (its spectrum shows
+memorization: ``n`` eigenvalues near 1 and the rest small).
+
+Training is full-batch descent on ``1/(2n) sum_i ||f(x_i) - x_i||^2`` through
+:func:`theory.descent.descend`; the gradient of layer ``l`` is ``G_l H_{l-1}^T`` gathered on its
+layout's fixed sparsity pattern (``dL/dW = sum over entries of G H^T``), with ``G_l`` the
+back-propagated residual.  Stacks of one identical small convolution (Tables 1-2) share one
+dense basis ``B`` (n_weights, d, d), so all layer matrices are one contraction ``W B`` and all
+weight gradients another, ``sum (G_l H_{l-1}^T) : B`` (:func:`_uniform_gradients`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .common import array_namespace, sq_norm
+from .conv import ConvLayout, upsample_matrix
+from .errors import InputError
+
+__all__ = ["LinearConvNet", "conv_gradients", "downsampling_net", "linear_conv_net", "train_linear_conv"]
+
+# ----------------------------------------------------------------------------- linear conv networks
+
+@dataclass(frozen=True)
+class LinearConvNet:
+    """A linear convolutional network: layer l is ``C_l = layouts[l].matrix(weights[l])`` or, where
+    ``layouts[l]`` is ``None``, the fixed matrix ``fixed[l]`` (e.g. upsampling).  With
+    ``skip_every = B > 0`` the layers form residual blocks of B: ``h <- block(h) + h`` (the paper's
+    "skip connection every 10 layers" for networks above 100 layers); a remainder of fewer than B
+    layers is plain."""
+
+    layouts: tuple
+    weights: tuple
+    fixed: tuple
+    skip_every: int = 0
+    bases: tuple = ()   # per layer: the dense basis of C(W) (small layers) or None (sparse)
+
+    DENSE_LIMIT = 250_000  # n_weights x d_out x d_in up to which a layer uses a dense basis (Tables 1-2: 21,609)
+
+    @property
+    def depth(self) -> int:
+        return len(self.layouts)
+
+    @property
+    def n_params(self) -> int:
+        return sum(int(math.prod(W.shape)) for W in self.weights if W is not None)
+
+    def matrices(self) -> list:
+        out = []
+        for l, (lay, W, F) in enumerate(zip(self.layouts, self.weights, self.fixed)):
+            if lay is None:
+                out.append(F)
+            elif self.bases and self.bases[l] is not None:
+                xp = array_namespace(W)
+                out.append(xp.tensordot(xp.reshape(W, (-1,)), self.bases[l], axes=1))
+            else:
+                out.append(lay.matrix(W))
+        return out
+
+    def weight_gradient(self, l: int, G, H):
+        """``dL/dW_l`` given ``dL/dC_l = G H^T``."""
+        if self.bases and self.bases[l] is not None:
+            xp = array_namespace(G, H)
+            g = xp.tensordot(self.bases[l], G @ H.T, axes=([1, 2], [0, 1]))
+            return xp.reshape(g, self.weights[l].shape)
+        return self.layouts[l].weight_gradient(G, H)
+
+    def with_weights(self, weights) -> "LinearConvNet":
+        return LinearConvNet(self.layouts, tuple(weights), self.fixed, self.skip_every, self.bases)
+
+    @classmethod
+    def create(cls, layouts, weights, fixed=None, skip_every: int = 0) -> "LinearConvNet":
+        """A network with dense bases for the layers small enough (``DENSE_LIMIT``)."""
+        fixed = (None,) * len(layouts) if fixed is None else tuple(fixed)
+        bases = []
+        for lay, W in zip(layouts, weights):
+            if lay is None:
+                bases.append(None)
+                continue
+            small = lay is not None and lay.n_weights * lay.shape[0] * lay.shape[1] <= cls.DENSE_LIMIT
+            bases.append(lay.dense_basis(array_namespace(W), W.dtype) if small else None)
+        return cls(tuple(layouts), tuple(weights), fixed, skip_every, tuple(bases))
+
+    def _skips(self) -> dict:
+        """``{block end (exclusive layer index): block start}``."""
+        B = self.skip_every
+        if not B:
+            return {}
+        return {start + B: start for start in range(0, self.depth - B + 1, B)}
+
+    def forward(self, H):
+        """Activations ``[H_0, ..., H_L]`` for inputs ``H`` (d, m) (columns are examples)."""
+        Cs, skips, Hs = self.matrices(), self._skips(), [H]
+        for l, C in enumerate(Cs):
+            Z = C @ Hs[-1]
+            if l + 1 in skips:
+                Z = Z + Hs[skips[l + 1]]
+            Hs.append(Z)
+        return Hs
+
+    def __call__(self, H):
+        return self.forward(H)[-1]
+
+    @property
+    def n_params_by_layer(self) -> list:
+        return [0 if W is None else int(math.prod(W.shape)) for W in self.weights]
+
+    def operator(self):
+        """The end-to-end d x d operator (dense): the network applied to the identity."""
+        xp = array_namespace(*[W for W in self.weights if W is not None])
+        d = self.layouts[0].shape[1] if self.layouts[0] is not None else self.fixed[0].shape[1]
+        return self(xp.eye(d, dtype=xp.float64))  # sparse @ dense is dense: no conversion needed
+
+
+def linear_conv_net(size, depth: int, *, k: int = 3, filters: int = 1, channels: int = 1, scale: float = 1e-2,
+                    scheme: str = "near_zero", skip_every: int = 0, rng=None, xp=None, dtype=None) -> LinearConvNet:
+    """``depth`` stride-1 'same' convolutions (``channels -> filters -> ... -> channels``), weights
+    ``scale * N(0, 1) / sqrt(fan_in)`` (``near_zero``) or PyTorch's default ``U(+-1/sqrt(fan_in))``
+    (``pytorch``), ``fan_in = c_in k^2``; biases are left out (the paper's networks are linear)."""
+    if xp is None:
+        import array_api_compat.numpy as xp
+    if depth < 1 or filters < 1 or channels < 1:
+        raise InputError(f"depth, filters and channels must be >= 1, got {depth}, {filters}, {channels}")
+    if scheme not in ("near_zero", "pytorch"):
+        raise InputError(f"unknown initialisation {scheme!r}; choose near_zero or pytorch")
+    if skip_every and filters != channels:
+        raise InputError(f"skip connections add a block's input to its output: they need filters == channels, got {filters} and {channels}")
+    rng = np.random.default_rng(rng)
+    chans = [channels] + [filters] * (depth - 1) + [channels]
+    layouts, weights = [], []
+    for c_in, c_out in zip(chans[:-1], chans[1:]):
+        lay = ConvLayout.build(size, k, c_in=c_in, c_out=c_out)
+        fan_in = c_in * k * k
+        W = (scale * rng.standard_normal((c_out, c_in, k, k)) / math.sqrt(fan_in) if scheme == "near_zero"
+             else rng.uniform(-1, 1, (c_out, c_in, k, k)) / math.sqrt(fan_in))
+        layouts.append(lay)
+        weights.append(xp.asarray(W) if dtype is None else xp.asarray(W, dtype=dtype))
+    return LinearConvNet.create(layouts, weights, skip_every=skip_every)
+
+
+def conv_gradients(net: LinearConvNet, X):
+    """``(loss, [dW_l])`` for ``L = 1/(2n) ||f(X) - X||_F^2`` with ``X`` (d, n) (columns are
+    examples), by backpropagation through the layers' matrices and the skips."""
+    Hs = net.forward(X)
+    n = X.shape[1]
+    R = Hs[-1] - X
+    value = 0.5 * sq_norm(R) / n
+    skips = net._skips()
+    into = {start: end for end, start in skips.items()}
+    Cs = net.matrices()
+    G, at_end, grads = R / n, {}, [None] * net.depth
+    for l in range(net.depth - 1, -1, -1):
+        if l + 1 in skips:
+            at_end[l + 1] = G
+        if net.layouts[l] is not None:
+            grads[l] = net.weight_gradient(l, G, Hs[l])
+        G = Cs[l].T @ G
+        if l in into:
+            G = G + at_end[into[l]]
+    return value, grads
+
+
+def train_linear_conv(net: LinearConvNet, X, *, optimizer: str = "adam", lr: float = 1e-3, max_steps: int,
+                      loss_tol: float = 0.0, adam_eps: float = 1e-8, checkpoints=()):
+    """Full-batch training of a linear convolutional autoencoder on ``X`` (n, d) (rows are
+    examples, as everywhere in ``theory/``) through :func:`theory.descent.descend`.
+    ``result.params[0]`` is the trained :class:`LinearConvNet`."""
+    from .common import check_matrix
+    from .descent import descend
+    from .descent import optimizer as make_optimizer
+
+    check_matrix(X, "X")
+    d = net.layouts[0].shape[1] if net.layouts[0] is not None else net.fixed[0].shape[1]
+    if X.shape[1] != d:
+        raise InputError(f"X has {X.shape[1]} features but the network takes images of {d} values")
+    opt = make_optimizer(optimizer, lr, eps=adam_eps)
+    XT = X.T
+    if _uniform(net):
+        return _train_uniform(net, XT, opt, max_steps, loss_tol, checkpoints, lr, optimizer)
+    trainable = [l for l in range(net.depth) if net.layouts[l] is not None]
+
+    def rebuild(ps):
+        Ws = list(net.weights)
+        for l, W in zip(trainable, ps):
+            Ws[l] = W
+        return net.with_weights(Ws)
+
+    def step(params):
+        current, state = params
+        value, grads = conv_gradients(current, XT)
+        new, state = opt.update([current.weights[l] for l in trainable], [grads[l] for l in trainable], state)
+        return (rebuild(new), state), value
+
+    def loss(params):
+        return conv_gradients(params[0], XT)[0]
+
+    return descend((net, opt.init([net.weights[l] for l in trainable])), step, max_steps=max_steps,
+                   loss_tol=loss_tol, loss=loss, checkpoints=checkpoints,
+                   divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
+
+
+def _uniform(net: LinearConvNet) -> bool:
+    """Every layer the same small convolution (the single-filter stacks of Tables 1 and 2)."""
+    return (bool(net.bases) and all(b is not None for b in net.bases) and all(l is not None for l in net.layouts)
+            and len({lay.key for lay in net.layouts}) == 1)
+
+
+def _uniform_gradients(Ws, B, skips, into, XT):
+    """:func:`conv_gradients` for a uniform stack with weights ``Ws`` (L, n_weights): the layer
+    matrices in one contraction, the weight gradients in another."""
+    xp = array_namespace(Ws, XT)
+    Cs = xp.tensordot(Ws, B, axes=1)  # (L, d, d)
+    L = Ws.shape[0]
+    Hs = [XT]
+    for l in range(L):
+        Z = Cs[l, ...] @ Hs[-1]
+        if l + 1 in skips:
+            Z = Z + Hs[skips[l + 1]]
+        Hs.append(Z)
+    R = Hs[-1] - XT
+    n = XT.shape[1]
+    value = 0.5 * sq_norm(R) / n
+    G, at_end, GH = R / n, {}, [None] * L
+    for l in range(L - 1, -1, -1):
+        if l + 1 in skips:
+            at_end[l + 1] = G
+        GH[l] = G @ Hs[l].T
+        G = Cs[l, ...].T @ G
+        if l in into:
+            G = G + at_end[into[l]]
+    return value, xp.tensordot(xp.stack(GH), B, axes=([1, 2], [1, 2]))
+
+
+def _train_uniform(net, XT, opt, max_steps, loss_tol, checkpoints, lr, optimizer):
+    from .descent import descend
+
+    xp = array_namespace(XT)
+    B = net.bases[0]
+    shape = net.weights[0].shape
+    skips = net._skips()
+    into = {start: end for end, start in skips.items()}
+    W0 = xp.stack([xp.reshape(W, (-1,)) for W in net.weights])
+
+    def step(params):
+        Ws, state = params
+        value, g = _uniform_gradients(Ws, B, skips, into, XT)
+        new, state = opt.update([Ws], [g], state)
+        return (new[0], state), value
+
+    def as_net(Ws):
+        return net.with_weights([xp.reshape(Ws[l, ...], shape) for l in range(Ws.shape[0])])
+
+    res = descend((W0, opt.init([W0])), step, max_steps=max_steps, loss_tol=loss_tol,
+                  loss=lambda p: _uniform_gradients(p[0], B, skips, into, XT)[0], checkpoints=checkpoints,
+                  divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
+    res.params = (as_net(res.params[0]), res.params[1])
+    res.checkpoints = {t: (as_net(p[0]), p[1]) for t, p in res.checkpoints.items()}
+    return res
+
+
+def downsampling_net(s: int, *, channels: int = 3, width: int = 8, scheme: str = "pytorch", scale: float = 1.0,
+                     rng=None, xp=None, dtype=None) -> LinearConvNet:
+    """Appendix G's kind of network, linear: strided convolutions (kernel 4, stride 2, padding 1)
+    halve an ``s x s x channels`` image down to ``1 x 1 x width``, then nearest-neighbour
+    upsampling by 2 and a 3 x 3 convolution (padding 1) per level bring it back to
+    ``s x s x channels``; ``s`` must be a power of 2.  Initialisation as :func:`linear_conv_net`."""
+    if xp is None:
+        import array_api_compat.numpy as xp
+    if s < 2 or s & (s - 1):
+        raise InputError(f"the downsampling network needs a power-of-2 image side >= 2, got {s}")
+    rng = np.random.default_rng(rng)
+    layouts, weights, fixed = [], [], []
+
+    def add_conv(size, c_in, c_out, k, stride, padding):
+        lay = ConvLayout.build(size, k, stride=stride, padding=padding, c_in=c_in, c_out=c_out)
+        fan_in = c_in * k * k
+        W = (scale * rng.standard_normal((c_out, c_in, k, k)) / math.sqrt(fan_in) if scheme == "near_zero"
+             else rng.uniform(-1, 1, (c_out, c_in, k, k)) / math.sqrt(fan_in))
+        layouts.append(lay)
+        weights.append(xp.asarray(W) if dtype is None else xp.asarray(W, dtype=dtype))
+        fixed.append(None)
+
+    size, c = s, channels
+    while size > 1:
+        add_conv(size, c, width, 4, 2, 1)
+        size, c = size // 2, width
+    while size < s:
+        layouts.append(None)
+        weights.append(None)
+        fixed.append(upsample_matrix(size, 2, channels=c, xp=xp, dtype=dtype))
+        size *= 2
+        add_conv(size, c, channels if size == s else width, 3, 1, 1)
+        c = channels if size == s else width
+    return LinearConvNet.create(layouts, weights, fixed)
