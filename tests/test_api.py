@@ -150,3 +150,23 @@ def test_a_measurement_with_nothing_compared_never_holds():
 
     m = Measurement([], {}, None, key="x")
     assert m.verdict == NOT_REPRODUCED and "nothing was compared" in m.reason
+
+
+def test_strategies_name_the_extra_when_hypothesis_is_missing(monkeypatch):
+    import builtins
+    import importlib
+    import sys
+
+    real = builtins.__import__
+
+    def no_hypothesis(name, *args, **kwargs):
+        if name == "hypothesis" or name.startswith("hypothesis."):
+            raise ImportError("No module named 'hypothesis'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "verify.strategies", raising=False)
+    monkeypatch.setattr(builtins, "__import__", no_hypothesis)
+    with pytest.raises(ImportError, match=r"memverify\[test\]"):
+        importlib.import_module("verify.strategies")
+    monkeypatch.undo()
+    importlib.import_module("verify.strategies")

@@ -17,7 +17,12 @@ condition number are exact by construction rather than found by filtering random
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import strategies as st
+
+try:
+    from hypothesis import strategies as st
+except ImportError as exc:  # the main install has no hypothesis
+    raise ImportError("verify.strategies needs hypothesis, which the main install leaves out: "
+                      "pip install 'memverify[test]' (or pip install hypothesis)") from exc
 
 from .datasets import scale_into, synthetic
 
