@@ -1,4 +1,5 @@
-"""The README's claims table and commands stay true."""
+"""The README and docs stay true: the claims table, the commands, the examples, the recorded
+numbers, the links and the README's length."""
 
 import re
 from pathlib import Path
@@ -7,11 +8,12 @@ from verify.report import claims_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+DOCS = ROOT / "docs"
 
 
 def test_claims_table_matches_registry():
-    block = re.search(r"<!-- claims:start -->\n(.*?)\n<!-- claims:end -->", README, re.S)
-    assert block, "claims markers missing from README"
+    block = re.search(r"<!-- claims:start -->\n(.*?)\n<!-- claims:end -->", (DOCS / "claims.md").read_text(), re.S)
+    assert block, "claims markers missing from docs/claims.md"
     assert block.group(1).strip() == claims_markdown().strip(), "regenerate with: python -m verify --list"
 
 
@@ -27,12 +29,12 @@ def test_readme_main_command():
 
 
 def test_readme_python_examples_run():
-    """Every ```python block of the README runs, in order, in one namespace."""
-    blocks = re.findall(r"```python\n(.*?)```", README, re.S)
+    """Every ```python block of the API guide (docs/api.md) runs, in order, in one namespace."""
+    blocks = re.findall(r"```python\n(.*?)```", (DOCS / "api.md").read_text(), re.S)
     assert blocks
     namespace: dict = {}
     for code in blocks:
-        exec(compile(code, "<README.md>", "exec"), namespace)  # noqa: S102
+        exec(compile(code, "<docs/api.md>", "exec"), namespace)  # noqa: S102
     assert namespace["report"].evidence[0].id == "linear-span-projection"
 
 
@@ -71,3 +73,13 @@ def test_findings_cli_refuses_bad_files(tmp_path, capsys):
     assert findings.main([str(ROOT / "docs" / "results" / "default.json"), str(readme)]) == 2
     assert "has no <!-- findings:start -->" in capsys.readouterr().err
     assert readme.read_text() == "no markers\n"
+
+
+def test_readme_is_short_and_its_links_resolve():
+    """Under 200 lines, a virtual environment before the install, and every relative link of the
+    README and the docs names a file that exists."""
+    assert len(README.splitlines()) < 200
+    assert "python -m venv" in README and README.index("python -m venv") < README.index("pip install .")
+    for page in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
+            assert (page.parent / target).exists(), (page.name, target)
