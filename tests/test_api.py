@@ -30,45 +30,6 @@ def test_assert_claim_holds_passes_and_explains_failures():
         assert_claim_holds("thm3-stable-fixed-points")
 
 
-def _bad_api_calls():
-    import numpy as np
-
-    X = np.random.default_rng(0).random((5, 20))
-    one = ["linear-min-norm"]
-    return [
-        (dict(claims="linear-min-norm"), "list of names, got the string"),
-        (dict(claims=one, activations="sigmoid"), "activations must be a list"),
-        (dict(claims=[1]), "must be names"),
-        (dict(claims=one + one), "named more than once"),
-        (dict(claims=one, seed=-1), "seed must be a non-negative integer"),
-        (dict(claims=one, seed="abc"), "seed must be a non-negative integer"),
-        (dict(claims=one, seed=None), "seed must be a non-negative integer"),
-        (dict(claims=one, seed=1.7), "seed must be a non-negative integer"),
-        (dict(claims=one, seed=True), "seed must be a non-negative integer"),
-        (dict(claims=one, step_factor=float("nan")), "step_factor must be a finite number"),
-        (dict(claims=one, step_factor=0), "step_factor must be a finite number"),
-        (dict(claims=one, data={"x": X}), "unknown key 'x'"),
-        (dict(claims=one, data=[X]), "data must be a dict"),
-        (dict(claims=one, data={"X": X + 1j}), "complex entries"),
-        (dict(claims=one, data={"X": X > 0.5}), "boolean entries"),
-        (dict(claims=one, data={"X": X.astype(str)}), "text entries"),
-        (dict(claims=one, data={"X": X.astype(object)}), "object entries"),
-        (dict(claims=one, data={"X": np.ma.masked_array(X)}), "masked array"),
-        (dict(claims=one, data={"X": None}), "must be a 2-D real array"),
-        (dict(claims=one, data={"X": {}}), "must be a 2-D real array"),
-        (dict(claims=["thm2-attractor-criterion"], data={"X": X}), "none of the claims run takes data"),
-    ]
-
-
-@pytest.mark.parametrize("kwargs, fragment", _bad_api_calls())
-def test_bad_api_calls_raise_input_error_naming_the_problem(kwargs, fragment):
-    import verify
-    from theory.errors import InputError
-
-    with pytest.raises(InputError, match=fragment):
-        verify.run(profile="quick", **kwargs)
-
-
 def test_the_report_says_which_claims_used_the_data():
     import numpy as np
 

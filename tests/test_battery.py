@@ -201,6 +201,12 @@ def _api_cases():
         (dict(claims=one, dtype="float16"), "unknown dtype"),
         (dict(claims=one, profile="huge"), "profile"),
         (dict(claims=["no-such"]), "unknown claim"),
+        (dict(claims=[1]), "must be names"),
+        (dict(claims=one + one), "named more than once"),
+        (dict(claims=one, seed=True), "seed"),
+        (dict(claims=one, step_factor=0), "step_factor"),
+        (dict(claims=one, data=[X]), "data must be a dict"),
+        (dict(claims=["thm2-attractor-criterion"], data={"X": X}), "none of the claims run takes data"),
     ]
 
 
