@@ -83,3 +83,14 @@ def test_readme_is_short_and_its_links_resolve():
     for page in [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]:
         for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
             assert (page.parent / target).exists(), (page.name, target)
+
+
+def test_sweep_tables_in_the_docs_are_rendered_from_their_recorded_runs():
+    """Every ``<!-- sweep PATH -->`` block of docs/findings.md is what verify.findings renders from
+    PATH; regenerate with: python -m verify.findings --sweeps docs/findings.md"""
+    from verify import findings
+
+    blocks = findings.sweep_blocks((DOCS / "findings.md").read_text())
+    assert len(blocks) >= 2
+    for path, block in blocks:
+        assert block == findings.render_sweep(findings.load(ROOT / path), path), path

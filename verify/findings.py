@@ -8,6 +8,12 @@ The README holds the rendered block between ``<!-- findings:start -->`` and
 ``<!-- findings:end -->``; ``tests/test_readme.py`` fails when the block differs from what this
 module renders from the committed results, or when those results were produced by another claim
 registry (other claim ids or statements).
+
+Recorded sweeps of single empirical claims (the paper profile's) are rendered the same way into
+docs/findings.md, one block each between ``<!-- sweep PATH -->`` and ``<!-- sweep end -->``: a row
+per (optimizer, data set, size) with every statistic over seeds (:func:`render_sweep`)::
+
+    python -m verify.findings --sweeps docs/findings.md   # re-render every sweep block from its PATH
 """
 
 from __future__ import annotations
@@ -52,6 +58,59 @@ def render(doc: dict, source: str) -> str:
     return "\n".join(lines)
 
 
+def _frac(f) -> str:
+    if not isinstance(f, dict):
+        return ""
+    lo, hi = f.get("wilson95", (None, None))
+    return f"{f['k']}/{f['n']} = {f['value']:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
+def render_sweep(doc: dict, source: str) -> str:
+    """One recorded claim's rows over seeds: converged runs, attractor fraction, runs in which every
+    example attracts, rho's median and maximum, and the shares of starts recovered and spurious
+    (fractions with their 95% Wilson intervals), then the verdict and its reason."""
+    prov = doc["provenance"]
+    lines = []
+    for c in doc["claims"]:
+        st = c.get("statistics") or {}
+        lines += [f"Recorded `{source}`: `{prov.get('command')}` (profile {prov['profile']}, {prov.get('cpu_count')} cores, "
+                  f"commit {(prov.get('commit') or 'unknown')[:10]}, started {prov.get('started')}): `{c['id']}` "
+                  f"{c['verdict']} in {float(c['seconds']) / 60:.1f} min, {st.get('seeds')} seeds, verdict on "
+                  f"{st.get('rests_on')}.", "",
+                  "| row | runs at the loss target | attractor fraction | every example attracts | rho median / max "
+                  "| recovered | spurious |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        for key, r in (st.get("rows") or {}).items():
+            seeds = r.get("per_seed") or []
+            done = sum(1 for x in seeds if x.get("converged"))
+            q = (r.get("rho") or {}).get("quantiles") or {}
+            rho = f"{q['0.5']:.3f} / {q['1']:.3f}" if q else ""
+            lines.append(f"| {_cell(key)} | {done}/{len(seeds)} | {_frac(r.get('attractor_fraction'))} | "
+                         f"{_frac(r.get('all_attract_runs'))} | {rho} | {_frac(r.get('recovered'))} | "
+                         f"{_frac(r.get('spurious'))} |")
+        lines += ["", f"Verdict: **{c['verdict']}**" + (f": {_cell(c['reason'])}" if c.get("reason") else "") + "."]
+    return "\n".join(lines)
+
+
+SWEEP = re.compile(r"<!-- sweep (\S+) -->\n(.*?)<!-- sweep end -->", re.S)
+
+
+def sweep_blocks(text: str) -> list:
+    """``[(path, block)]`` of every sweep block in ``text``."""
+    return [(m.group(1), m.group(2).removesuffix("\n")) for m in SWEEP.finditer(text)]
+
+
+def write_sweeps(page, root=".") -> None:
+    from .report import write_atomic
+
+    text = Path(page).read_text()
+    if not sweep_blocks(text):
+        raise InputError(f"{page} has no <!-- sweep PATH --> ... <!-- sweep end --> block")
+    new = SWEEP.sub(lambda m: f"<!-- sweep {m.group(1)} -->\n{render_sweep(load(Path(root) / m.group(1)), m.group(1))}"
+                              "\n<!-- sweep end -->", text)
+    write_atomic(page, new)
+
+
 def load(path) -> dict:
     p = Path(path)
     try:
@@ -82,11 +141,12 @@ def write_readme(results, readme) -> None:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    sweeps = len(argv) == 2 and argv[0] == "--sweeps"
     if len(argv) != 2:
-        print("usage: python -m verify.findings RESULTS.json README.md", file=sys.stderr)
+        print("usage: python -m verify.findings RESULTS.json README.md | --sweeps PAGE.md", file=sys.stderr)
         return 2
     try:
-        write_readme(*argv)
+        write_sweeps(argv[1]) if sweeps else write_readme(*argv)
     except InputError as exc:
         print(f"memverify: error: {exc}", file=sys.stderr)
         return 2
