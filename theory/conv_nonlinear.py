@@ -1,0 +1,196 @@
+r"""Nonlinear convolutional autoencoders (paper Section 4's Figure 5, Appendix H's Figures 9-10):
+the layers of a :class:`theory.conv_nets.LinearConvNet` with a leaky ReLU after every layer but the
+last.
+
+With ``C_l`` the layer matrices (sparse convolutions, fixed upsamplings), ``phi`` the leaky ReLU
+(slope ``a`` below 0) and ``h_0 = x``:
+
+    ``z_l = C_l h_{l-1}``,  ``h_l = phi(z_l)`` for ``l < L``,  ``f(x) = z_L``.
+
+* loss ``1/(2n) sum_i ||f(x_i) - x_i||^2``; backpropagation ``g_L = r / n``,
+  ``g_{l-1} = C_l^T (phi'(z_{l-1}) * g_{l-1}^{(h)})``, and ``dL/dC_l = g_l h_{l-1}^T`` gathered on
+  the layer's pattern (:meth:`LinearConvNet.weight_gradient`);
+* the input-Jacobian ``J(x) = C_L D_{L-1} C_{L-1} ... D_1 C_1`` with ``D_l = diag(phi'(z_l(x)))``,
+  never formed: :func:`jvp` carries a direction forward (``u_l = D_l C_l u_{l-1}``), :func:`vjp`
+  one backward, and :func:`spectral_radius` reads ``rho(J(x))`` from them matrix-free
+  (``scipy.sparse.linalg.eigs`` on a ``LinearOperator``; a dense ``J`` from ``d`` products below
+  ``DENSE_D``).  With ``a = 1`` the network is the linear one (tested).
+
+Columns are examples here, as in :mod:`theory.conv_nets`; the public functions take rows ``X``
+(n, d) as everywhere in ``theory/`` and transpose once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .common import array_namespace, check_matrix, sq_norm
+from .conv_nets import LinearConvNet
+from .errors import InputError
+
+__all__ = ["ConvAutoencoder", "gradients", "jacobian", "jvp", "loss", "spectral_radius", "train", "vjp"]
+
+LEAKY_SLOPE = 0.01
+DENSE_D = 256  # up to this input dimension the spectrum comes from the dense J (d Jacobian-vector products)
+
+
+@dataclass(frozen=True)
+class ConvAutoencoder:
+    """A :class:`LinearConvNet`'s layers with a leaky ReLU of slope ``slope`` after each but the last."""
+
+    net: LinearConvNet
+    slope: float = LEAKY_SLOPE
+
+    def __post_init__(self):
+        if self.net.skip_every:
+            raise InputError("the nonlinear convolutional autoencoder has no skip connections; build the "
+                             "LinearConvNet with skip_every=0")
+        if not 0.0 <= self.slope <= 1.0:
+            raise InputError(f"the leaky ReLU's slope must lie in [0, 1], got {self.slope!r}")
+
+    @property
+    def d(self) -> int:
+        lay = self.net.layouts[0]
+        return lay.shape[1] if lay is not None else self.net.fixed[0].shape[1]
+
+    def with_weights(self, weights) -> "ConvAutoencoder":
+        return ConvAutoencoder(self.net.with_weights(weights), self.slope)
+
+    def __call__(self, X):
+        """Outputs ``f(X)`` for rows ``X`` (n, d)."""
+        xp = check_matrix(X, "X")
+        return xp.permute_dims(_forward(self, xp.permute_dims(X, (1, 0)))[0][-1], (1, 0))
+
+
+def _phi(xp, Z, a):
+    return xp.where(Z > 0, Z, a * Z)
+
+
+def _dphi(xp, Z, a):
+    return xp.where(Z > 0, xp.ones_like(Z), a * xp.ones_like(Z))
+
+
+def _forward(model: ConvAutoencoder, H):
+    """``([h_0, ..., h_{L-1}, z_L], [z_1, ..., z_{L-1}], Cs)`` for columns ``H`` (d, m)."""
+    xp = array_namespace(H)
+    Cs = model.net.matrices()
+    Hs, Zs = [H], []
+    for l, C in enumerate(Cs):
+        Z = C @ Hs[-1]
+        if l < len(Cs) - 1:
+            Zs.append(Z)
+            Z = _phi(xp, Z, model.slope)
+        Hs.append(Z)
+    return Hs, Zs, Cs
+
+
+def _check(model: ConvAutoencoder, X):
+    xp = check_matrix(X, "X")
+    if X.shape[1] != model.d:
+        raise InputError(f"X has {X.shape[1]} features but the network takes images of {model.d} values")
+    return xp
+
+
+def loss(model: ConvAutoencoder, X) -> float:
+    """``1/(2n) sum_i ||f(x_i) - x_i||^2`` for rows ``X``."""
+    return gradients(model, X)[0]
+
+
+def gradients(model: ConvAutoencoder, X):
+    """``(loss, [dL/dW_l])`` by backpropagation (``None`` for fixed layers)."""
+    xp = _check(model, X)
+    XT = xp.permute_dims(X, (1, 0))
+    Hs, Zs, Cs = _forward(model, XT)
+    n = X.shape[0]
+    R = Hs[-1] - XT
+    value = 0.5 * sq_norm(R) / n
+    G, grads = R / n, [None] * len(Cs)
+    for l in range(len(Cs) - 1, -1, -1):
+        if model.net.layouts[l] is not None:
+            grads[l] = model.net.weight_gradient(l, G, Hs[l])
+        if l > 0:
+            G = _dphi(xp, Zs[l - 1], model.slope) * (Cs[l].T @ G)
+    return value, grads
+
+
+def jvp(model: ConvAutoencoder, x, V):
+    """``J(x) V`` for one input ``x`` (d,) and directions ``V`` (d, m) (or (d,))."""
+    xp = array_namespace(x, V)
+    Hs, Zs, Cs = _forward(model, xp.reshape(x, (-1, 1)))
+    U = V if V.ndim == 2 else xp.reshape(V, (-1, 1))
+    for l, C in enumerate(Cs):
+        U = C @ U
+        if l < len(Cs) - 1:
+            U = _dphi(xp, Zs[l], model.slope) * U
+    return U if V.ndim == 2 else xp.reshape(U, (-1,))
+
+
+def vjp(model: ConvAutoencoder, x, U):
+    """``J(x)^T U`` for one input ``x`` (d,) and cotangents ``U`` (d, m) (or (d,))."""
+    xp = array_namespace(x, U)
+    Hs, Zs, Cs = _forward(model, xp.reshape(x, (-1, 1)))
+    G = U if U.ndim == 2 else xp.reshape(U, (-1, 1))
+    for l in range(len(Cs) - 1, -1, -1):
+        G = Cs[l].T @ G
+        if l > 0:
+            G = _dphi(xp, Zs[l - 1], model.slope) * G
+    return G if U.ndim == 2 else xp.reshape(G, (-1,))
+
+
+def jacobian(model: ConvAutoencoder, x):
+    """``J(x)`` (d, d), formed from ``d`` Jacobian-vector products (small images only)."""
+    xp = array_namespace(x)
+    return jvp(model, x, xp.eye(model.d, dtype=x.dtype))
+
+
+def spectral_radius(model: ConvAutoencoder, X, *, tol: float = 1e-10) -> list:
+    """``rho(J(x_i))`` for the rows of ``X``: the dense spectrum up to ``DENSE_D`` inputs, else the
+    largest-modulus eigenvalue by ARPACK on the matrix-free Jacobian (host NumPy)."""
+    _check(model, X)
+    from gpu.host import to_numpy
+
+    out = []
+    for i in range(X.shape[0]):
+        x = X[i, :]
+        if model.d <= DENSE_D:
+            out.append(float(np.max(np.abs(np.linalg.eigvals(to_numpy(jacobian(model, x)))))))
+            continue
+        from scipy.sparse.linalg import LinearOperator, eigs
+
+        xp = array_namespace(x)
+        op = LinearOperator((model.d, model.d), dtype=np.float64,
+                            matvec=lambda v: to_numpy(jvp(model, x, xp.asarray(np.ravel(v), dtype=x.dtype))),
+                            rmatvec=lambda u: to_numpy(vjp(model, x, xp.asarray(np.ravel(u), dtype=x.dtype))))
+        vals = eigs(op, k=1, which="LM", tol=tol, return_eigenvectors=False, maxiter=20 * model.d)
+        out.append(float(np.max(np.abs(vals))))
+    return out
+
+
+def train(model: ConvAutoencoder, X, *, optimizer: str = "adam", lr: float = 1e-3, max_steps: int,
+          loss_tol: float = 0.0, adam_eps: float = 1e-8, checkpoints=()):
+    """Full-batch training through :func:`theory.descent.descend` (GD or Adam, written out);
+    ``result.params[0]`` is the trained :class:`ConvAutoencoder`."""
+    from .descent import descend
+    from .descent import optimizer as make_optimizer
+
+    _check(model, X)
+    opt = make_optimizer(optimizer, lr, eps=adam_eps)
+    trainable = [l for l in range(model.net.depth) if model.net.layouts[l] is not None]
+
+    def rebuild(ps):
+        Ws = list(model.net.weights)
+        for l, W in zip(trainable, ps):
+            Ws[l] = W
+        return model.with_weights(Ws)
+
+    def step(params):
+        current, state = params
+        value, grads = gradients(current, X)
+        new, state = opt.update([current.net.weights[l] for l in trainable], [grads[l] for l in trainable], state)
+        return (rebuild(new), state), value
+
+    return descend((model, opt.init([model.net.weights[l] for l in trainable])), step, max_steps=max_steps,
+                   loss_tol=loss_tol, loss=lambda p: loss(p[0], X), checkpoints=checkpoints,
+                   divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
