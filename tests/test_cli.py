@@ -35,7 +35,7 @@ def assert_user_error(proc, *needles):
 
 SIZE_DEPENDENT = {"sec3-contraction", "sec3-recovery-width-depth", "sec3-superattractor", "sec5-early-stopping",
                   "fig1-init-scale", "init-schemes", "tab2-heuristic-depth-memorizes", "tab1-filters-do-not-replace-depth",
-                  "appg-downsampling-memorizes"}
+                  "appg-downsampling-memorizes", "apph-nonlinear-single-filter-memorizes"}
 
 
 def test_quick_profile_passes_and_writes_json(tmp_path):

@@ -92,3 +92,47 @@ def test_array_api_strict_gives_the_numpy_numbers():
     assert all(np.allclose(np.asarray(a), b, rtol=1e-10, atol=1e-14) for a, b in zip(g_x, g_np))
     x = Xx[0, :]
     assert np.allclose(np.asarray(cn.jvp(m_x, x, x)), cn.jvp(m_np, X[0], X[0]), rtol=1e-12, atol=1e-14)
+
+
+def _claim_run(monkeypatch, make_net, converged=True):
+    """The Appendix H claim at the quick profile with ``cn.train`` replaced by ``make_net(x)``."""
+    import gpu
+    from theory.descent import DescentResult
+    from verify.claims import conv_nonlinear as claim
+    from verify.context import Context
+    from verify.profiles import get_profile
+    from verify.registry import get
+    from verify.runner import run_claim
+
+    def fake_train(model, X, **kw):
+        net = make_net(np.asarray(X)[0])
+        return DescentResult((net, None), 10, 0.0 if converged else 1.0, converged, "loss_tol")
+
+    monkeypatch.setattr(claim.cn, "train", fake_train)
+    return run_claim(get("apph-nonlinear-single-filter-memorizes"), Context(get_profile("quick"), gpu.resolve("numpy"), 0))
+
+
+def _projection(x):
+    """f(z) = (x x^T / ||x||^2) z as one fixed layer: J = the projection, outputs along x."""
+    from theory.conv_nets import LinearConvNet
+
+    P = np.outer(x, x) / np.dot(x, x)
+    return cn.ConvAutoencoder(LinearConvNet((None,), (None,), (P,)))
+
+
+def _identity(x):
+    from theory.conv_nets import LinearConvNet
+
+    return cn.ConvAutoencoder(LinearConvNet((None,), (None,), (np.eye(x.size),)))
+
+
+def test_appendix_h_claim_holds_on_a_memorizing_map_and_not_on_the_identity(monkeypatch):
+    from verify.evidence import HOLDS, NOT_REPRODUCED
+
+    ev = _claim_run(monkeypatch, _projection)
+    assert ev.verdict == HOLDS, ev.reason
+    assert ev.control_rejected is True
+    st = ev.to_dict()["statistics"]
+    assert st["memorizing_seeds"]["k"] == st["memorizing_seeds"]["n"] == 2
+    assert _claim_run(monkeypatch, _identity).verdict == NOT_REPRODUCED
+    assert _claim_run(monkeypatch, _projection, converged=False).verdict == NOT_REPRODUCED

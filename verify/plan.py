@@ -90,6 +90,7 @@ ESTIMATES = {
     "deep": _deep,
     "deep_training": _deep,
     "conv_training": _conv,
+    "conv_nonlinear": _conv,
     "construction": _construction,
     "dynamics": _dynamics,
 }
@@ -99,7 +100,7 @@ def family_of(claim) -> str:
     return claim.check.__module__.rsplit(".", 1)[-1]
 
 
-PROFILE_FAMILY = {"deep_training": "deep", "conv_training": "conv"}  # claim modules that share another module's profile family
+PROFILE_FAMILY = {"deep_training": "deep", "conv_training": "conv", "conv_nonlinear": "conv"}  # claim modules that share another module's profile family
 
 
 def plan(claim, ctx, data=None) -> Plan:
