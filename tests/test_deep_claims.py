@@ -251,9 +251,19 @@ def test_min_spacing_is_the_smallest_distance_between_distinct_examples():
 
 @pytest.mark.parametrize("X, message", [(np.full((4, 8), np.nan), "non-finite"),
                                         (np.ones((3, 8)), "no two distinct rows"),
-                                        (1e300 * np.random.default_rng(0).random((3, 20)), "squared distances overflow")])
+                                        (1e300 * np.random.default_rng(0).random((3, 20)), "sec3-contraction squares and multiplies the data")])
 def test_bad_user_data_is_a_one_line_input_error(X, message):
     import verify
 
     with pytest.raises(verify.registry.InputError, match=message):
         verify.check("sec3-contraction", X=X, profile="quick")
+
+
+def test_the_deep_claims_own_magnitude_check_holds_when_called_directly():
+    """Behind the runner's range check, the deep claims' data path refuses entries whose squared
+    distances overflow (a check function called on its own)."""
+    from verify.registry import InputError
+
+    X = 1e300 * np.random.default_rng(0).random((3, 20))
+    with pytest.raises(InputError, match="squared distances overflow"):
+        list(deep.sets({"X": X}, ctx()))
