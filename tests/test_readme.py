@@ -94,3 +94,23 @@ def test_sweep_tables_in_the_docs_are_rendered_from_their_recorded_runs():
     assert len(blocks) >= 2
     for path, block in blocks:
         assert block == findings.render_sweep(findings.load(ROOT / path), path), path
+
+
+# protocol constants the prose may name (steps, levels, targets, the ray's 1.01 x_m); a measured
+# number belongs in a rendered block or a recorded file, not typed into the prose
+PROTOCOL_CONSTANTS = {"1e-10", "1e-3", "0.05", "1e-8", "1e-12", "0.1", "1.01",
+                      "1810.10333", "3.10"}  # and the arXiv id, the Python version
+
+
+def test_prose_types_no_measured_numbers():
+    """Outside the rendered blocks, the README and docs/findings.md quote no decimal that is not a
+    stated protocol constant: measured numbers come from recorded runs (rendered and tested)."""
+    from verify import findings
+
+    for page in (ROOT / "README.md", DOCS / "findings.md"):
+        text = page.read_text()
+        text = re.sub(re.escape(findings.START) + r".*?" + re.escape(findings.END), "", text, flags=re.S)
+        text = findings.SWEEP.sub("", text)
+        text = re.sub(r"```.*?```", "", text, flags=re.S)
+        found = set(re.findall(r"(?<![\w.])(\d+\.\d+|\d+e-?\d+)(?![\w.])", text))
+        assert found <= PROTOCOL_CONSTANTS, (page.name, sorted(found - PROTOCOL_CONSTANTS))
