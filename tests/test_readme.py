@@ -116,3 +116,13 @@ def test_prose_types_no_measured_numbers():
         text = re.sub(r"```.*?```", "", text, flags=re.S)
         found = set(re.findall(r"(?<![\w.])(\d+\.\d+|\d+e-?\d+)(?![\w.])", text))
         assert found <= PROTOCOL_CONSTANTS, (page.name, sorted(found - PROTOCOL_CONSTANTS))
+
+
+def test_readme_layout_names_every_module():
+    """Each module of theory/, gpu/ and verify/ has its line in the README's layout."""
+    layout = README[README.index("## Layout"):README.index("## Documentation")]
+    for folder in ("theory", "gpu", "verify"):
+        for path in sorted((ROOT / folder).glob("*.py")):
+            if path.name in ("__init__.py", "__main__.py"):
+                continue
+            assert f"{folder}/{path.name}" in layout, f"{folder}/{path.name} missing from the README's layout"
