@@ -117,3 +117,18 @@ def test_cifar_below_the_paper_profile_is_named_as_not_used(tmp_path):
     tiny_cifar(tmp_path)
     ev = verify.run(["appg-downsampling-memorizes"], profile="quick", data_dir=tmp_path).evidence[0]
     assert any(n.startswith("CIFAR-10 in") and "was not used" in n for n in ev.measurement.notes)
+
+
+def test_natural_patches_stand_in_for_cifar():
+    """Without --data-dir, Appendix G trains on patches of scikit-learn's two photographs: in
+    [0, 1], channels first, reproducible from the seed, and named in the evidence."""
+    X, where = datasets.natural_patches(3, 8, rng=0)
+    again, _ = datasets.natural_patches(3, 8, rng=0)
+    assert X.shape == (3, 192) and X.min() >= 0 and X.max() <= 1 and np.array_equal(X, again)
+    assert where[0].startswith("china.jpg@") and where[1].startswith("flower.jpg@")
+    assert np.std(X[0]) > 0.01  # a photograph, not a constant
+    with pytest.raises(InputError, match="divides 32"):
+        datasets.natural_patches(1, 5)
+    ev = verify.run(["appg-downsampling-memorizes"], profile="quick").evidence[0]
+    assert ev.measurement.metrics["data"].startswith("scikit-learn sample-image patches china.jpg@")
+    assert any(n.startswith("training images: scikit-learn sample-image patches") for n in ev.measurement.notes)

@@ -154,6 +154,31 @@ def swiss_roll(n: int, *, rng=None) -> np.ndarray:
     return X / np.abs(X).max()
 
 
+def natural_patches(n: int, side: int, *, rng=None) -> tuple:
+    """``n`` natural-image patches, ``side x side x 3`` in [0, 1], one per row in channels-first
+    order (CIFAR-10's layout), from the two photographs scikit-learn ships (``china.jpg``,
+    ``flower.jpg``; ``sklearn.datasets.load_sample_images``): a random ``32 x 32`` window of image
+    ``i mod 2`` per row, block-averaged down to ``side`` (a power of 2 up to 32).  Returns
+    ``(X, names)`` with the image each row came from."""
+    from sklearn.datasets import load_sample_images
+
+    if side < 1 or side > 32 or 32 % side:
+        raise InputError(f"natural patches have a side that divides 32, got {side}")
+    rng = np.random.default_rng(rng)
+    bunch = load_sample_images()
+    names = [str(f).rsplit("/", 1)[-1] for f in bunch.filenames]
+    rows, used = [], []
+    for i in range(n):
+        img = np.asarray(bunch.images[i % len(bunch.images)], dtype=np.float64) / 255.0
+        top, left = rng.integers(0, img.shape[0] - 32), rng.integers(0, img.shape[1] - 32)
+        win = img[top:top + 32, left:left + 32, :]
+        f = 32 // side
+        small = win.reshape(side, f, side, f, 3).mean(axis=(1, 3))
+        rows.append(np.transpose(small, (2, 0, 1)).reshape(-1))
+        used.append(f"{names[i % len(names)]}@({int(top)},{int(left)})")
+    return np.stack(rows), used
+
+
 def grid(per_side: int, dim: int = 2, *, lo: float = -1.0, hi: float = 1.0) -> np.ndarray:
     """A regular grid of ``per_side ** dim`` initial points in ``[lo, hi]^dim`` (Figure 2 uses 1000)."""
     if per_side < 1 or dim < 1:

@@ -240,7 +240,8 @@ def check_appg(data, ctx, *, control: bool = False) -> Measurement:
     if s == 32 and datasets.has_cifar10(ctx.data_dir):  # the paper's data: two CIFAR-10 images
         X, source = ctx.asarray(datasets.load_cifar10(ctx.data_dir, n=2)[0]), "cifar10"
     else:
-        X, source = ctx.asarray(_images(ctx, "appg", 2, 3 * s * s)), "uniform random images"
+        patches, where = datasets.natural_patches(2, s, rng=ctx.rng("appg-patches"))
+        X, source = ctx.asarray(patches), "scikit-learn sample-image patches " + ", ".join(where)
         if datasets.has_cifar10(ctx.data_dir):
             ignored.append(f"CIFAR-10 in {ctx.data_dir} was not used: this profile runs {s} x {s} x 3 images; the "
                            "paper and large profiles (32 x 32 x 3) train on two CIFAR-10 images")
@@ -265,7 +266,7 @@ def check_appg(data, ctx, *, control: bool = False) -> Measurement:
     scope = (f"largest size tried: {s} x {s} x 3 images, width {p['appg_width']}, {p['tab_seeds']} seeds; memorizing "
              f"seeds {memo['k']}/{memo['n']}")
     return Measurement(comps, metrics, _tolerance(p, p["appg_lr"], p["appg_steps"], "U(+-1/sqrt(fan_in)) (PyTorch's default)"), key="next_eigenvalue",
-                       notes=ignored + list(unconverged),
+                       notes=ignored + [f"training images: {source}"] + list(unconverged),
                        unconverged=unconverged, scope=scope,
                        statistics={"seeds": p["tab_seeds"], "per_seed": per_seed, "memorizing_seeds": memo,
                                    "confidence": 0.95})
