@@ -216,7 +216,9 @@ def test_conv_training_at_its_budget_is_noted():
     ctx = Context(Profile("tiny-budget", "test", {"conv": sizes}), gpu.resolve("numpy"), 0, 1.0)
     ev = run_claim(get("appg-downsampling-memorizes"), ctx)
     assert any("training stopped at its budget of 3 Adam steps" in note for note in ev.measurement.notes)
-    assert not ev.control.notes  # the control's operator is not trained: nothing to note
+    # the control's operator is not trained: no budget note (only the note naming the images)
+    assert not [n for n in ev.control.notes if "budget" in n]
+    assert [n for n in ev.control.notes if n.startswith("training images:")]
     assert ev.verdict == NOT_REPRODUCED and ev.reason.startswith("training stopped above its loss target")
 
 

@@ -26,7 +26,8 @@ from .common import array_namespace, sq_norm
 from .conv import ConvLayout, upsample_matrix
 from .errors import InputError
 
-__all__ = ["LinearConvNet", "conv_gradients", "downsampling_net", "linear_conv_net", "train_linear_conv"]
+__all__ = ["LinearConvNet", "conv_gradients", "descend_layers", "downsampling_net", "linear_conv_net",
+           "train_linear_conv"]
 
 # ----------------------------------------------------------------------------- linear conv networks
 
@@ -175,7 +176,6 @@ def train_linear_conv(net: LinearConvNet, X, *, optimizer: str = "adam", lr: flo
     examples, as everywhere in ``theory/``) through :func:`theory.descent.descend`.
     ``result.params[0]`` is the trained :class:`LinearConvNet`."""
     from .common import check_matrix
-    from .descent import descend
     from .descent import optimizer as make_optimizer
 
     check_matrix(X, "X")
@@ -186,25 +186,37 @@ def train_linear_conv(net: LinearConvNet, X, *, optimizer: str = "adam", lr: flo
     XT = X.T
     if _uniform(net):
         return _train_uniform(net, XT, opt, max_steps, loss_tol, checkpoints, lr, optimizer)
-    trainable = [l for l in range(net.depth) if net.layouts[l] is not None]
+    return descend_layers(net, lambda n: n.weights, lambda n, Ws: n.with_weights(Ws),
+                          lambda n: conv_gradients(n, XT), opt, max_steps=max_steps, loss_tol=loss_tol,
+                          checkpoints=checkpoints, lr=lr, optimizer=optimizer)
+
+
+def descend_layers(model, weights_of, with_weights, gradients, opt, *, max_steps: int, loss_tol: float,
+                   checkpoints, lr: float, optimizer: str):
+    """:func:`theory.descent.descend` over the trainable layers of a layered model (those whose
+    weight is not ``None``; fixed layers stay): ``weights_of(m)`` lists a model's weights,
+    ``with_weights(m, Ws)`` rebuilds it, ``gradients(m) -> (loss, [dW_l])``.  Shared by the linear
+    and the nonlinear convolutional trainers; ``result.params[0]`` is the trained model."""
+    from .descent import descend
+
+    start = list(weights_of(model))
+    trainable = [l for l, W in enumerate(start) if W is not None]
 
     def rebuild(ps):
-        Ws = list(net.weights)
+        Ws = list(start)
         for l, W in zip(trainable, ps):
             Ws[l] = W
-        return net.with_weights(Ws)
+        return with_weights(model, Ws)
 
     def step(params):
         current, state = params
-        value, grads = conv_gradients(current, XT)
-        new, state = opt.update([current.weights[l] for l in trainable], [grads[l] for l in trainable], state)
+        value, grads = gradients(current)
+        now = weights_of(current)
+        new, state = opt.update([now[l] for l in trainable], [grads[l] for l in trainable], state)
         return (rebuild(new), state), value
 
-    def loss(params):
-        return conv_gradients(params[0], XT)[0]
-
-    return descend((net, opt.init([net.weights[l] for l in trainable])), step, max_steps=max_steps,
-                   loss_tol=loss_tol, loss=loss, checkpoints=checkpoints,
+    return descend((model, opt.init([start[l] for l in trainable])), step, max_steps=max_steps,
+                   loss_tol=loss_tol, loss=lambda params: gradients(params[0])[0], checkpoints=checkpoints,
                    divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .common import array_namespace, check_matrix, sq_norm
-from .conv_nets import LinearConvNet
+from .conv_nets import LinearConvNet, descend_layers
 from .errors import InputError
 
 __all__ = ["ConvAutoencoder", "gradients", "jacobian", "jvp", "loss", "spectral_radius", "train", "vjp"]
@@ -172,25 +172,10 @@ def train(model: ConvAutoencoder, X, *, optimizer: str = "adam", lr: float = 1e-
           loss_tol: float = 0.0, adam_eps: float = 1e-8, checkpoints=()):
     """Full-batch training through :func:`theory.descent.descend` (GD or Adam, written out);
     ``result.params[0]`` is the trained :class:`ConvAutoencoder`."""
-    from .descent import descend
     from .descent import optimizer as make_optimizer
 
     _check(model, X)
     opt = make_optimizer(optimizer, lr, eps=adam_eps)
-    trainable = [l for l in range(model.net.depth) if model.net.layouts[l] is not None]
-
-    def rebuild(ps):
-        Ws = list(model.net.weights)
-        for l, W in zip(trainable, ps):
-            Ws[l] = W
-        return model.with_weights(Ws)
-
-    def step(params):
-        current, state = params
-        value, grads = gradients(current, X)
-        new, state = opt.update([current.net.weights[l] for l in trainable], [grads[l] for l in trainable], state)
-        return (rebuild(new), state), value
-
-    return descend((model, opt.init([model.net.weights[l] for l in trainable])), step, max_steps=max_steps,
-                   loss_tol=loss_tol, loss=lambda p: loss(p[0], X), checkpoints=checkpoints,
-                   divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
+    return descend_layers(model, lambda m: m.net.weights, lambda m, Ws: m.with_weights(Ws),
+                          lambda m: gradients(m, X), opt, max_steps=max_steps, loss_tol=loss_tol,
+                          checkpoints=checkpoints, lr=lr, optimizer=optimizer)
