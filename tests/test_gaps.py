@@ -131,3 +131,31 @@ def test_error_messages_in_full():
 def test_filter_design_names_the_wrong_size(shape):
     with pytest.raises(InputError, match=r"a 3 x 3 image is a vector of 9 values"):
         conv.filter_design(np.ones(shape), 3)
+
+
+def test_claim_metrics_that_no_test_read():
+    """thm2's distance ratios agree with each map's classification; thm3's feature cosines, ray and
+    side ratios say what the docs say; thm3-homogeneity's control breaks the identity by far more
+    than rounding (a control 'rejected' by any tiny difference would prove nothing)."""
+    import verify
+
+    ev = {e.id: e for e in verify.run(["thm2-attractor-criterion", "thm3-stable-fixed-points", "thm3-homogeneity"],
+                                       profile="quick").evidence}
+    for name, m in ev["thm2-attractor-criterion"].measurement.metrics.items():
+        if not isinstance(m, dict):
+            continue
+        assert m["predicted"] == m["observed"], name
+        if m["observed"] == "attractor":
+            assert m["distance_ratio_max"] < 1.0, name
+        else:
+            assert m["distance_ratio_max"] > 1.0, name
+    syn = ev["thm3-stable-fixed-points"].measurement.metrics["synthetic"]
+    assert all(c > 0.5 for c in syn["max_feature_cosine_by_width"].values())  # assumption (b) fails: not ~0
+    assert syn["ray_distance_ratio_after_T"] == pytest.approx(1.0, abs=1e-6)  # a line of fixed points
+    assert syn["side_distance_ratio_after_T"] < 1.0
+    anti = ev["thm3-stable-fixed-points"].measurement.metrics["antipodal pair"]
+    assert anti["assumption_b_holds"] and abs(anti["appendix_c_limit_eigenvalue"] - 1.0) < 1e-12
+    assert all(c == 0.0 for c in anti["max_feature_cosine_by_width"].values())  # (b) holds exactly there
+    homog = ev["thm3-homogeneity"]
+    assert all(c.measured > 1e6 * c.bound for c in homog.control.comparisons)
+    assert all(c.measured <= c.bound for c in homog.measurement.comparisons)
