@@ -126,3 +126,16 @@ def test_readme_layout_names_every_module():
             if path.name in ("__init__.py", "__main__.py"):
                 continue
             assert f"{folder}/{path.name}" in layout, f"{folder}/{path.name} missing from the README's layout"
+
+
+def test_coverage_table_names_every_claim_and_only_claims():
+    """docs/coverage.md: every registered claim checks some statement there, and every id it names
+    is registered."""
+    from verify.registry import all_claims
+
+    text = (DOCS / "coverage.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| section")]
+    named = set(re.findall(r"`([a-z0-9][a-z0-9-]+[a-z0-9])`", "\n".join(rows)))
+    ids = {c.id for c in all_claims()}
+    assert ids <= named, sorted(ids - named)
+    assert {n for n in named if "-" in n} <= ids, sorted({n for n in named if "-" in n} - ids)
