@@ -131,3 +131,14 @@ def test_strategies_name_the_extra_when_hypothesis_is_missing(monkeypatch):
         importlib.import_module("verify.strategies")
     monkeypatch.undo()
     importlib.import_module("verify.strategies")
+
+
+def test_user_data_on_another_namespace_is_read():
+    """An array_api_strict X (whose dtype object is not NumPy's) verifies like the NumPy one."""
+    import array_api_strict as xps
+
+    X = np.random.default_rng(0).random((5, 24))
+    a = verify.run(["linear-min-norm"], profile="quick", data={"X": xps.asarray(X)}).evidence[0]
+    b = verify.run(["linear-min-norm"], profile="quick", data={"X": X}).evidence[0]
+    assert a.verdict == verify.HOLDS and [c.measured for c in a.measurement.comparisons] == \
+        [c.measured for c in b.measurement.comparisons]

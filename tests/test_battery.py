@@ -207,6 +207,8 @@ def _api_cases():
         (dict(claims=one, step_factor=0), "step_factor"),
         (dict(claims=one, data=[X]), "data must be a dict"),
         (dict(claims=["thm2-attractor-criterion"], data={"X": X}), "none of the claims run takes data"),
+        (dict(claims=one, data={"X": __import__("array_api_strict").asarray(X > 0.5)}), "boolean"),
+        (dict(claims=one, data={"X": [[1.0, 2.0], [3.0]]}), "cannot be read as an array"),
     ]
 
 

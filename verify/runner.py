@@ -229,7 +229,11 @@ def _check_data(data, chosen):
         if isinstance(value, np.ma.MaskedArray):
             raise InputError(f"data[{key!r}] is a masked array; fill or drop the masked entries first "
                              "(X.filled(value), or select the complete rows)")
-        kind = np.dtype(getattr(value, "dtype", None) or np.asarray(value).dtype).kind
+        try:  # on the host copy: a backend's dtype object (array_api_strict, cupy) need not be NumPy's
+            kind = gpu.to_numpy(value).dtype.kind
+        except (TypeError, ValueError, BufferError, RuntimeError) as exc:
+            raise InputError(f"data[{key!r}] ({type(value).__name__}) cannot be read as an array: "
+                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; pass a NumPy array") from None
         what = {"c": "complex", "b": "boolean", "U": "text", "S": "bytes", "O": "object", "M": "datetime",
                 "m": "timedelta", "V": "structured"}.get(kind)
         if what:
