@@ -9,7 +9,8 @@ temporaries.  Three measured remedies (``benchmarks/bench_deep_fc.py``, ``benchm
   rounded to the arrays' dtype as NumPy rounds Python scalars: the numbers of the whole-array
   expressions, bit for bit (``tests/test_descent.py``).
 * :func:`retain_freed_memory`: glibc returns every freed block over 128 KiB to the operating
-  system, so each step's fresh arrays page-fault in anew (half of a step's time at width 512).
+  system, so each step's fresh arrays page-fault in anew (`--keep-malloc` in the benchmark
+  shows the cost).
   Raising its mmap and trim thresholds keeps freed memory in the process for reuse.  A process
   setting, made by the entry points (the CLI, the benchmarks, the tests), not on import.
 * :func:`blas_threads`: OpenBLAS's threads spin after each product and fight the element-wise

@@ -19,8 +19,8 @@ from .errors import DivergenceError, InputError
 
 __all__ = ["DescentResult", "Optimizer", "descend", "optimizer"]
 
-# the fused Adam loop over the cores beats NumPy's expressions from this many elements (measured on
-# 2 cores: 1.4x at 2^12, 2.4x at 2^14, 3-5x from 2^16 elements: benchmarks/RESULTS.md)
+# the fused Adam loop over the cores beats NumPy's expressions from this many elements (recorded on
+# 2 cores, bench_deep_fc.py --adam-sizes: 1.8x at 2^12, 3.2x at 2^14, 4-5x from 2^16: benchmarks/RESULTS.md)
 FUSE_MIN = 4096
 
 
@@ -147,7 +147,7 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, fu
     passes over memory, on one core.  With ``parallel`` (for small batches, whose matrix products
     leave the cores idle) NumPy float32/float64 parameters of at least ``FUSE_MIN`` elements run it
     as one compiled loop over the cores (:func:`gpu.kernels.adam_update`, numba): the same
-    operations in the same order, so the same numbers bit for bit, 1.4-5x faster (measured:
+    operations in the same order, so the same numbers bit for bit, 1.8-4.9x faster (recorded:
     ``benchmarks/RESULTS.md``).  On one core the compiled loop is no faster than NumPy's below 2^20
     elements, so it is used there only when asked (``fused=True``); ``fused=False``, other
     namespaces (a GPU's whole-array kernels) and mixed dtypes get the expressions as written.
