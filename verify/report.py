@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
-from pathlib import Path
 
 from .registry import all_claims
 from .runner import Report
@@ -120,32 +117,16 @@ def _jsonable(x):
 
 
 def write_atomic(path, text: str) -> None:
-    """Write ``text`` to ``path`` so that the file is either the old one or the complete new one.
+    """Write ``text`` to ``path`` so that the file is either the old one or the complete new one:
+    one staged file of :class:`verify.outputs.Outputs`, renamed over ``path`` (removed on any
+    error or interrupt).  A ``path`` that is a symbolic link or not a regular file is refused
+    (:class:`InputError`)."""
+    from .outputs import Outputs, check_file_target
 
-    The text goes to a temporary file in the same directory, is flushed to disk and renamed
-    over ``path``; on any error or interrupt the temporary file is removed.  A ``path`` that is a
-    symbolic link or not a regular file is refused (:class:`InputError`).
-    """
-    from .outputs import check_file_target
-
-    path = check_file_target(path, "output")  # never through a link, never over a device
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; a report is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    check_file_target(path, "output")  # never through a link, never over a device
+    with Outputs() as out:
+        out.file(path, text)
+        out.commit()
 
 
 def json_text(report: Report) -> str:
