@@ -244,6 +244,24 @@ def test_empirical_claims_run_enough_seeds():
         assert deep["fig1_seeds"] >= least, name
     paper = PROFILES["paper"].sizes["deep"]
     assert max(paper["sweep_widths"]) >= 1024 and max(paper["sweep_depths"]) >= 8
+    assert max(paper["swiss_widths"]) >= 1024 and set(paper["sweep_sets"]) == {"digits", "swiss-roll"}
+    # the contraction claim's networks are the width sweep's (one run trains them once)
+    assert paper["depth"] == paper["sweep_depth"] and set(paper["contraction_widths"]) <= set(paper["sweep_widths"])
+
+
+def test_gradient_descent_budget_per_data_set():
+    """The paper profile gives GD on the Swiss roll its own budget; elsewhere GD gets gd_max_steps,
+    and the superattractor's sigmoid networks super_gd_max_steps."""
+    from verify.claims._deep_common import protocol
+    from verify.profiles import PROFILES
+
+    p = PROFILES["paper"].sizes["deep"]
+    assert protocol(p, "gd", p["hidden"], "swiss-roll") == {"lr": p["gd_lr"], "max_steps": p["swiss_gd_max_steps"]}
+    assert protocol(p, "gd", p["hidden"], "digits")["max_steps"] == p["gd_max_steps"] != p["swiss_gd_max_steps"]
+    assert protocol(p, "gd", p["super_hidden"], "swiss-roll")["max_steps"] == p["super_gd_max_steps"]
+    assert protocol(p, "adam", p["hidden"], "swiss-roll") == {"lr": p["lr"], "max_steps": p["max_steps"]}
+    q = PROFILES["default"].sizes["deep"]
+    assert protocol(q, "gd", q["hidden"], "swiss-roll")["max_steps"] == q["gd_max_steps"]
 
 
 def test_appendix_g_tolerance_names_its_own_protocol():

@@ -82,13 +82,19 @@ def initial_network(ctx, name, X, *, width, depth, scheme, scale, seed, hidden):
                           dtype=ctx.float)
 
 
-def protocol(p: dict, optimizer: str, hidden: str) -> dict:
+def protocol(p: dict, optimizer: str, hidden: str, name: str = "") -> dict:
     """The step and budget of ``optimizer`` in the profile: Adam ``lr``/``max_steps``, GD ``gd_lr`` and
     ``gd_max_steps`` (``super_gd_max_steps`` for the superattractor's sigmoid networks, which GD barely
-    moves: measured, loss 2.15 unchanged after 5,000 steps at 256 x 6)."""
+    moves: measured, loss 2.15 unchanged after 5,000 steps at 256 x 6; ``swiss_gd_max_steps``, where
+    the profile has one, on the Swiss roll)."""
     if optimizer == "adam":
         return {"lr": p["lr"], "max_steps": p["max_steps"]}
-    budget = p["super_gd_max_steps"] if hidden == p["super_hidden"] != p["hidden"] else p["gd_max_steps"]
+    if hidden == p["super_hidden"] != p["hidden"]:
+        budget = p["super_gd_max_steps"]
+    elif name == "swiss-roll" and "swiss_gd_max_steps" in p:
+        budget = p["swiss_gd_max_steps"]
+    else:
+        budget = p["gd_max_steps"]
     return {"lr": p["gd_lr"], "max_steps": budget}
 
 
@@ -102,7 +108,7 @@ def train_autoencoder(ctx, name, X, *, width, depth, scheme=None, scale=None, se
     optimizer = optimizer or p["optimizer"]
     scale = p["init_scale"] if scale is None else scale
     loss_tol = p["loss_tol"] if loss_tol is None else loss_tol
-    budget = protocol(p, optimizer, hidden)
+    budget = protocol(p, optimizer, hidden, name)
     if max_steps is not None:
         budget["max_steps"] = min(budget["max_steps"], int(max_steps))
     key = ("deep", name, X.shape, width, depth, scheme, scale, hidden, seed, tuple(checkpoints), optimizer, loss_tol,
