@@ -1,4 +1,4 @@
-"""Backend selection: ``numpy | cupy | auto`` (and ``array_api_strict`` for testing).
+"""Backend selection: ``numpy | cupy | jax | dask | auto`` (and ``array_api_strict`` for testing).
 
 The backend is chosen once, where data is created; everything downstream infers the
 namespace from its input arrays.
@@ -13,7 +13,7 @@ from types import ModuleType
 from .errors import MemverifyError
 
 ENV_VAR = "MEMVERIFY_BACKEND"
-BACKENDS = ("auto", "numpy", "cupy", "dask", "array_api_strict")
+BACKENDS = ("auto", "numpy", "cupy", "jax", "dask", "array_api_strict")
 
 
 class BackendError(MemverifyError):
@@ -73,6 +73,21 @@ def _numpy_backend() -> Backend:
     return Backend("numpy", xp, f"cpu ({platform.processor() or platform.machine()})")
 
 
+def _jax_backend() -> Backend:
+    """JAX's ``jax.numpy`` (an array-API namespace) in float64 (``jax_enable_x64``), on JAX's default
+    device: a GPU when the installed JAX build sees one, else the CPU."""
+    try:
+        import jax
+    except ImportError as exc:
+        raise BackendError("backend 'jax' needs JAX: pip install jax (the test extra has it; a GPU build of "
+                           "JAX is yours to install)") from exc
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as xp
+
+    dev = jax.devices()[0]
+    return Backend("jax", xp, f"{dev.platform}:{dev.id} {getattr(dev, 'device_kind', '')} (jax {jax.__version__})".strip())
+
+
 def resolve(name: str | None = None, *, scheduler: str | None = None) -> Backend:
     """Return the :class:`Backend` called ``name`` (default: ``$MEMVERIFY_BACKEND`` or ``auto``).
 
@@ -100,6 +115,8 @@ def resolve(name: str | None = None, *, scheduler: str | None = None) -> Backend
         import array_api_compat.dask.array as xp
 
         return Backend("dask", xp, dask_cluster.describe(client))
+    if key == "jax":
+        return _jax_backend()
     if key == "array_api_strict":
         try:
             import array_api_strict as xp

@@ -1,3 +1,4 @@
+import importlib.util
 import os
 
 import pytest
@@ -15,12 +16,14 @@ settings.register_profile(
 settings.register_profile("dev", deadline=None, max_examples=30, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
-BACKENDS = ["numpy", "array_api_strict"] + (["cupy"] if gpu.cupy_status()[0] else [])
+HAVE_JAX = importlib.util.find_spec("jax") is not None
+BACKENDS = ["numpy", "array_api_strict"] + (["jax"] if HAVE_JAX else []) + (["cupy"] if gpu.cupy_status()[0] else [])
 
 
 @pytest.fixture(params=BACKENDS)
 def backend(request):
-    """Each usable backend: numpy and array_api_strict always, cupy where a GPU is usable."""
+    """Each usable backend: numpy and array_api_strict always, jax where installed (the test extra
+    installs it), cupy where a GPU is usable."""
     return gpu.resolve(request.param)
 
 

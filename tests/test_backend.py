@@ -119,3 +119,21 @@ def test_every_theory_and_gpu_module_imports_on_its_own():
     for name in names:
         proc = subprocess.run([sys.executable, "-c", code, name], cwd=root, capture_output=True, text=True)
         assert proc.returncode == 0, (name, proc.stderr.strip().splitlines()[-1:])
+
+
+def test_jax_backend_is_float64_jax_numpy_and_names_its_device():
+    pytest.importorskip("jax", reason="JAX is in the test extra")
+    b = gpu.resolve("jax")
+    import jax
+
+    assert b.name == "jax" and b.xp is jax.numpy
+    assert jax.config.read("jax_enable_x64") is True
+    assert b.xp.asarray([1.0]).dtype == b.xp.float64
+    assert f"jax {jax.__version__}" in b.device and b.device.startswith(jax.devices()[0].platform)
+
+
+def test_jax_missing_is_one_line(monkeypatch):
+    monkeypatch.setitem(sys.modules, "jax", None)
+    with pytest.raises(gpu.BackendError, match="backend 'jax' needs JAX: pip install jax") as info:
+        gpu.resolve("jax")
+    assert "\n" not in str(info.value)

@@ -29,7 +29,7 @@ SIZE_DEPENDENT = {c.id for c in all_claims() if c.empirical}
 
 def ctx_for(backend, profile="quick", seed=0, step_factor=1.0):
     prof = get_profile(profile)
-    if backend.name == "array_api_strict":  # conformance, not convergence: ~10x slower per step
+    if backend.name in ("array_api_strict", "jax"):  # conformance, not convergence: eager steps ~10x slower
         from verify.profiles import Profile
 
         small = dict(prof.for_family("single_layer"), n=3, d=12, cond=1.5, target=1e-4)
@@ -37,7 +37,7 @@ def ctx_for(backend, profile="quick", seed=0, step_factor=1.0):
                     sweep_widths=(8, 16), sweep_width=8)
         cnv = dict(prof.for_family("conv"), thm5_max_s=5, tab1_depths=(2,), tab1_filters=(1, 2), tab_steps=300,
                    appg_steps=50, thm4_steps=2000)
-        prof = Profile("quick-strict", "smaller Theorem 1, deep and conv problems for array_api_strict",
+        prof = Profile("quick-strict", "smaller Theorem 1, deep and conv problems for array_api_strict and jax",
                        {**prof.sizes, "single_layer": small, "deep": deep, "conv": cnv})
     return Context(prof, backend, seed, step_factor)
 

@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from array_api_compat import is_cupy_namespace, is_numpy_namespace
+from array_api_compat import is_cupy_namespace, is_jax_namespace, is_numpy_namespace
 
 from .common import array_namespace, sq_norm
 from .errors import InputError
@@ -151,6 +151,8 @@ class ConvLayout:
         if is_numpy_namespace(xp) or is_cupy_namespace(xp):
             # bincount sums in float64 whatever the weights' dtype: back to the run's dtype
             g = xp.astype(xp.bincount(xp.asarray(self.widx), weights=contrib, minlength=self.n_weights), G.dtype)
+        elif is_jax_namespace(xp):  # JAX's functional scatter-add
+            g = xp.zeros(self.n_weights, dtype=G.dtype).at[xp.asarray(self.widx)].add(contrib)
         else:  # no scatter-add in the array API: one masked sum per weight (small layers only)
             widx = xp.asarray(self.widx)
             g = xp.stack([xp.sum(xp.where(widx == j, contrib, xp.zeros_like(contrib))) for j in range(self.n_weights)])
@@ -303,6 +305,8 @@ def _assemble(xp, rows, cols, vals, shape, dense):
     if sp is not None:
         M[flat] = vals
         return xp.reshape(M, shape)
+    if is_jax_namespace(xp):  # JAX arrays are immutable: its functional scatter
+        return xp.reshape(M.at[flat].set(vals), shape)
     sel = xp.astype(xp.arange(n_rows * n_cols)[:, None] == flat[None, :], vals.dtype)
     return xp.reshape(sel @ vals, shape)
 

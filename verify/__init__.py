@@ -7,11 +7,21 @@ Python API::
     report.ok, [e.verdict for e in report.evidence]
     evidence = verify.check("linear-min-norm", X=my_data)      # one claim on your own data
     verify.testing.assert_claim_holds("linear-min-norm", X=my_data)  # inside your pytest suite
+    result = verify.analyze(my_autoencoder, X_train)             # memorization of your own model
 """
 
 from .evidence import HOLDS, NOT_MET, NOT_REPRODUCED, REFUTED, Comparison, Evidence, Measurement, Tolerance
 from .registry import Claim, all_claims, get, register
 from .runner import Report, run
+
+
+def analyze(f, X, **options):
+    """Memorization analysis of your own autoencoder ``f`` at its training examples ``X``:
+    :func:`verify.analysis.analyze` (fixed points, Theorem 2's classification, recovery by iteration,
+    spurious attractors, superattraction; rank and eigenvectors for linear models)."""
+    from .analysis import analyze as _analyze
+
+    return _analyze(f, X, **options)
 
 
 def check(claim_id: str, *, X, profile: str = "quick", backend: str | None = None, seed: int = 0, **options):
@@ -28,5 +38,5 @@ def check(claim_id: str, *, X, profile: str = "quick", backend: str | None = Non
 
 __all__ = [
     "HOLDS", "NOT_MET", "NOT_REPRODUCED", "REFUTED", "Claim", "Comparison", "Evidence", "Measurement", "Report", "Tolerance",
-    "all_claims", "check", "get", "register", "run",
+    "all_claims", "analyze", "check", "get", "register", "run",
 ]

@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--claim", action="append", metavar="ID", help="run only this claim (repeatable)")
     p.add_argument("--profile", default=None, choices=list(PROFILES), help="problem sizes (default: default)")
     p.add_argument("--backend", default=None,
-                   help="numpy | cupy | dask | auto | array_api_strict (default: $MEMVERIFY_BACKEND or auto)")
+                   help="numpy | cupy | jax | dask | auto | array_api_strict (default: $MEMVERIFY_BACKEND or auto; auto: cupy where a GPU is usable, else numpy)")
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="dask scheduler address (tcp://host:port) for --backend dask (default: "
                    "$MEMVERIFY_DASK_SCHEDULER, else a LocalCluster started here)")

@@ -206,6 +206,20 @@ MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 
 
+def user_starts(X: np.ndarray, m: int, rng) -> np.ndarray:
+    """``m`` starts for iterating a map trained on ``X``: half uniform in the examples' bounding box,
+    half training examples (drawn with replacement) moved by 20% of their smallest spacing in a
+    random direction."""
+    from theory.dynamics import min_spacing
+
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    box = lo + (hi - lo) * rng.random((m // 2, X.shape[1]))
+    near = X[rng.integers(0, len(X), m - m // 2)]
+    U = rng.standard_normal(near.shape)
+    near = near + 0.2 * min_spacing(X) * U / np.linalg.norm(U, axis=1, keepdims=True)
+    return np.vstack([box, near])
+
+
 def data_dir(path=None):
     """The directory of real data sets: ``path``, else ``$MEMVERIFY_DATA_DIR``, else ``None``."""
     import os

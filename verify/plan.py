@@ -136,6 +136,13 @@ def available(backend) -> tuple[int, str]:
         free, total = cupy.cuda.runtime.memGetInfo()
         pool = cupy.get_default_memory_pool()
         return int(free + pool.free_bytes()), f"free GPU memory of {backend.device} ({total / GIB:.1f} GiB in all)"
+    if backend.name == "jax":
+        import jax
+
+        stats = jax.devices()[0].memory_stats() or {}  # an accelerator's allocator reports; the CPU's does not
+        if "bytes_limit" in stats:
+            free = int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
+            return free, f"free memory of JAX's {backend.device} ({int(stats['bytes_limit']) / GIB:.1f} GiB in all)"
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:

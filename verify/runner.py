@@ -106,6 +106,8 @@ def _versions() -> dict:
             pass
     else:
         versions["cupy"] = getattr(cp, "__version__", None)
+    jax = sys.modules.get("jax")  # recorded when a run imported it (the jax backend)
+    versions["jax"] = getattr(jax, "__version__", None) if jax is not None else None
     return versions
 
 

@@ -52,15 +52,8 @@ def sets(data, ctx):
         if float(np.max(np.abs(Xh))) > limit:
             raise InputError(f"X has entries up to {float(np.max(np.abs(Xh))):.3g}, beyond {limit:.3g}, where squared "
                              f"distances overflow {Xh.dtype}; rescale X (the paper's data lie in [0, 1])")
-        rng = ctx.rng("deep-user-starts")
         m = ctx.sizes(FAMILY)["arbitrary"] + ctx.sizes(FAMILY)["held_out"]
-        lo, hi = Xh.min(axis=0), Xh.max(axis=0)
-        box = lo + (hi - lo) * rng.random((m // 2, Xh.shape[1]))
-        near = Xh[rng.integers(0, len(Xh), m - m // 2)]
-        spacing = dyn.min_spacing(Xh)
-        U = rng.standard_normal(near.shape)
-        near = near + 0.2 * spacing * U / np.linalg.norm(U, axis=1, keepdims=True)
-        yield "user", X, ctx.asarray(np.vstack([box, near]))
+        yield "user", X, ctx.asarray(datasets.user_starts(Xh, m, ctx.rng("deep-user-starts")))
         return
     for name, X in data["sets"].items():
         yield name, ctx.asarray(X), ctx.asarray(data["starts"][name])

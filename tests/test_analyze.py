@@ -1,0 +1,125 @@
+"""verify.analyze on maps whose dynamics are known exactly (issue 19)."""
+
+import numpy as np
+import pytest
+
+from theory import deep_fc as D
+from theory import jacobians as jac
+from theory.errors import InputError
+from verify import analyze
+
+X2 = np.array([[0.2, 0.9, 0.1], [0.8, 0.1, 0.6]])
+
+
+def test_two_point_attractor_is_a_pair_of_superattractors():
+    net = D.two_point_attractor(X2[0], X2[1])
+    a = analyze(net, X2, seed=1)
+    assert a.classification == ["attractor", "attractor"]
+    assert a.attractor_fraction["k"] == 2 and a.superattraction["superattractors"] == 2
+    assert max(a.spectral_radius) < 1e-10 and max(a.fixed_point_residual) < 1e-12
+    assert a.recovery["spurious"] == 0 and a.recovery["fraction_recovered"]["value"] >= 0.9
+    assert a.jacobian_source == "central differences" and max(a.jacobian_error) < 1e-6
+
+
+def test_identity_memorizes_nothing():
+    a = analyze(lambda Z: Z, X2, seed=1)
+    assert a.classification == ["undecided", "undecided"]  # rho = 1 exactly: Theorem 2 decides nothing
+    assert a.attractor_fraction["k"] == 0
+    # every start is a fixed point: the ones away from the examples are spurious attractors
+    assert a.recovery["spurious"] == len(a.spurious_attractors) > 0
+
+
+def test_a_repeller_and_a_point_that_is_not_fixed():
+    """``f(x) = x1 + 1.5 (x - x1)``: x1 is a fixed point with J = 1.5 I; x2 is not fixed."""
+    a = analyze(lambda Z: X2[0] + 1.5 * (Z - X2[0]), X2, seed=0, settle_cap=50)
+    assert a.classification == ["repeller", "not-a-fixed-point"]
+    assert a.spectral_radius[0] == pytest.approx(1.5, rel=1e-8)
+
+
+def test_a_piecewise_map_with_one_spurious_attractor():
+    """1-D: every point moves halfway to the nearest of {0, 1, 3}; 0 and 1 are the examples, 3 is spurious."""
+    X = np.array([[0.0], [1.0]])
+    pts = np.array([0.0, 1.0, 3.0])
+
+    def f(Z):
+        c = pts[np.argmin(np.abs(Z - pts[None, :]), axis=1)][:, None]
+        return c + 0.5 * (Z - c)
+
+    starts = np.array([[0.1], [0.9], [2.9], [3.3], [1.2]])
+    a = analyze(f, X, starts=starts)
+    assert a.classification == ["attractor", "attractor"] and a.spectral_radius == pytest.approx([0.5, 0.5])
+    assert (a.recovery["recovered"], a.recovery["spurious"]) == (3, 2)
+    assert np.allclose(a.spurious_attractors, [[3.0], [3.0]], atol=1e-5)
+
+
+def test_finite_difference_error_bound_holds_and_is_small():
+    rng = np.random.default_rng(3)
+    M = rng.normal(size=(4, 4))
+    p = rng.normal(size=4)
+    f = lambda Z: p + np.tanh(Z - p) @ M.T  # noqa: E731
+    X = rng.normal(size=(5, 4))
+    fd = jac.fd_jacobian(f, X)
+    exact = np.stack([M * (1 - np.tanh(x - p) ** 2)[None, :] for x in X])
+    err = np.max(np.abs(fd.J - exact), axis=(1, 2))
+    assert np.all(err <= np.array(fd.error)) and max(fd.error) < 1e-7
+    V = rng.normal(size=(4, 3))
+    assert np.allclose(jac.fd_jvp(f, X[0], V), exact[0] @ V, atol=1e-7)
+
+
+def test_linear_models_report_rank_and_eigenvectors_in_the_span():
+    Q, _ = np.linalg.qr(X2.T)
+    P = Q @ Q.T  # the projection onto span(X): it memorizes
+    a = analyze(P, X2, seed=0)
+    assert a.jacobian_source == "exact (linear)"
+    assert a.linear["rank"] == 2 and len(a.linear["eigenvalues_near_one"]) == 2
+    assert max(a.linear["eigenvector_span_distance"]) < 1e-12
+    from scipy.sparse.linalg import aslinearoperator
+
+    b = analyze(aslinearoperator(P), X2, seed=0)
+    assert b.linear["rank"] == 2 and b.spectral_radius == pytest.approx(a.spectral_radius)
+    c = analyze(np.eye(3), X2, seed=0)
+    assert c.linear["rank"] == 3 and max(c.linear["eigenvector_span_distance"]) > 0.5
+
+
+def test_jax_models_get_autodiff_jacobians():
+    jax = pytest.importorskip("jax", reason="JAX is in the test extra")
+    jax.config.update("jax_enable_x64", True)
+    net = D.two_point_attractor(X2[0], X2[1])
+    jW, jb = [jax.numpy.asarray(w) for w in net.weights], [jax.numpy.asarray(b) for b in net.biases]
+
+    def f(Z):
+        return jax.numpy.tanh(Z @ jW[0].T + jb[0]) @ jW[1].T + jb[1]
+
+    a = analyze(f, X2, seed=1)
+    assert a.jacobian_source == "jax.jacfwd" and a.classification == ["attractor", "attractor"]
+    assert a.spectral_radius == pytest.approx(analyze(net, X2, seed=1).spectral_radius, abs=1e-9)
+
+
+def test_torch_modules_get_autodiff_jacobians():
+    torch = pytest.importorskip("torch", reason="torch is optional: pip install torch")
+    lin = torch.nn.Linear(3, 3, bias=False).double()
+    with torch.no_grad():
+        lin.weight.copy_(torch.eye(3) * 0.5)
+    a = analyze(torch.nn.Sequential(lin), np.zeros((2, 3)) + np.array([[0.0], [1e-9]]), seed=0)
+    assert a.jacobian_source == "torch.func.jacrev" and a.spectral_radius == pytest.approx([0.5, 0.5])
+
+
+def test_an_ensemble_pools_its_members():
+    e = analyze([D.two_point_attractor(X2[0], X2[1]), lambda Z: Z], X2, seed=1)
+    assert e.attractor_fraction["k"] == 2 and e.attractor_fraction["n"] == 4
+    assert (e.all_attract["k"], e.all_attract["n"]) == (1, 2)
+    assert len(e.to_dict()["members"]) == 2
+
+
+@pytest.mark.parametrize("f, X, message", [
+    (lambda Z: Z[:, :2], X2, "must map (m, d) rows to (m, d) rows"),
+    (lambda Z: Z * np.inf, X2, "non-finite outputs"),
+    (lambda Z: Z, X2[0], "2-D array"),
+    (lambda Z: Z, X2[:1], "at least 2 examples"),
+    (np.eye(4), X2, "4 x 4 but the data have d = 3"),
+    ("not a model", X2, "must be callable"),
+])
+def test_bad_models_and_data_are_one_line_input_errors(f, X, message):
+    with pytest.raises(InputError, match=None) as info:
+        analyze(f, X)
+    assert message in str(info.value) and "\n" not in str(info.value)

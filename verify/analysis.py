@@ -1,0 +1,272 @@
+"""Memorization analysis of a map the user trained: ``verify.analyze(f, X)`` (this module's ``analyze``).
+
+The questions the paper asks of its own networks, asked of any autoencoder ``f`` on row batches
+``(m, d) -> (m, d)``: are the training examples fixed points; are they attractors (Theorem 2:
+``rho(J(x_i)) < 1``); does iterating from other starts recover them; are there spurious
+attractors; are they superattractors (``R(1)`` near 1, ``rho`` near 0); and, for a linear map, its
+rank, its eigenvalues near 1 and how far their eigenvectors lie from the span of the examples.
+
+The mathematics is theory/'s (:mod:`theory.dynamics`, :mod:`theory.jacobians`, :mod:`theory.stats`);
+this module picks the Jacobian's source and assembles the answers:
+
+1. ``jacobian=`` given by the user (rows ``(m, d)`` to an ``(m, d, d)`` stack);
+2. JAX's ``jax.jacfwd`` when ``f`` maps JAX arrays to JAX arrays;
+3. ``torch.func.jacrev`` when ``f`` is a ``torch.nn.Module`` (torch optional);
+4. central differences with a measured error bound (:func:`theory.jacobians.fd_jacobian`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gpu.host import to_numpy
+from theory import dynamics as dyn
+from theory import jacobians as jac
+from theory import stats
+from theory.errors import InputError
+
+__all__ = ["Analysis", "Ensemble", "analyze"]
+
+
+@dataclass
+class Analysis:
+    """Per-example answers and their aggregates (``to_dict`` for JSON)."""
+
+    fixed_point_residual: list
+    spectral_radius: list
+    classification: list          # per example: attractor, repeller, undecided, or not-a-fixed-point
+    attractor_fraction: dict      # k/n with its Wilson interval
+    recovery: dict                # starts iterated until settled: outcome counts, R(t) curve
+    spurious_attractors: list
+    superattraction: dict         # R(1) and the examples with rho <= rho_small
+    jacobian_source: str
+    jacobian_error: list = field(default_factory=list)
+    linear: dict | None = None
+    settings: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Ensemble:
+    """Several trained copies of one model (seeds): each one's :class:`Analysis` and the pooled
+    statistics (fractions over every example of every copy, and the share of copies in which every
+    example attracts)."""
+
+    members: list
+    attractor_fraction: dict
+    all_attract: dict
+    recovered: dict
+    rho: dict
+
+    def to_dict(self) -> dict:
+        return {"members": [m.to_dict() for m in self.members], "attractor_fraction": self.attractor_fraction,
+                "all_attract": self.all_attract, "recovered": self.recovered, "rho": self.rho}
+
+
+def _host_matrix(X, name: str) -> np.ndarray:
+    A = to_numpy(X)
+    if A.ndim != 2 or A.shape[0] < 1 or A.shape[1] < 1:
+        raise InputError(f"{name} must be a 2-D array (one example per row), got shape {tuple(A.shape)}")
+    if A.dtype.kind not in "fiu" or not np.all(np.isfinite(A)):
+        raise InputError(f"{name} must hold finite real numbers")
+    return np.asarray(A, dtype=np.float64)
+
+
+def _linear_matrix(f):
+    """The d x d matrix of a linear model (a matrix, a SciPy LinearOperator, a network with
+    ``operator()``), or None."""
+    if hasattr(f, "operator") and callable(f.operator):
+        return np.asarray(to_numpy(f.operator()), dtype=np.float64)
+    try:
+        from scipy.sparse.linalg import LinearOperator
+    except ImportError:  # pragma: no cover - scipy is a dependency
+        LinearOperator = ()
+    if isinstance(f, LinearOperator):
+        return np.asarray(f @ np.eye(f.shape[1]), dtype=np.float64)
+    if hasattr(f, "shape") and not callable(f):
+        A = np.asarray(to_numpy(f), dtype=np.float64)
+        if A.ndim == 2 and A.shape[0] == A.shape[1]:
+            return A
+        raise InputError(f"a matrix model must be square (d x d), got shape {A.shape}")
+    return None
+
+
+def _torch_map(f):
+    try:
+        import torch
+    except ImportError:
+        return None
+    if not isinstance(f, torch.nn.Module):
+        return None
+
+    def call(Z):
+        with torch.no_grad():
+            out = f(torch.as_tensor(np.asarray(Z), dtype=torch.float64))
+        return out.detach().cpu().numpy()
+
+    def jacobian(Z):
+        g = torch.func.vmap(torch.func.jacrev(lambda z: f(z[None, :])[0]))
+        return g(torch.as_tensor(np.asarray(Z), dtype=torch.float64)).detach().cpu().numpy()
+
+    return call, jacobian
+
+
+def _jax_map(f, X):
+    """``(call, jacobian)`` when ``f`` is a JAX model (it returns a JAX array for NumPy rows), else
+    None; JAX then runs in float64 (``jax_enable_x64``)."""
+    import sys
+
+    if "jax" not in sys.modules:  # a JAX model has imported JAX
+        return None
+    import jax
+
+    try:
+        probe = f(X[:1])
+    except Exception:
+        return None
+    if not isinstance(probe, jax.Array):
+        return None
+    jax.config.update("jax_enable_x64", True)
+
+    def call(Z):
+        return np.asarray(f(jax.numpy.asarray(Z)))
+
+    def jacobian(Z):
+        g = jax.vmap(jax.jacfwd(lambda z: f(z[None, :])[0]))
+        return np.asarray(g(jax.numpy.asarray(Z)))
+
+    return call, jacobian
+
+
+def _resolve(f, X, jacobian):
+    """``(call on host rows, jacobian on host rows or None, source name, linear matrix or None)``."""
+    A = _linear_matrix(f)
+    if A is not None:
+        if A.shape[0] != X.shape[1]:
+            raise InputError(f"the linear model is {A.shape[0]} x {A.shape[1]} but the data have d = {X.shape[1]}")
+        return (lambda Z: Z @ A.T), (lambda Z: np.broadcast_to(A, (Z.shape[0],) + A.shape).copy()), "exact (linear)", A
+    if not callable(f):
+        raise InputError(f"the model must be callable on row batches (m, d) -> (m, d), a d x d matrix or a "
+                         f"LinearOperator; got {type(f).__name__}")
+    torch_pair = _torch_map(f)
+    if torch_pair is not None:
+        call, auto = torch_pair
+        return call, (_user_jacobian(jacobian) if jacobian is not None else auto), \
+            ("user" if jacobian is not None else "torch.func.jacrev"), None
+    jax_pair = _jax_map(f, X)
+    if jax_pair is not None:
+        call, auto = jax_pair
+        return call, (_user_jacobian(jacobian) if jacobian is not None else auto), \
+            ("user" if jacobian is not None else "jax.jacfwd"), None
+
+    def call(Z):
+        return np.asarray(to_numpy(f(Z)), dtype=np.float64)
+
+    return call, (_user_jacobian(jacobian) if jacobian is not None else None), \
+        ("user" if jacobian is not None else "central differences"), None
+
+
+def _user_jacobian(jacobian):
+    def J(Z):
+        out = np.asarray(to_numpy(jacobian(Z)), dtype=np.float64)
+        if out.shape != (Z.shape[0], Z.shape[1], Z.shape[1]):
+            raise InputError(f"jacobian returned shape {out.shape} for {Z.shape[0]} rows of d = {Z.shape[1]}; it must "
+                             "return an (m, d, d) stack")
+        return out
+    return J
+
+
+def _starts(X: np.ndarray, m: int, seed: int) -> np.ndarray:
+    """Half uniform in the examples' bounding box, half examples perturbed by 20% of their spacing
+    (as the deep claims draw starts for a user's data)."""
+    from .datasets import user_starts
+
+    return user_starts(X, m, np.random.default_rng(seed))
+
+
+def _linear_report(A: np.ndarray, X: np.ndarray, margin: float) -> dict:
+    s = np.linalg.svd(A, compute_uv=False)
+    rank = int(np.sum(s > s[0] * max(A.shape) * np.finfo(np.float64).eps)) if s.size and s[0] > 0 else 0
+    lam, vecs = np.linalg.eig(A)
+    near = np.flatnonzero(np.abs(lam - 1.0) <= margin)
+    Q, _ = np.linalg.qr(X.T)
+    dist = []
+    for j in near:
+        v = vecs[:, j] / np.linalg.norm(vecs[:, j])
+        dist.append(float(np.linalg.norm(v - Q @ (Q.T.conj() @ v))))
+    return {"rank": rank, "eigenvalues_near_one": [complex(lam[j]).real if abs(complex(lam[j]).imag) < 1e-12
+                                                  else str(complex(lam[j])) for j in near],
+            "eigenvector_span_distance": dist, "n_examples": int(X.shape[0])}
+
+
+def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: float = 0.05,
+            recover_frac: float = 0.1, move_frac: float = 1e-6, settle_cap: int = 2000, rho_small: float = 0.1,
+            curve=(1, 2, 5, 10, 20, 50, 100), n_starts: int = 40, seed: int = 0):
+    """Analyse the map ``f`` at its training examples ``X`` (rows); a list of maps gives an
+    :class:`Ensemble`.  Each example is classified by Theorem 2 with an undecided band
+    ``|rho - 1| <= band``, after checking it is a fixed point (``||f(x) - x||`` within
+    ``recover_frac`` of the examples' smallest spacing).  Starts (default ``n_starts`` drawn as the
+    deep claims draw them, seeded) are iterated until they settle or ``settle_cap`` steps."""
+    if isinstance(f, (list, tuple)):
+        if not f:
+            raise InputError("an ensemble needs at least one model")
+        members = [analyze(g, X, jacobian=jacobian, starts=starts, band=band, margin=margin, recover_frac=recover_frac,
+                           move_frac=move_frac, settle_cap=settle_cap, rho_small=rho_small, curve=curve,
+                           n_starts=n_starts, seed=seed) for g in f]
+        n_ex = sum(len(m.spectral_radius) for m in members)
+        k_att = sum(m.attractor_fraction["k"] for m in members)
+        rec = sum(m.recovery["recovered"] for m in members)
+        tot = sum(m.recovery["starts"] for m in members)
+        return Ensemble(members, stats.fraction(k_att, n_ex),
+                        stats.fraction(sum(m.attractor_fraction["k"] == len(m.spectral_radius) for m in members),
+                                       len(members)),
+                        stats.fraction(rec, tot), stats.rho_classes([r for m in members for r in m.spectral_radius],
+                                                                    margin))
+    Xh = _host_matrix(X, "X")
+    n, d = Xh.shape
+    if n < 2:
+        raise InputError("X needs at least 2 examples (recovery is judged against their spacing)")
+    call, J_of, source, A = _resolve(f, Xh, jacobian)
+    out = call(Xh[:1])
+    if np.shape(out) != (1, d):
+        raise InputError(f"the model returned shape {np.shape(out)} for one input of d = {d}; it must map (m, d) rows to "
+                         "(m, d) rows")
+    FX = call(Xh)
+    if not np.all(np.isfinite(FX)):
+        raise InputError("the model returned non-finite outputs at the training examples")
+    spacing = dyn.min_spacing(Xh)
+    tol = recover_frac * spacing
+    residual = np.linalg.norm(FX - Xh, axis=1)
+    errors = []
+    if J_of is None:
+        fd = jac.fd_jacobian(call, Xh)
+        J, errors = np.asarray(fd.J), fd.error
+    else:
+        J = J_of(Xh)
+    rho = np.max(np.abs(np.linalg.eigvals(J)), axis=1)
+    classes = ["not-a-fixed-point" if residual[i] > tol else dyn.classify(float(rho[i]), band) for i in range(n)]
+    S = _host_matrix(starts, "starts") if starts is not None else _starts(Xh, n_starts, seed)
+    if S.shape[1] != d:
+        raise InputError(f"starts have {S.shape[1]} columns but the data have d = {d}")
+    st = dyn.settle(call, S, Xh, tol=tol, move_tol=move_frac * spacing, cap=settle_cap)
+    ts = [t for t in curve if t <= settle_cap]
+    R = dyn.recovery_probability(call, S, Xh, ts, tol) if ts else []
+    n_att = sum(c == "attractor" for c in classes)
+    return Analysis(
+        fixed_point_residual=residual.tolist(), spectral_radius=rho.tolist(), classification=classes,
+        attractor_fraction=stats.fraction(n_att, n),
+        recovery={"starts": len(st.outcome), "recovered": st.outcome.count("recovered"),
+                  "spurious": st.outcome.count("spurious"), "unsettled": st.outcome.count("unsettled"),
+                  "fraction_recovered": stats.fraction(st.outcome.count("recovered"), len(st.outcome)),
+                  "curve": [[t, float(r)] for t, r in zip(ts, R)], "cap": settle_cap, "tol": tol},
+        spurious_attractors=st.spurious_points,
+        superattraction={"R1": float(R[0]) if ts and ts[0] == 1 else None, "rho_small": rho_small,
+                         "superattractors": int(np.sum(rho <= rho_small))},
+        jacobian_source=source, jacobian_error=list(errors),
+        linear=_linear_report(A, Xh, margin) if A is not None else None,
+        settings={"band": band, "margin": margin, "recover_frac": recover_frac, "move_frac": move_frac,
+                  "settle_cap": settle_cap, "seed": seed, "spacing": spacing})
