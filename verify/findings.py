@@ -71,6 +71,10 @@ def render_sweep(doc: dict, source: str) -> str:
     (fractions with their 95% Wilson intervals), then the verdict and its reason."""
     prov = doc["provenance"]
     lines = []
+    if len(doc["claims"]) > 1:
+        total = sum(float(c["seconds"]) for c in doc["claims"])
+        lines += [f"One run of {len(doc['claims'])} claims, {total / 60:.1f} min in all (the claims share the networks "
+                  "they train on the same data, size and seed).", ""]
     for c in doc["claims"]:
         st = c.get("statistics") or {}
         lines += [f"Recorded `{source}`: `{prov.get('command')}` (profile {prov['profile']}, {prov.get('cpu_count')} cores, "
