@@ -123,3 +123,14 @@ def test_bad_models_and_data_are_one_line_input_errors(f, X, message):
     with pytest.raises(InputError, match=None) as info:
         analyze(f, X)
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_assert_memorizes_passes_a_memorizing_map_and_names_what_fails():
+    from verify.testing import assert_memorizes
+
+    assert_memorizes(D.two_point_attractor(X2[0], X2[1]), X2, seed=1)
+    with pytest.raises(AssertionError) as info:
+        assert_memorizes(lambda Z: X2[0] + 1.5 * (Z - X2[0]), X2, settle_cap=50)
+    text = str(info.value)
+    assert "example 0: repeller" in text and "rho = 1.5" in text and "example 1: not-a-fixed-point" in text
+    assert "recovered" in text and "\n" not in text

@@ -1,8 +1,11 @@
-"""Helpers for a user's own pytest suite: assert that the paper's claims hold on their data.
+"""Helpers for a user's own pytest suite: assert that the paper's claims hold on their data, and
+that their own autoencoder memorizes its training set.
 
-    from verify.testing import assert_claim_holds
+    from verify.testing import assert_claim_holds, assert_memorizes
     def test_my_data_is_memorized():
         assert_claim_holds("linear-min-norm", X=my_training_set, profile="quick")
+    def test_my_autoencoder_memorizes():
+        assert_memorizes(my_autoencoder, X_train, attractor_fraction=1.0, recovered=0.9)
 """
 
 from __future__ import annotations
@@ -28,3 +31,34 @@ def assert_claim_holds(claim_id: str, *, X=None, profile: str = "quick", backend
         raise AssertionError(f"{claim_id}: the negative control ({ev.control_description}) was not rejected; "
                              "the check could not tell a wrong prediction from a right one")
     return ev
+
+
+def assert_memorizes(f, X, *, attractor_fraction: float = 1.0, recovered: float = 0.9, max_spurious: float = 1.0,
+                     **options):
+    """Analyse ``f`` at its training examples ``X`` (:func:`verify.analyze`) and raise
+    ``AssertionError`` unless at least ``attractor_fraction`` of the examples are fixed points with
+    ``rho(J) < 1`` (Theorem 2), at least ``recovered`` of the starts settle at a training example,
+    and at most ``max_spurious`` settle elsewhere.  The message names every example that is not an
+    attractor, with its residual and spectral radius.  Returns the analysis."""
+    from . import analyze
+
+    a = analyze(f, X, **options)
+    problems = []
+    if a.attractor_fraction["value"] < attractor_fraction:
+        bad = [f"example {i}: {c} (|f(x) - x| = {r:.3g}, rho = {rho:.4g})"
+               for i, (c, r, rho) in enumerate(zip(a.classification, a.fixed_point_residual, a.spectral_radius))
+               if c != "attractor"]
+        problems.append(f"attractor fraction {a.attractor_fraction['value']:.3g} < {attractor_fraction:g}: "
+                        + "; ".join(bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else ""))
+    rec = a.recovery["fraction_recovered"]["value"]
+    if rec < recovered:
+        problems.append(f"recovered {rec:.3g} of {a.recovery['starts']} starts < {recovered:g} (spurious "
+                        f"{a.recovery['spurious']}, unsettled {a.recovery['unsettled']} after at most "
+                        f"{a.recovery['cap']} iterations)")
+    spurious = a.recovery["spurious"] / a.recovery["starts"]
+    if spurious > max_spurious:
+        problems.append(f"{spurious:.3g} of the starts settled at spurious attractors > {max_spurious:g}")
+    if problems:
+        raise AssertionError(f"the model does not memorize its {len(a.spectral_radius)} training examples (Jacobian: "
+                             f"{a.jacobian_source}): " + "; ".join(problems))
+    return a
