@@ -134,3 +134,19 @@ def test_assert_memorizes_passes_a_memorizing_map_and_names_what_fails():
     text = str(info.value)
     assert "example 0: repeller" in text and "rho = 1.5" in text and "example 1: not-a-fixed-point" in text
     assert "recovered" in text and "\n" not in text
+
+
+def test_the_api_guides_pytorch_example_runs():
+    """docs/api.md's PyTorch-trained autoencoder (its ```python torch block), where torch is installed."""
+    pytest.importorskip("torch", reason="torch is optional: pip install torch; the PyTorch example is not run")
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text()
+    blocks = re.findall(r"```python torch\n(.*?)```", text, re.S)
+    assert len(blocks) == 1
+    namespace: dict = {}
+    exec(compile(blocks[0], "<docs/api.md torch>", "exec"), namespace)  # noqa: S102
+    result = namespace["result"]
+    assert result.jacobian_source == "torch.func.jacrev" and len(result.classification) == 3
+    assert max(result.fixed_point_residual) < 1e-6  # trained to reconstruct its three examples
