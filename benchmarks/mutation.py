@@ -85,7 +85,7 @@ def score(picked: list[str], results: dict[str, int | None], equiv: dict[str, st
             "modules": modules, "untested": [n for n in picked if results.get(n) is None]}
 
 
-def render(s: dict, seed: int, count: int, equiv: dict[str, str], total: int) -> str:
+def render(s: dict, seed: int, count: int, equiv: dict[str, str], total: int, note: str = "") -> str:
     lines = ["# Mutation testing of theory/", "",
              f"Command: `python benchmarks/mutation.py --seed {seed} --count {count} --write benchmarks/MUTATION.md` "
              f"(mutmut 3.8.1; the tests of `[tool.mutmut]` in pyproject.toml).", "",
@@ -93,6 +93,7 @@ def render(s: dict, seed: int, count: int, equiv: dict[str, str], total: int) ->
              f"({', '.join(m.split('.')[-1] for m in s['modules'])}).", "",
              f"**Score: {s['killed']} killed of {s['counted']} = {100 * s['score']:.1f}%** "
              f"({len(s['equivalent'])} equivalent mutants left out, named below).", "",
+             *([note, ""] if note else []),
              "## Equivalent mutants (the program means the same thing)", ""]
     lines += [f"- `{n}`: {equiv[n]}" for n in s["equivalent"]] or ["- none"]
     lines += ["", "## Survivors", ""]
@@ -106,6 +107,7 @@ def main(argv=None) -> int:
     ap.add_argument("--count", type=int, default=320)
     ap.add_argument("--write", type=Path, help="write the Markdown summary here")
     ap.add_argument("--score-only", action="store_true", help="score the mutants already run; run nothing")
+    ap.add_argument("--note", default="", help="a paragraph for the Markdown summary (how the run went)")
     args = ap.parse_args(argv)
     if not args.score_only:
         mutmut("theory.common.x_*__mutmut_1")
@@ -125,7 +127,7 @@ def main(argv=None) -> int:
     for n in s["survived"]:
         print("  survived:", n, names.get(n))
     if args.write:
-        args.write.write_text(render(s, args.seed, args.count, equiv, len(names)))
+        args.write.write_text(render(s, args.seed, args.count, equiv, len(names), args.note))
     return 0
 
 

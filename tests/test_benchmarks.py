@@ -83,3 +83,18 @@ def test_appendix_g_probe_runs(capsys):
     _script("bench_appg").main(["--s", "4", "--width", "4", "--steps", "20", "--every", "10"])
     out = capsys.readouterr().out
     assert "ms/step" in out and "loss at steps 0: " in out and "largest |eigenvalues|" in out
+
+
+def test_mutation_sample_is_seeded_stratified_and_scored_without_its_equivalents(tmp_path):
+    m = _script("mutation")
+    names = [f"theory.a.x_f__mutmut_{i}" for i in range(90)] + [f"theory.b.x_g__mutmut_{i}" for i in range(10)]
+    one, two = m.sample(names, 20, seed=3), m.sample(names, 20, seed=3)
+    assert one == two and one != m.sample(names, 20, seed=4)
+    assert sum(n.startswith("theory.a.") for n in one) == 18 and sum(n.startswith("theory.b.") for n in one) == 2
+    results = {n: (1 if i % 4 else 0) for i, n in enumerate(one)}  # every fourth survives
+    equiv = {one[0]: "means the same"}
+    s = m.score(one, results, equiv)
+    assert s["counted"] == 19 and s["equivalent"] == [one[0]]
+    assert s["killed"] == sum(results[n] == 1 for n in one[1:]) and set(s["survived"]) == {n for n in one[1:] if results[n] == 0}
+    text = m.render(s, 3, 20, equiv, len(names), "a note")
+    assert "seed 3" in text and f"`{one[0]}`: means the same" in text and "a note" in text
