@@ -289,6 +289,8 @@ def downsampling_net(s: int, *, channels: int = 3, width: int = 8, scheme: str =
         import array_api_compat.numpy as xp
     if s < 2 or s & (s - 1):
         raise InputError(f"the downsampling network needs a power-of-2 image side >= 2, got {s}")
+    if scheme not in ("near_zero", "pytorch"):
+        raise InputError(f"unknown initialisation {scheme!r}; choose near_zero or pytorch")
     rng = np.random.default_rng(rng)
     layouts, weights, fixed = [], [], []
 
