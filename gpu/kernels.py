@@ -58,15 +58,46 @@ def _kernel(parallel: bool):
     return _KERNELS[parallel]
 
 
-def adam_update(p, g, m, v, *, b1: float, b2: float, step: float, c2: float, eps: float, parallel: bool = False):
+def _kernel_in_place(parallel: bool):
+    """The fused Adam loop that overwrites the moments ``m`` and ``v`` where it reads them."""
+    key = ("in_place", parallel)
+    if key not in _KERNELS:
+        import numba
+
+        @numba.njit(parallel=parallel, fastmath=False, cache=False, nogil=True)
+        def adam(p, g, m, v, p_out, b1, k1, b2, k2, step, c2, eps):
+            for i in numba.prange(p.size):
+                mi = b1 * m[i] + k1 * g[i]
+                vi = b2 * v[i] + k2 * g[i] * g[i]
+                m[i] = mi
+                v[i] = vi
+                p_out[i] = p[i] - step * mi / (np.sqrt(vi / c2) + eps)
+
+        _KERNELS[key] = adam
+    return _KERNELS[key]
+
+
+def adam_update(p, g, m, v, *, b1: float, b2: float, step: float, c2: float, eps: float, parallel: bool = False,
+                moments_in_place: bool = False):
     """One Adam update of one NumPy parameter array, fused: returns new ``(p, m, v)``.
 
     ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g g``, ``p <- p - step m / (sqrt(v / c2) + eps)``
     with ``step = lr / (1 - b1^t)`` and ``c2 = 1 - b2^t``, as :func:`theory.descent.optimizer`
-    writes it.  The inputs are read, never written.  Every coefficient is rounded to the arrays'
-    dtype first, as NumPy rounds a Python float that meets an array."""
+    writes it.  The inputs are read, never written, unless ``moments_in_place``: then the new
+    moments overwrite ``m`` and ``v`` (contiguous arrays of ``p``'s dtype that the caller owns),
+    which are returned; writing where the loop has just read saves the memory traffic of two fresh
+    arrays (measured: benchmarks/RESULTS.md).  Every coefficient is rounded to the arrays' dtype
+    first, as NumPy rounds a Python float that meets an array."""
     dtype = p.dtype
     c = [dtype.type(x) for x in (b1, 1 - b1, b2, 1 - b2, step, c2, eps)]
+    if moments_in_place:
+        for name, a in (("m", m), ("v", v)):
+            if a.dtype != dtype or not a.flags.c_contiguous or not a.flags.writeable:
+                raise ValueError(f"moments_in_place needs a writeable C-contiguous {dtype} {name}")
+        flat = [np.ascontiguousarray(a, dtype=dtype).reshape(-1) for a in (p, g)]
+        out = np.empty(p.shape, dtype=dtype)
+        _kernel_in_place(bool(parallel))(*flat, m.reshape(-1), v.reshape(-1), out.reshape(-1), *c)
+        return out, m, v
     flat = [np.ascontiguousarray(a, dtype=dtype).reshape(-1) for a in (p, g, m, v)]
     out = [np.empty(p.shape, dtype=dtype) for _ in range(3)]
     _kernel(bool(parallel))(*flat, *(o.reshape(-1) for o in out), *c)

@@ -67,7 +67,7 @@ def test_optimizer_rules_are_written_out():
         optimizer("adam", 0.1, fused="yes")
 
 
-def _adam_steps(xp, fused, parallel=False, dtype="float64", steps=3):
+def _adam_steps(xp, fused, parallel=False, dtype="float64", steps=3, in_place=False):
     import numpy as np
 
     from theory.descent import optimizer
@@ -78,10 +78,13 @@ def _adam_steps(xp, fused, parallel=False, dtype="float64", steps=3):
     gs = [xp.asarray(rng.standard_normal(s).astype(dtype)) for s in shapes]
     given = ps + gs
     before = [np.array(np.asarray(a), copy=True) for a in given]
-    adam = optimizer("adam", 1e-3, fused=fused, parallel=parallel)
+    adam = optimizer("adam", 1e-3, fused=fused, parallel=parallel, moments_in_place=in_place)
     state = adam.init(ps)
+    first = state
     for _ in range(steps):
         ps, state = adam.update(ps, gs, state)
+    if in_place and fused:  # the fused groups' moments were overwritten where they were: the same arrays
+        assert state[1][0] is first[1][0] and state[2][0] is first[2][0]
     # the caller's arrays are read, never written
     assert all(np.array_equal(np.asarray(a), b) for a, b in zip(given, before))
     return [np.asarray(a) for a in ps + state[1] + state[2]]
@@ -99,6 +102,7 @@ def test_fused_adam_is_the_whole_array_rule_bit_for_bit(parallel, dtype):
 
     whole = _adam_steps(np, False, dtype=dtype)
     for got in (_adam_steps(np, True, parallel, dtype), _adam_steps(np, None, parallel, dtype),
+                _adam_steps(np, True, parallel, dtype, in_place=True), _adam_steps(np, None, parallel, dtype, in_place=True),
                 _adam_steps(array_api_strict, None, dtype=dtype)):
         assert len(got) == len(whole)
         assert all(a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(got, whole))
@@ -119,6 +123,13 @@ def test_fused_adam_leaves_the_callers_arrays_alone():
     assert new_p.shape == p.shape and not np.shares_memory(new_p, p)
     tp, _, _ = adam_update(p_t, g.T, m.T, v.T, b1=0.9, b2=0.999, step=1e-3, c2=1e-3, eps=1e-8)
     assert np.array_equal(tp, new_p.T)
+    # moments_in_place: the same numbers, written into m and v; p and g still read only
+    m2, v2 = m.copy(), v.copy()
+    ip, im, iv = adam_update(p, g, m2, v2, b1=0.9, b2=0.999, step=1e-3, c2=1e-3, eps=1e-8, moments_in_place=True)
+    assert im is m2 and iv is v2 and np.array_equal(im, new_m) and np.array_equal(iv, new_v)
+    assert np.array_equal(ip, new_p) and np.array_equal(p, copies[0]) and np.array_equal(g, copies[1])
+    with pytest.raises(ValueError, match="writeable C-contiguous"):
+        adam_update(p, g, m.T, v, b1=0.9, b2=0.999, step=1e-3, c2=1e-3, eps=1e-8, moments_in_place=True)
 
 
 def test_host_settings():

@@ -247,14 +247,18 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
     """Full-batch training through :func:`theory.descent.descend` with plain GD or Adam
     (:func:`theory.descent.optimizer`, written out).
 
-    The loop's parameters are ``(network, optimizer_state)``; ``result.params[0]`` is the network.
+    The loop's parameters are ``(network, optimizer_state)``; ``result.params[0]`` is the network
+    (and so are the checkpoints' first entries); the optimizer state is not returned (``None``): on
+    small batches Adam's moments are overwritten in place.
     """
     check_matrix(X, "X")
     # a batch of a few rows leaves BLAS's products short and the step memory-bound: one BLAS thread
     # and Adam's fused loop over the cores; larger batches leave the cores to BLAS (measured:
     # benchmarks/RESULTS.md)
     small = is_numpy_namespace(array_namespace(X)) and X.shape[0] <= SMALL_BATCH
-    opt = make_optimizer(optimizer, lr, betas=betas, eps=adam_eps, parallel=small)
+    # the fused loop overwrites Adam's moments in place (its own arrays): the results carry no
+    # optimizer state, only networks
+    opt = make_optimizer(optimizer, lr, betas=betas, eps=adam_eps, parallel=small, moments_in_place=small)
     if X.shape[1] != net.widths[0]:
         raise InputError(f"X has {X.shape[1]} features but the network's input width is {net.widths[0]}")
 
@@ -274,6 +278,9 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
         return (unflatten(new), state), value
 
     with blas_threads(1 if small else None):
-        return descend((net, opt.init(flat(net))), step, max_steps=max_steps, loss_tol=loss_tol,
-                       loss=lambda p: loss(p[0], X, Y), checkpoints=checkpoints, record_every=record_every,
-                       callback=callback, divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
+        res = descend((net, opt.init(flat(net))), step, max_steps=max_steps, loss_tol=loss_tol,
+                      loss=lambda p: loss(p[0], X, Y), checkpoints=checkpoints, record_every=record_every,
+                      callback=callback, divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
+    res.params = (res.params[0], None)
+    res.checkpoints = {t: (p[0], None) for t, p in res.checkpoints.items()}
+    return res

@@ -138,7 +138,7 @@ class Optimizer:
 
 
 def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, fused: bool | None = None,
-              parallel: bool = False) -> Optimizer:
+              parallel: bool = False, moments_in_place: bool = False) -> Optimizer:
     """Plain gradient descent (``p <- p - lr g``) or Adam:
     ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
     ``p <- p - lr (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)``.
@@ -151,6 +151,10 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, fu
     ``benchmarks/RESULTS.md``).  On one core the compiled loop is no faster than NumPy's below 2^20
     elements, so it is used there only when asked (``fused=True``); ``fused=False``, other
     namespaces (a GPU's whole-array kernels) and mixed dtypes get the expressions as written.
+
+    With ``moments_in_place`` the fused loop overwrites the state's moment arrays (which ``init``
+    made and the optimizer owns) instead of writing fresh ones: the same numbers, less memory
+    traffic; a state passed to ``update`` is then spent, and only the one it returns is current.
     """
     if kind not in ("gd", "adam"):
         raise InputError(f"unknown optimizer {kind!r}; choose gd or adam")
@@ -188,7 +192,8 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, fu
             if _fusable(xp, group, fused, parallel):
                 from gpu.kernels import adam_update
 
-                out.append(adam_update(*group, b1=b1, b2=b2, step=lr / c1, c2=c2, eps=eps, parallel=parallel))
+                out.append(adam_update(*group, b1=b1, b2=b2, step=lr / c1, c2=c2, eps=eps, parallel=parallel,
+                                       moments_in_place=moments_in_place))
             else:
                 out.append(rule(xp, *group, c1, c2))
         new, ms, vs = (list(col) for col in zip(*out))
