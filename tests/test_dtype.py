@@ -89,3 +89,15 @@ def test_compare_refuses_another_dtype(tmp_path, capsys):
                      "--save-baseline", str(base), "--quiet"]) == 0
     assert cli.main(["--compare", str(base), "--dtype", "float32", "--backend", "numpy", "--quiet"]) == 2
     assert "--dtype float64" in capsys.readouterr().err
+
+
+def test_jax_in_float32_trains_in_float32_and_agrees_with_numpy():
+    """--backend jax --dtype float32: JAX arrays of float32 throughout, and NumPy's verdicts."""
+    pytest.importorskip("jax", reason="JAX is in the test extra")
+    claims = ["linear-min-norm", "linear-span-projection", "thm2-attractor-criterion", "lemma-forced-zero",
+              "cor-two-layer-conv", "thm3-homogeneity"]
+    ref = run(claims, profile="quick", backend="numpy", dtype="float32")
+    got = run(claims, profile="quick", backend="jax", dtype="float32")
+    assert got.provenance["dtype"] == "float32" and got.provenance["backend"] == "jax"
+    assert got.provenance["versions"]["jax"]
+    assert [(e.verdict, e.control_rejected) for e in got.evidence] == [(e.verdict, e.control_rejected) for e in ref.evidence]
