@@ -34,9 +34,10 @@ def ctx_for(backend, profile="quick", seed=0, step_factor=1.0):
 
         small = dict(prof.for_family("single_layer"), n=3, d=12, cond=1.5, target=1e-4)
         deep = dict(prof.for_family("deep"), swiss_n=4, grid=4, max_steps=300, fig1_seeds=2, iterations=20,
-                    sweep_widths=(8, 16), sweep_width=8)
+                    sweep_widths=(8, 16), sweep_width=8, gd_max_steps=300, super_gd_max_steps=100, settle_cap=100,
+                    contraction_widths=(8, 16), swiss_widths=(8, 16))
         cnv = dict(prof.for_family("conv"), thm5_max_s=5, tab1_depths=(2,), tab1_filters=(1, 2), tab_steps=300,
-                   appg_steps=50, thm4_steps=2000)
+                   tab1_steps=300, appg_steps=50, thm4_steps=2000, apph_steps=300, apph_inputs=5)
         prof = Profile("quick-strict", "smaller Theorem 1, deep and conv problems for array_api_strict and jax",
                        {**prof.sizes, "single_layer": small, "deep": deep, "conv": cnv})
     return Context(prof, backend, seed, step_factor)
