@@ -58,25 +58,6 @@ def _kernel(parallel: bool):
     return _KERNELS[parallel]
 
 
-def _kernel_in_place(parallel: bool):
-    """The fused Adam loop that overwrites the moments ``m`` and ``v`` where it reads them."""
-    key = ("in_place", parallel)
-    if key not in _KERNELS:
-        import numba
-
-        @numba.njit(parallel=parallel, fastmath=False, cache=False, nogil=True)
-        def adam(p, g, m, v, p_out, b1, k1, b2, k2, step, c2, eps):
-            for i in numba.prange(p.size):
-                mi = b1 * m[i] + k1 * g[i]
-                vi = b2 * v[i] + k2 * g[i] * g[i]
-                m[i] = mi
-                v[i] = vi
-                p_out[i] = p[i] - step * mi / (np.sqrt(vi / c2) + eps)
-
-        _KERNELS[key] = adam
-    return _KERNELS[key]
-
-
 def adam_update(p, g, m, v, *, b1: float, b2: float, step: float, c2: float, eps: float, parallel: bool = False,
                 moments_in_place: bool = False):
     """One Adam update of one NumPy parameter array, fused: returns new ``(p, m, v)``.
@@ -96,7 +77,8 @@ def adam_update(p, g, m, v, *, b1: float, b2: float, step: float, c2: float, eps
                 raise ValueError(f"moments_in_place needs a writeable C-contiguous {dtype} {name}")
         flat = [np.ascontiguousarray(a, dtype=dtype).reshape(-1) for a in (p, g)]
         out = np.empty(p.shape, dtype=dtype)
-        _kernel_in_place(bool(parallel))(*flat, m.reshape(-1), v.reshape(-1), out.reshape(-1), *c)
+        mf, vf = m.reshape(-1), v.reshape(-1)  # read and written at the same index: safe to alias
+        _kernel(bool(parallel))(*flat, mf, vf, out.reshape(-1), mf, vf, *c)
         return out, m, v
     flat = [np.ascontiguousarray(a, dtype=dtype).reshape(-1) for a in (p, g, m, v)]
     out = [np.empty(p.shape, dtype=dtype) for _ in range(3)]
