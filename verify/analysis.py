@@ -25,7 +25,10 @@ from gpu.host import to_numpy
 from theory import dynamics as dyn
 from theory import jacobians as jac
 from theory import stats
+from theory.common import check_matrix
 from theory.errors import InputError
+
+from .datasets import user_starts
 
 __all__ = ["Analysis", "Ensemble", "analyze"]
 
@@ -68,11 +71,9 @@ class Ensemble:
 
 
 def _host_matrix(X, name: str) -> np.ndarray:
-    A = to_numpy(X)
-    if A.ndim != 2 or A.shape[0] < 1 or A.shape[1] < 1:
-        raise InputError(f"{name} must be a 2-D array (one example per row), got shape {tuple(A.shape)}")
-    if A.dtype.kind not in "fiu" or not np.all(np.isfinite(A)):
-        raise InputError(f"{name} must hold finite real numbers")
+    """``X`` on the host in float64, validated as every array of theory/ is (:func:`check_matrix`)."""
+    A = np.asarray(to_numpy(X))
+    check_matrix(A, name)
     return np.asarray(A, dtype=np.float64)
 
 
@@ -180,14 +181,6 @@ def _user_jacobian(jacobian):
     return J
 
 
-def _starts(X: np.ndarray, m: int, seed: int) -> np.ndarray:
-    """Half uniform in the examples' bounding box, half examples perturbed by 20% of their spacing
-    (as the deep claims draw starts for a user's data)."""
-    from .datasets import user_starts
-
-    return user_starts(X, m, np.random.default_rng(seed))
-
-
 def _linear_report(A: np.ndarray, X: np.ndarray, margin: float) -> dict:
     s = np.linalg.svd(A, compute_uv=False)
     rank = int(np.sum(s > s[0] * max(A.shape) * np.finfo(np.float64).eps)) if s.size and s[0] > 0 else 0
@@ -198,8 +191,7 @@ def _linear_report(A: np.ndarray, X: np.ndarray, margin: float) -> dict:
     for j in near:
         v = vecs[:, j] / np.linalg.norm(vecs[:, j])
         dist.append(float(np.linalg.norm(v - Q @ (Q.T.conj() @ v))))
-    return {"rank": rank, "eigenvalues_near_one": [complex(lam[j]).real if abs(complex(lam[j]).imag) < 1e-12
-                                                  else str(complex(lam[j])) for j in near],
+    return {"rank": rank, "eigenvalues_near_one": [[float(lam[j].real), float(lam[j].imag)] for j in near],
             "eigenvector_span_distance": dist, "n_examples": int(X.shape[0])}
 
 
@@ -249,7 +241,8 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         J = J_of(Xh)
     rho = np.max(np.abs(np.linalg.eigvals(J)), axis=1)
     classes = ["not-a-fixed-point" if residual[i] > tol else dyn.classify(float(rho[i]), band) for i in range(n)]
-    S = _host_matrix(starts, "starts") if starts is not None else _starts(Xh, n_starts, seed)
+    # default starts as the deep claims draw them for a user's data (datasets.user_starts)
+    S = _host_matrix(starts, "starts") if starts is not None else user_starts(Xh, n_starts, np.random.default_rng(seed))
     if S.shape[1] != d:
         raise InputError(f"starts have {S.shape[1]} columns but the data have d = {d}")
     st = dyn.settle(call, S, Xh, tol=tol, move_tol=move_frac * spacing, cap=settle_cap)
