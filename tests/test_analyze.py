@@ -117,6 +117,8 @@ def test_an_ensemble_pools_its_members():
     (lambda Z: Z, X2[0], "X must be 2-D"),
     (lambda Z: Z, np.array([[1, 2], [3, 4]]), "X has dtype int64; convert it to float64"),
     (lambda Z: Z, np.array([[np.nan, 2.0], [3.0, 4.0]]), "X has 1 non-finite entries"),
+    (lambda Z: Z, np.array([[1e300, 0.0], [0.0, 1e300]]), "where squared distances overflow"),
+    (lambda Z: Z, "abc", "X is not an array (str)"),
     (lambda Z: Z, X2[:1], "at least 2 examples"),
     (np.eye(4), X2, "4 x 4 but the data have d = 3"),
     ("not a model", X2, "must be callable"),

@@ -25,7 +25,7 @@ from gpu.fallbacks import eigvals
 from .common import array_namespace
 from .errors import InputError
 
-__all__ = ["Iteration", "KnownMap", "Settled", "Superattraction", "classify", "escape_ratio", "iterate", "known_maps",
+__all__ = ["Iteration", "KnownMap", "Settled", "Superattraction", "check_distances_fit", "classify", "escape_ratio", "iterate", "known_maps",
            "min_spacing", "nearest", "recovery_probability", "settle", "spectral_radius", "superattraction"]
 
 
@@ -43,6 +43,17 @@ def classify(rho: float, band: float = 0.0) -> str:
     if rho > 1.0 + band:
         return "repeller"
     return "undecided"
+
+
+def check_distances_fit(X, name: str = "X") -> None:
+    """Refuse data whose squared distances would overflow the dtype (entries beyond
+    ``sqrt(max / (16 d))``): every recovery and settling test measures them."""
+    xp = array_namespace(X)
+    limit = math.sqrt(float(xp.finfo(X.dtype).max) / (16 * X.shape[1]))
+    top = float(xp.max(xp.abs(X)))
+    if top > limit:
+        raise InputError(f"{name} has entries up to {top:.3g}, beyond {limit:.3g}, where squared distances overflow "
+                         f"{X.dtype}; rescale {name} (the paper's data lie in [0, 1])")
 
 
 def min_spacing(train) -> float:

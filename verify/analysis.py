@@ -72,9 +72,14 @@ class Ensemble:
 
 def _host_matrix(X, name: str) -> np.ndarray:
     """``X`` on the host in float64, validated as every array of theory/ is (:func:`check_matrix`)."""
-    A = np.asarray(to_numpy(X))
+    try:
+        A = np.asarray(to_numpy(X))
+    except (AttributeError, TypeError, ValueError):
+        A = X  # not an array of any namespace: check_matrix names it
     check_matrix(A, name)
-    return np.asarray(A, dtype=np.float64)
+    A = np.asarray(A, dtype=np.float64)
+    dyn.check_distances_fit(A, name)
+    return A
 
 
 def _linear_matrix(f):

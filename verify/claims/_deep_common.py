@@ -10,7 +10,6 @@ from gpu import to_numpy
 from theory import deep_fc as D
 from theory import dynamics as dyn
 from theory.common import check_training_set
-from theory.errors import InputError
 
 from .. import datasets
 
@@ -48,10 +47,7 @@ def sets(data, ctx):
         X = data["X"]
         check_training_set(X)
         Xh = host(X)
-        limit = float(np.sqrt(np.finfo(Xh.dtype).max / (16 * Xh.shape[1])))
-        if float(np.max(np.abs(Xh))) > limit:
-            raise InputError(f"X has entries up to {float(np.max(np.abs(Xh))):.3g}, beyond {limit:.3g}, where squared "
-                             f"distances overflow {Xh.dtype}; rescale X (the paper's data lie in [0, 1])")
+        dyn.check_distances_fit(Xh)
         m = ctx.sizes(FAMILY)["arbitrary"] + ctx.sizes(FAMILY)["held_out"]
         yield "user", X, ctx.asarray(datasets.user_starts(Xh, m, ctx.rng("deep-user-starts")))
         return
