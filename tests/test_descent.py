@@ -108,6 +108,76 @@ def test_fused_adam_is_the_whole_array_rule_bit_for_bit(parallel, dtype):
         assert all(a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(got, whole))
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("fused,parallel,in_place", [(False, False, False), (True, False, False), (None, True, False),
+                                                      (None, True, True)])
+def test_outer_gradient_is_formed_in_order_inside_the_fused_loop(fused, parallel, in_place, dtype):
+    """A weight gradient given as factors (OuterGradient, A^T B) updates exactly as the dense
+    gradient summed over the batch rows in order k = 0 .. n-1 (what the fused loop forms a row at a
+    time), on every path: whole-array (dense() first), fused serial, fused over the cores, moments
+    in place; GD takes dense()."""
+    import numpy as np
+
+    from theory.descent import OuterGradient, optimizer
+
+    rng = np.random.default_rng(3)
+    A, B = rng.standard_normal((7, 300)).astype(dtype), rng.standard_normal((7, 257)).astype(dtype)
+    seq = np.zeros((300, 257), dtype=dtype)
+    for k in range(A.shape[0]):
+        seq = seq + A[k][:, None] * B[k][None, :]
+    dense = A.T @ B
+    assert np.allclose(seq, dense, rtol=0, atol=8 * A.shape[0] * np.finfo(dtype).eps * float((abs(A).T @ abs(B)).max()))
+    p0 = rng.standard_normal((300, 257)).astype(dtype)
+    ref = optimizer("adam", 1e-3, fused=False)
+    opt = optimizer("adam", 1e-3, fused=fused, parallel=parallel, moments_in_place=in_place)
+    want, ws = [p0], ref.init([p0])
+    got, gs_ = [p0], opt.init([p0])
+    for _ in range(3):
+        want, ws = ref.update(want, [seq if fused is not False else dense], ws)
+        got, gs_ = opt.update(got, [OuterGradient(A, B)], gs_)
+    for a, b in zip(got + gs_[1] + gs_[2], want + ws[1] + ws[2]):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    gd = optimizer("gd", 0.5)
+    (p,), _ = gd.update([p0], [OuterGradient(A, B)], None)
+    assert np.array_equal(p, p0 - 0.5 * dense)
+    from gpu.kernels import adam_update
+
+    with pytest.raises(ValueError, match="g_factors"):
+        adam_update(p0, None, p0, p0, b1=0.9, b2=0.999, step=1e-3, c2=1e-3, eps=1e-8, g_factors=(A, A))
+
+
+def test_factored_deep_gradients_are_the_products():
+    """theory.deep_fc.gradients(factored=True) returns each dW_l as G_z^T H_{l-1}, whose dense()
+    is exactly the unfactored gradient; the small-batch trainer, which uses it, follows the
+    whole-array Adam on the dense gradients to rounding (n-term sums in another order)."""
+    import numpy as np
+
+    from theory import deep_fc as D
+    from theory.descent import OuterGradient, optimizer
+
+    rng = np.random.default_rng(0)
+    X = rng.random((6, 9))
+    net = D.init_network((9, 80, 80, 9), hidden="leaky_relu", scheme="pytorch", rng=1)
+    v1, dW1, db1 = D.gradients(net, X)
+    v2, dW2, db2 = D.gradients(net, X, factored=True)
+    assert v1 == v2 and all(isinstance(g, OuterGradient) for g in dW2)
+    assert all(np.array_equal(a, g.dense()) for a, g in zip(dW1, dW2))
+    assert all(np.array_equal(a, b) for a, b in zip(db1, db2))
+    lr, steps = 1e-3, 5
+    got = D.train(net, X, lr=lr, max_steps=steps).params[0]
+    opt, cur = optimizer("adam", lr, fused=False), net
+    ps = list(net.weights) + list(net.biases)
+    state = opt.init(ps)
+    for _ in range(steps):
+        _, dW, db = D.gradients(cur, X)
+        ps, state = opt.update(ps, list(dW) + list(db), state)
+        cur = D.Network(tuple(ps[:3]), tuple(ps[3:]), net.activations)
+    # each Adam step moves a parameter by at most about lr; rounding of the gradient's sums moves it
+    # by a tiny fraction of that
+    for a, b in zip(got.weights + got.biases, cur.weights + cur.biases):
+        assert np.max(np.abs(a - b)) <= 1e-6 * lr * steps
+
+
 def test_fused_adam_leaves_the_callers_arrays_alone():
     import numpy as np
 

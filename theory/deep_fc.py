@@ -27,7 +27,7 @@ from gpu.kernels import blas_threads
 
 from . import activations as _acts
 from .common import array_namespace, check_matrix, sq_norm
-from .descent import DescentResult, descend
+from .descent import DescentResult, OuterGradient, descend
 from .descent import optimizer as make_optimizer
 from .errors import InputError
 
@@ -212,8 +212,11 @@ def loss(net: Network, X, Y=None) -> float:
     return 0.5 * sq_norm(R) / X.shape[0]
 
 
-def gradients(net: Network, X, Y=None):
-    """``(loss, dW, db)`` by backpropagation (``db`` entries are ``None`` for bias-free layers)."""
+def gradients(net: Network, X, Y=None, *, factored: bool = False):
+    """``(loss, dW, db)`` by backpropagation (``db`` entries are ``None`` for bias-free layers).
+
+    With ``factored`` each ``dW_l`` is the unevaluated product ``G_z^T H_{l-1}``
+    (:class:`theory.descent.OuterGradient`), which Adam's fused loop forms as it updates."""
     xp = array_namespace(X)
     out, (Hs, Zs) = forward(net, X)
     R = out - (X if Y is None else Y)
@@ -223,7 +226,7 @@ def gradients(net: Network, X, Y=None):
     dWs, dbs = [None] * len(net.weights), [None] * len(net.weights)
     for l in range(len(net.weights) - 1, -1, -1):
         Gz = _vjp(net.activations[l], Zs[l], G)
-        dWs[l] = Gz.T @ Hs[l]
+        dWs[l] = OuterGradient(Gz, Hs[l]) if factored else Gz.T @ Hs[l]
         if net.biases[l] is not None:
             dbs[l] = xp.sum(Gz, axis=0)
         if l > 0:  # the gradient with respect to the input itself is not needed
@@ -257,7 +260,8 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
     # benchmarks/RESULTS.md)
     small = is_numpy_namespace(array_namespace(X)) and X.shape[0] <= SMALL_BATCH
     # the fused loop overwrites Adam's moments in place (its own arrays): the results carry no
-    # optimizer state, only networks
+    # optimizer state, only networks; it also forms each weight gradient G_z^T H a row at a time
+    # (factored), so the gradient is never written to memory and read back
     opt = make_optimizer(optimizer, lr, betas=betas, eps=adam_eps, parallel=small, moments_in_place=small)
     if X.shape[1] != net.widths[0]:
         raise InputError(f"X has {X.shape[1]} features but the network's input width is {net.widths[0]}")
@@ -273,7 +277,7 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
 
     def step(params):
         current, state = params
-        value, dWs, dbs = gradients(current, X, Y)
+        value, dWs, dbs = gradients(current, X, Y, factored=small)
         new, state = opt.update(flat(current), list(dWs) + [g for g in dbs if g is not None], state)
         return (unflatten(new), state), value
 

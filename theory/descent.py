@@ -17,7 +17,7 @@ from array_api_compat import is_numpy_namespace
 from .common import array_namespace
 from .errors import DivergenceError, InputError
 
-__all__ = ["DescentResult", "Optimizer", "descend", "optimizer"]
+__all__ = ["DescentResult", "Optimizer", "OuterGradient", "descend", "optimizer"]
 
 # the fused Adam loop over the cores beats NumPy's expressions from this many elements (recorded on
 # 2 cores, bench_deep_fc.py --adam-sizes: 1.8x at 2^12, 3.2x at 2^14, 4-5x from 2^16: benchmarks/RESULTS.md)
@@ -128,9 +128,27 @@ def _check_finite(value: float, t: int, initial, factor: float, hint: str) -> No
 
 
 @dataclass(frozen=True)
+class OuterGradient:
+    """A weight gradient given by its factors, ``left^T @ right`` (``left`` n x out, ``right``
+    n x in: backprop's ``G_z^T H`` over a batch of n rows).  The fused Adam loop forms it a row at
+    a time as it updates and never stores it; every other rule takes :meth:`dense`."""
+
+    left: Any
+    right: Any
+
+    def dense(self):
+        return self.left.T @ self.right
+
+
+def _dense(g):
+    return g.dense() if isinstance(g, OuterGradient) else g
+
+
+@dataclass(frozen=True)
 class Optimizer:
     """A first-order update rule on a list of parameter arrays, written out (no autodiff):
-    ``state = init(params)``; ``params, state = update(params, grads, state)``."""
+    ``state = init(params)``; ``params, state = update(params, grads, state)``; a gradient may be
+    an array or an :class:`OuterGradient`."""
 
     name: str
     init: Callable
@@ -155,6 +173,9 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, fu
     With ``moments_in_place`` the fused loop overwrites the state's moment arrays (which ``init``
     made and the optimizer owns) instead of writing fresh ones: the same numbers, less memory
     traffic; a state passed to ``update`` is then spent, and only the one it returns is current.
+
+    A gradient may be an :class:`OuterGradient` (``left^T right``): the fused loop forms it a row
+    at a time (summing the batch rows in order), the other rules take its dense product.
     """
     if kind not in ("gd", "adam"):
         raise InputError(f"unknown optimizer {kind!r}; choose gd or adam")
@@ -164,7 +185,7 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, fu
         raise InputError(f"fused must be None, True or False, got {fused!r}")
     if kind == "gd":
         return Optimizer("gd", lambda ps: None,
-                         lambda ps, gs, state: ([p - lr * g for p, g in zip(ps, gs)], state))
+                         lambda ps, gs, state: ([p - lr * _dense(g) for p, g in zip(ps, gs)], state))
     b1, b2 = betas
     if fused:
         from gpu.kernels import fused_available
@@ -188,14 +209,16 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, fu
             return [], (t, [], [])
         xp = array_namespace(*ps)
         out = []
-        for group in zip(ps, gs, ms, vs):
-            if _fusable(xp, group, fused, parallel):
+        for p, g, m, v in zip(ps, gs, ms, vs):
+            outer = isinstance(g, OuterGradient)
+            if _fusable(xp, (p, g.left, g.right, m, v) if outer else (p, g, m, v), fused, parallel):
                 from gpu.kernels import adam_update
 
-                out.append(adam_update(*group, b1=b1, b2=b2, step=lr / c1, c2=c2, eps=eps, parallel=parallel,
-                                       moments_in_place=moments_in_place))
+                out.append(adam_update(p, None if outer else g, m, v, b1=b1, b2=b2, step=lr / c1, c2=c2, eps=eps,
+                                       parallel=parallel, moments_in_place=moments_in_place,
+                                       g_factors=(g.left, g.right) if outer else None))
             else:
-                out.append(rule(xp, *group, c1, c2))
+                out.append(rule(xp, p, _dense(g), m, v, c1, c2))
         new, ms, vs = (list(col) for col in zip(*out))
         return new, (t, ms, vs)
 
