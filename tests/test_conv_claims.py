@@ -25,6 +25,7 @@ class Known:
     def __init__(self, A):
         self.A = A
         self.n_params = 9
+        self.depth = 3
 
     def operator(self):
         return self.A
@@ -82,9 +83,13 @@ def test_table1_holds_on_the_identity_and_is_refuted_by_the_projection(monkeypat
     assert ev.verdict == NOT_REPRODUCED  # memorizing but untrained operators refute nothing
 
 
+@pytest.mark.parametrize("claim_id, images", [("appg-downsampling-memorizes", 2), ("appg-downsample-then-depth", 1)])
 @pytest.mark.parametrize("make, converged, expected", [(projection, True, HOLDS), (identity, True, NOT_REPRODUCED),
                                                        (projection, False, NOT_REPRODUCED)])
-def test_appendix_g_verdict_follows_the_operator(make, converged, expected, monkeypatch):
+def test_appendix_g_verdict_follows_the_operator(claim_id, images, make, converged, expected, monkeypatch):
+    """Both Appendix G networks (to 1 x 1 on 2 images; Figure 8's to a bottleneck then depth, on 1):
+    the projection onto the images memorizes (rank = images, eigenvector(s) in their span), the
+    identity does not, and a run above its target never holds."""
     from theory import conv
 
     def train(net, X, **kw):
@@ -94,10 +99,45 @@ def test_appendix_g_verdict_follows_the_operator(make, converged, expected, monk
         return DescentResult((Known(make(X)),), 10, 0.0 if ok else 1e-3, ok, "loss_tol" if ok else "max_steps", {}, [])
 
     monkeypatch.setattr(conv, "train_linear_conv", train)
-    ev = run("appg-downsampling-memorizes")
+    ev = run(claim_id)
+    assert len(ev.to_dict()["metrics"]["eigenvectors"]) == images
     assert ev.verdict == expected, (ev.reason, ev.to_dict()["comparisons"])
     assert ev.control_rejected is True
     st = ev.to_dict()["statistics"]
     assert st["memorizing_seeds"]["k"] == (2 if make is projection else 0)
     if expected == HOLDS:
         assert st["per_seed"][0]["span_residual"] < 1e-12
+
+
+def test_figure10_verdict_follows_what_the_outputs_are(monkeypatch):
+    """Outputs that are the nearest training image (scaled: the network is homogeneous) are
+    individual examples: the claim holds; outputs projected onto the images' span are combinations
+    (the negative control's map): not reproduced; a run above its target never holds."""
+    from theory import conv_nonlinear as cn
+
+    class Nearest:
+        def __init__(self, X):
+            self.X = np.asarray(X)
+
+        def __call__(self, Z):
+            U = self.X / np.linalg.norm(self.X, axis=1, keepdims=True)
+            k = np.argmax(np.asarray(Z) @ U.T, axis=1)
+            return 2.5 * self.X[k]
+
+    def fake(converged, maker):
+        def train(model, X, **kw):
+            return DescentResult((maker(X),), 10, 0.0 if converged else 1e-3, converged,
+                                 "loss_tol" if converged else "max_steps", {}, [])
+        return train
+
+    monkeypatch.setattr(cn, "train", fake(True, Nearest))
+    ev = run("fig10-outputs-are-examples")
+    st = ev.to_dict()["statistics"]
+    assert ev.verdict == HOLDS and ev.control_rejected is True, ev.to_dict()["comparisons"]
+    assert st["individual"]["k"] == st["individual"]["n"] and st["combination"]["k"] == 0
+    monkeypatch.setattr(cn, "train", fake(True, lambda X: (lambda Z: np.asarray(Z) @ projection(X))))
+    ev = run("fig10-outputs-are-examples")
+    st = ev.to_dict()["statistics"]
+    assert ev.verdict == NOT_REPRODUCED and st["combination"]["k"] > st["individual"]["k"]
+    monkeypatch.setattr(cn, "train", fake(False, Nearest))
+    assert run("fig10-outputs-are-examples").verdict == NOT_REPRODUCED

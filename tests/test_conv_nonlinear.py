@@ -136,3 +136,47 @@ def test_appendix_h_claim_holds_on_a_memorizing_map_and_not_on_the_identity(monk
     assert st["memorizing_seeds"]["k"] == st["memorizing_seeds"]["n"] == 2
     assert _claim_run(monkeypatch, _identity).verdict == NOT_REPRODUCED
     assert _claim_run(monkeypatch, _projection, converged=False).verdict == NOT_REPRODUCED
+
+
+def biased_model(seed=0):
+    """Multi-channel input (3 channels of 4 x 4), 2 filters, random biases per channel."""
+    net = conv.linear_conv_net(4, 3, filters=2, channels=3, scheme="pytorch", rng=seed)
+    rng = np.random.default_rng(seed + 10)
+    m = cn.ConvAutoencoder.zero_biases(net, 0.1)
+    return m.with_biases([rng.standard_normal(b.shape) * 0.3 for b in m.biases])
+
+
+def test_biases_enter_per_channel_and_their_gradients_match_finite_differences():
+    """z_l = C_l h + b_l repeated over each output channel's pixels; dL/db_l (channel sums of the
+    backpropagated gradient) and dL/dW_l against central differences; the Jacobian products with
+    biases against differences of f; training with biases lowers the loss and moves them."""
+    m, X = biased_model(), data(3, 48)
+    zero = m.with_biases([0.0 * b for b in m.biases])
+    assert np.allclose(zero(X), cn.ConvAutoencoder(m.net, 0.1)(X), rtol=0, atol=1e-15)
+    value, grads = cn.gradients(m, X)
+    L = len(m.net.weights)
+    assert len(grads) == 2 * L and value == pytest.approx(cn.loss(m, X))
+    rng, h = np.random.default_rng(4), 1e-6
+    for l, b in enumerate(m.biases):
+        v = rng.standard_normal(b.shape)
+        bs = list(m.biases)
+        bs[l] = b + h * v
+        up = cn.loss(m.with_biases(bs), X)
+        bs[l] = b - h * v
+        fd = (up - cn.loss(m.with_biases(bs), X)) / (2 * h)
+        assert np.dot(grads[L + l], v) == pytest.approx(fd, rel=1e-6, abs=1e-12), l
+    for l, W in enumerate(m.net.weights):
+        V = rng.standard_normal(W.shape)
+        Ws = list(m.net.weights)
+        Ws[l] = W + h * V
+        up = cn.loss(m.with_weights(Ws), X)
+        Ws[l] = W - h * V
+        fd = (up - cn.loss(m.with_weights(Ws), X)) / (2 * h)
+        assert np.sum(grads[l] * V) == pytest.approx(fd, rel=1e-6, abs=1e-12), l
+    x, v = X[0], rng.standard_normal(48)
+    fd = (m((x + 1e-7 * v)[None, :])[0] - m((x - 1e-7 * v)[None, :])[0]) / 2e-7
+    assert np.allclose(cn.jvp(m, x, v), fd, rtol=1e-6, atol=1e-9)
+    res = cn.train(m, X, lr=1e-2, max_steps=100)
+    assert res.loss < value and not all(np.array_equal(a, b) for a, b in zip(res.params[0].biases, m.biases))
+    with pytest.raises(InputError, match="one \\(c_out,\\) vector per convolution"):
+        m.with_biases([np.zeros(5)] * L)

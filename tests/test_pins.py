@@ -52,7 +52,22 @@ def test_downsampling_net_default_scheme_is_pytorch():
     a = CN.downsampling_net(4, width=2, rng=0)
     b = CN.downsampling_net(4, width=2, scheme="pytorch", rng=0)
     assert all(np.array_equal(x, y) for x, y in zip(a.weights, b.weights) if x is not None)
-    assert "unknown initialisation 'kaiming'" in _message(lambda: CN.downsampling_net(4, scheme="kaiming"))
+    assert "unknown initialisation 'he'" in _message(lambda: CN.downsampling_net(4, scheme="he"))
+
+
+@pytest.mark.parametrize("scheme", ["xavier", "kaiming", "pytorch", "near_zero"])
+def test_conv_schemes_draw_their_documented_laws(scheme):
+    """Each scheme's weights have the documented law: Xavier uniform within sqrt(6/(fan_in+fan_out)),
+    Kaiming normal with variance 2/fan_in, PyTorch uniform within 1/sqrt(fan_in), near-zero
+    scale^2/fan_in (fan_in = c_in k^2 = 9 c_in); checked on many draws of one layer shape."""
+    net = CN.linear_conv_net(6, 2, filters=64, scheme=scheme, scale=0.1, rng=0)
+    W = np.asarray(net.weights[1])  # 64 -> 1 channels: fan_in 576, fan_out 9
+    fan_in, fan_out = 64 * 9, 9
+    want = {"xavier": 2.0 / (fan_in + fan_out), "kaiming": 2.0 / fan_in, "pytorch": 1.0 / (3 * fan_in),
+            "near_zero": 0.01 / fan_in}[scheme]
+    assert abs(W.var() / want - 1) < 0.2  # 576 draws: the sample variance within about 3 standard errors
+    if scheme == "xavier":
+        assert np.abs(W).max() <= np.sqrt(6.0 / (fan_in + fan_out))
 
 
 def test_deep_train_passes_its_adam_betas_its_targets_and_its_callback():
@@ -272,3 +287,57 @@ def test_jax_float32_weight_gradient_stays_float32():
     g = lay.weight_gradient(G, G)
     assert g.dtype == jnp.float32
     assert np.allclose(np.asarray(g), lay.weight_gradient(np.ones((9, 2)), np.ones((9, 2))))
+
+
+def test_composition_tells_examples_from_combinations():
+    """theory.dynamics.composition: a scaled example is individual, a mix of two a combination, a
+    vector outside the span neither, the negative of an example is not that example (but lies in
+    the span: a combination); one example
+    has separation 1; bad shapes are refused."""
+    from theory.dynamics import composition
+
+    X = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    F = np.array([[3.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0], [-2.0, 0.0, 0.0]])
+    c = composition(F, X, 0.1)
+    assert c["classes"] == ["individual", "combination", "neither", "combination"] and c["separation"] == 1.0
+    assert c["sine_nearest"][0] == 0.0 and c["sine_nearest"][3] == 1.0 and abs(c["sine_span"][1]) < 1e-15
+    assert composition(F[:1], X[:1], 0.1)["separation"] == 1.0
+    assert "composition needs" in _message(lambda: composition(F[:, :2], X, 0.1))
+
+
+def test_monotone_path_counts_steps_back_and_overshoots():
+    from theory.single_layer import monotone_path
+
+    star = np.array([[2.0, -1.0]])
+    up = np.stack([t / 4 * star for t in range(5)])
+    m = monotone_path(up, star, tol=1e-12)
+    assert m["steps_back"] == m["overshoots"] == 0
+    osc = np.stack([(1 - (-0.5) ** t) * star for t in range(6)])
+    m = monotone_path(osc, star, tol=1e-12)
+    assert m["steps_back"] == 4 and m["overshoots"] == 6 and m["largest_step_back"] == pytest.approx(0.75 * 2)
+    assert "at least 2 iterates" in _message(lambda: monotone_path(up[:1], star, tol=0.0))
+
+
+def test_greater_test_is_scipys_one_sided_mann_whitney():
+    from scipy.stats import mannwhitneyu
+
+    from theory.stats import greater_test
+
+    a, b = [5.0, 6.0, 7.0, 8.0, 9.0], [1.0, 2.0, 3.0, 4.0, 5.5, 6.5]
+    t = greater_test(a, b)
+    assert t["p_greater"] == mannwhitneyu(a, b, alternative="greater").pvalue and t["n_a"] == 5 and t["n_b"] == 6
+    assert greater_test(b, a)["p_greater"] > 0.9
+    assert "non-empty 1-D samples of finite values" in _message(lambda: greater_test([], b))
+    assert "finite" in _message(lambda: greater_test([np.nan], b))
+
+
+def test_downsampling_net_bottleneck_and_mid_layers():
+    """Down to a bottleneck then mid layers there: the layer count is log2(s/b) strided convs + mid
+    + log2(s/b) (upsample, conv) pairs; the operator is square on s x s x 3; a bad bottleneck is refused."""
+    net = CN.downsampling_net(8, width=2, bottleneck=2, mid_layers=3, rng=0)
+    assert net.depth == 2 + 3 + 2 * 2
+    assert net.operator().shape == (192, 192)
+    assert CN.downsampling_net(8, width=2, rng=0).depth == 3 + 2 * 3  # the default: down to 1 x 1
+    assert "bottleneck side must be a power of 2" in _message(lambda: CN.downsampling_net(8, bottleneck=3))
+    assert "bottleneck side must be a power of 2" in _message(lambda: CN.downsampling_net(8, bottleneck=8))
+    assert "mid_layers must be >= 0" in _message(lambda: CN.downsampling_net(8, bottleneck=2, mid_layers=-1))

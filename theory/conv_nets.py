@@ -125,14 +125,16 @@ class LinearConvNet:
 def linear_conv_net(size, depth: int, *, k: int = 3, filters: int = 1, channels: int = 1, scale: float = 1e-2,
                     scheme: str = "near_zero", skip_every: int = 0, rng=None, xp=None, dtype=None) -> LinearConvNet:
     """``depth`` stride-1 'same' convolutions (``channels -> filters -> ... -> channels``), weights
-    ``scale * N(0, 1) / sqrt(fan_in)`` (``near_zero``) or PyTorch's default ``U(+-1/sqrt(fan_in))``
-    (``pytorch``), ``fan_in = c_in k^2``; biases are left out (the paper's networks are linear)."""
+    ``scale * N(0, 1) / sqrt(fan_in)`` (``near_zero``), PyTorch's default ``U(+-1/sqrt(fan_in))``
+    (``pytorch``), Xavier's uniform ``U(+-sqrt(6 / (fan_in + fan_out)))`` (``xavier``) or
+    Kaiming's normal ``N(0, 2 / fan_in)`` (``kaiming``), ``fan_in = c_in k^2``,
+    ``fan_out = c_out k^2``; biases are left out (the paper's networks are linear)."""
     if xp is None:
         import array_api_compat.numpy as xp
     if depth < 1 or filters < 1 or channels < 1:
         raise InputError(f"depth, filters and channels must be >= 1, got {depth}, {filters}, {channels}")
-    if scheme not in ("near_zero", "pytorch"):
-        raise InputError(f"unknown initialisation {scheme!r}; choose near_zero or pytorch")
+    if scheme not in CONV_SCHEMES:
+        raise InputError(f"unknown initialisation {scheme!r}; choose one of {', '.join(CONV_SCHEMES)}")
     if skip_every and filters != channels:
         raise InputError(f"skip connections add a block's input to its output: they need filters == channels, got {filters} and {channels}")
     rng = np.random.default_rng(rng)
@@ -140,12 +142,27 @@ def linear_conv_net(size, depth: int, *, k: int = 3, filters: int = 1, channels:
     layouts, weights = [], []
     for c_in, c_out in zip(chans[:-1], chans[1:]):
         lay = ConvLayout.build(size, k, c_in=c_in, c_out=c_out)
-        fan_in = c_in * k * k
-        W = (scale * rng.standard_normal((c_out, c_in, k, k)) / math.sqrt(fan_in) if scheme == "near_zero"
-             else rng.uniform(-1, 1, (c_out, c_in, k, k)) / math.sqrt(fan_in))
+        W = _conv_init(rng, scheme, scale, (c_out, c_in, k, k))
         layouts.append(lay)
         weights.append(xp.asarray(W) if dtype is None else xp.asarray(W, dtype=dtype))
     return LinearConvNet.create(layouts, weights, skip_every=skip_every)
+
+
+CONV_SCHEMES = ("near_zero", "pytorch", "xavier", "kaiming")
+
+
+def _conv_init(rng, scheme: str, scale: float, shape):
+    """One convolution's weights ``(c_out, c_in, k, k)`` drawn by ``scheme`` (see :func:`linear_conv_net`)."""
+    c_out, c_in, k, _ = shape
+    fan_in, fan_out = c_in * k * k, c_out * k * k
+    if scheme == "near_zero":
+        return scale * rng.standard_normal(shape) / math.sqrt(fan_in)
+    if scheme == "pytorch":
+        return rng.uniform(-1, 1, shape) / math.sqrt(fan_in)
+    if scheme == "xavier":
+        bound = math.sqrt(6.0 / (fan_in + fan_out))
+        return rng.uniform(-bound, bound, shape)
+    return rng.standard_normal(shape) * math.sqrt(2.0 / fan_in)
 
 
 def conv_gradients(net: LinearConvNet, X):
@@ -280,33 +297,40 @@ def _train_uniform(net, XT, opt, max_steps, loss_tol, checkpoints, lr, optimizer
 
 
 def downsampling_net(s: int, *, channels: int = 3, width: int = 8, scheme: str = "pytorch", scale: float = 1.0,
-                     rng=None, xp=None, dtype=None) -> LinearConvNet:
+                     bottleneck: int = 1, mid_layers: int = 0, rng=None, xp=None, dtype=None) -> LinearConvNet:
     """Appendix G's kind of network, linear: strided convolutions (kernel 4, stride 2, padding 1)
-    halve an ``s x s x channels`` image down to ``1 x 1 x width``, then nearest-neighbour
-    upsampling by 2 and a 3 x 3 convolution (padding 1) per level bring it back to
-    ``s x s x channels``; ``s`` must be a power of 2.  Initialisation as :func:`linear_conv_net`."""
+    halve an ``s x s x channels`` image down to ``bottleneck x bottleneck x width`` (Appendix G's
+    first network: 1 x 1), then ``mid_layers`` 3 x 3 convolutions (padding 1, ``width`` filters)
+    at that size (its Figure 8: 29 at 4 x 4), then nearest-neighbour upsampling by 2 and a 3 x 3
+    convolution (padding 1) per level bring it back to ``s x s x channels``; ``s`` and
+    ``bottleneck`` must be powers of 2 with ``bottleneck < s``.  Initialisation as
+    :func:`linear_conv_net` (any of ``CONV_SCHEMES``)."""
     if xp is None:
         import array_api_compat.numpy as xp
     if s < 2 or s & (s - 1):
         raise InputError(f"the downsampling network needs a power-of-2 image side >= 2, got {s}")
-    if scheme not in ("near_zero", "pytorch"):
-        raise InputError(f"unknown initialisation {scheme!r}; choose near_zero or pytorch")
+    if bottleneck < 1 or bottleneck & (bottleneck - 1) or bottleneck >= s:
+        raise InputError(f"the bottleneck side must be a power of 2 below the image side {s}, got {bottleneck}")
+    if mid_layers < 0:
+        raise InputError(f"mid_layers must be >= 0, got {mid_layers}")
+    if scheme not in CONV_SCHEMES:
+        raise InputError(f"unknown initialisation {scheme!r}; choose one of {', '.join(CONV_SCHEMES)}")
     rng = np.random.default_rng(rng)
     layouts, weights, fixed = [], [], []
 
     def add_conv(size, c_in, c_out, k, stride, padding):
         lay = ConvLayout.build(size, k, stride=stride, padding=padding, c_in=c_in, c_out=c_out)
-        fan_in = c_in * k * k
-        W = (scale * rng.standard_normal((c_out, c_in, k, k)) / math.sqrt(fan_in) if scheme == "near_zero"
-             else rng.uniform(-1, 1, (c_out, c_in, k, k)) / math.sqrt(fan_in))
+        W = _conv_init(rng, scheme, scale, (c_out, c_in, k, k))
         layouts.append(lay)
         weights.append(xp.asarray(W) if dtype is None else xp.asarray(W, dtype=dtype))
         fixed.append(None)
 
     size, c = s, channels
-    while size > 1:
+    while size > bottleneck:
         add_conv(size, c, width, 4, 2, 1)
         size, c = size // 2, width
+    for _ in range(mid_layers):
+        add_conv(size, width, width, 3, 1, 1)
     while size < s:
         layouts.append(None)
         weights.append(None)

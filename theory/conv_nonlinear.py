@@ -5,7 +5,12 @@ last.
 With ``C_l`` the layer matrices (sparse convolutions, fixed upsamplings), ``phi`` the leaky ReLU
 (slope ``a`` below 0) and ``h_0 = x``:
 
-    ``z_l = C_l h_{l-1}``,  ``h_l = phi(z_l)`` for ``l < L``,  ``f(x) = z_L``.
+    ``z_l = C_l h_{l-1} + b_l``,  ``h_l = phi(z_l)`` for ``l < L``,  ``f(x) = z_L``,
+
+with an optional bias ``b_l`` per output channel of each convolution (repeated over its pixels;
+``biases=None``: none, the paper's Appendix H networks; ``dL/db_l`` sums ``g_l`` over pixels and
+examples).  Without biases the network is positively homogeneous, ``J(x) x = f(x)``, so an
+interpolated example has the eigenvalue 1 exactly and cannot be a strict attractor.
 
 * loss ``1/(2n) sum_i ||f(x_i) - x_i||^2``; backpropagation ``g_L = r / n``,
   ``g_{l-1} = C_l^T (phi'(z_{l-1}) * g_{l-1}^{(h)})``, and ``dL/dC_l = g_l h_{l-1}^T`` gathered on
@@ -38,10 +43,13 @@ DENSE_D = 256  # up to this input dimension the spectrum comes from the dense J 
 
 @dataclass(frozen=True)
 class ConvAutoencoder:
-    """A :class:`LinearConvNet`'s layers with a leaky ReLU of slope ``slope`` after each but the last."""
+    """A :class:`LinearConvNet`'s layers with a leaky ReLU of slope ``slope`` after each but the
+    last, and optional per-channel biases (one ``(c_out,)`` array per convolution, ``None`` for a
+    fixed layer)."""
 
     net: LinearConvNet
     slope: float = LEAKY_SLOPE
+    biases: tuple | None = None
 
     def __post_init__(self):
         if self.net.skip_every:
@@ -49,6 +57,13 @@ class ConvAutoencoder:
                              "LinearConvNet with skip_every=0")
         if not 0.0 <= self.slope <= 1.0:
             raise InputError(f"the leaky ReLU's slope must lie in [0, 1], got {self.slope!r}")
+        if self.biases is not None:
+            want = [None if lay is None else lay.c_out for lay in self.net.layouts]
+            got = [None if b is None else tuple(b.shape) for b in self.biases]
+            if len(got) != len(want) or any((w is None) != (g is None) or (g is not None and g != (w,))
+                                            for w, g in zip(want, got)):
+                raise InputError(f"biases must give one (c_out,) vector per convolution and None per fixed layer: "
+                                 f"want channels {want}, got shapes {got}")
 
     @property
     def d(self) -> int:
@@ -56,7 +71,18 @@ class ConvAutoencoder:
         return lay.shape[1] if lay is not None else self.net.fixed[0].shape[1]
 
     def with_weights(self, weights) -> "ConvAutoencoder":
-        return ConvAutoencoder(self.net.with_weights(weights), self.slope)
+        return ConvAutoencoder(self.net.with_weights(weights), self.slope, self.biases)
+
+    def with_biases(self, biases) -> "ConvAutoencoder":
+        return ConvAutoencoder(self.net, self.slope, None if biases is None else tuple(biases))
+
+    @classmethod
+    def zero_biases(cls, net: LinearConvNet, slope: float = LEAKY_SLOPE, *, xp=None, dtype=None) -> "ConvAutoencoder":
+        """``net`` with a zero bias per output channel of each convolution."""
+        W = next(W for W in net.weights if W is not None)
+        xp = array_namespace(W) if xp is None else xp
+        dt = W.dtype if dtype is None else dtype
+        return cls(net, slope, tuple(None if lay is None else xp.zeros((lay.c_out,), dtype=dt) for lay in net.layouts))
 
     def __call__(self, X):
         """Outputs ``f(X)`` for rows ``X`` (n, d)."""
@@ -79,6 +105,9 @@ def _forward(model: ConvAutoencoder, H):
     Hs, Zs = [H], []
     for l, C in enumerate(Cs):
         Z = C @ Hs[-1]
+        b = None if model.biases is None else model.biases[l]
+        if b is not None:  # one value per output channel, over that channel's block of pixels
+            Z = Z + xp.reshape(xp.repeat(b, C.shape[0] // b.shape[0]), (-1, 1))
         if l < len(Cs) - 1:
             Zs.append(Z)
             Z = _phi(xp, Z, model.slope)
@@ -99,7 +128,8 @@ def loss(model: ConvAutoencoder, X) -> float:
 
 
 def gradients(model: ConvAutoencoder, X):
-    """``(loss, [dL/dW_l])`` by backpropagation (``None`` for fixed layers)."""
+    """``(loss, [dL/dW_l])`` by backpropagation (``None`` for fixed layers), then
+    ``[dL/db_l]`` when the model has biases."""
     xp = _check(model, X)
     XT = xp.permute_dims(X, (1, 0))
     Hs, Zs, Cs = _forward(model, XT)
@@ -107,12 +137,16 @@ def gradients(model: ConvAutoencoder, X):
     R = Hs[-1] - XT
     value = 0.5 * sq_norm(R) / n
     G, grads = R / n, [None] * len(Cs)
+    bgrads = [None] * len(Cs)
     for l in range(len(Cs) - 1, -1, -1):
         if model.net.layouts[l] is not None:
             grads[l] = model.net.weight_gradient(l, G, Hs[l])
+        if model.biases is not None and model.biases[l] is not None:
+            c = model.biases[l].shape[0]
+            bgrads[l] = xp.sum(xp.reshape(G, (c, -1)), axis=1)  # channel-major rows: a channel's pixels, all examples
         if l > 0:
             G = _dphi(xp, Zs[l - 1], model.slope) * (Cs[l].T @ G)
-    return value, grads
+    return value, grads + (bgrads if model.biases is not None else [])
 
 
 def jvp(model: ConvAutoencoder, x, V):
@@ -176,6 +210,14 @@ def train(model: ConvAutoencoder, X, *, optimizer: str = "adam", lr: float = 1e-
 
     _check(model, X)
     opt = make_optimizer(optimizer, lr, eps=adam_eps)
-    return descend_layers(model, lambda m: m.net.weights, lambda m, Ws: m.with_weights(Ws),
-                          lambda m: gradients(m, X), opt, max_steps=max_steps, loss_tol=loss_tol,
+    L = len(model.net.weights)
+
+    def weights_of(m):
+        return list(m.net.weights) + (list(m.biases) if m.biases is not None else [])
+
+    def rebuild(m, ps):
+        m = m.with_weights(ps[:L])
+        return m.with_biases(ps[L:]) if m.biases is not None else m
+
+    return descend_layers(model, weights_of, rebuild, lambda m: gradients(m, X), opt, max_steps=max_steps, loss_tol=loss_tol,
                           checkpoints=checkpoints, lr=lr, optimizer=optimizer)

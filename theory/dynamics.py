@@ -25,7 +25,7 @@ from gpu.fallbacks import eigvals
 from .common import array_namespace
 from .errors import InputError
 
-__all__ = ["Iteration", "KnownMap", "Settled", "Superattraction", "check_distances_fit", "classify", "escape_ratio", "iterate", "known_maps",
+__all__ = ["Iteration", "KnownMap", "Settled", "Superattraction", "check_distances_fit", "classify", "composition", "escape_ratio", "iterate", "known_maps",
            "min_spacing", "nearest", "recovery_probability", "settle", "spectral_radius", "superattraction"]
 
 
@@ -87,6 +87,38 @@ class Iteration:
     movement: list       # max_i ||x_{t+1} - x_t|| per step
     recovered: list      # R(t) for t = 0..steps (when training examples were given)
     settled: bool        # the last movement was below the tolerance
+
+
+def composition(F, train, margin: float) -> dict:
+    """Are the outputs ``F`` (m, d) individual training examples or combinations of them (paper
+    Appendix H, Figure 10)?  Directions only (a bias-free ReLU-type network is positively
+    homogeneous, so ``f(c z) = c f(z)``): for each output, the sine of its angle to the nearest
+    example, ``s_near = min_i sin(F_j, x_i)``, and to the span of the examples,
+    ``s_span = ||(I - P) F_j|| / ||F_j||`` (an output at an obtuse angle to every example has
+    ``s_near = 1``; with one example ``sep`` is 1).  With ``sep`` the smallest sine between two examples,
+    an output is ``individual`` when ``s_near <= margin * sep``, a ``combination`` when it is not
+    but ``s_span <= margin * sep``, else ``neither``.  Returns the per-output sines, the classes and
+    ``sep``."""
+    xp = array_namespace(F, train)
+    if F.ndim != 2 or train.ndim != 2 or F.shape[1] != train.shape[1] or train.shape[0] < 1:
+        raise InputError(f"composition needs outputs (m, d) and training examples (n, d) of one d, got "
+                         f"{tuple(F.shape)} and {tuple(train.shape)}")
+    tiny = xp.finfo(F.dtype).smallest_normal
+    U = train / xp.sqrt(xp.sum(train * train, axis=1, keepdims=True))
+    G = xp.clip(xp.abs(U @ U.T), 0.0, 1.0)
+    n = train.shape[0]
+    off = [float(G[i, j]) for i in range(n) for j in range(i + 1, n)]
+    sep = math.sqrt(max(0.0, 1.0 - max(off) ** 2)) if off else 1.0  # one example: no pair, sep = 1
+    Fn = F / (xp.sqrt(xp.sum(F * F, axis=1, keepdims=True)) + tiny)
+    cos_near = xp.clip(xp.max(Fn @ U.T, axis=1), 0.0, 1.0)  # signed: -x_i is not the example x_i
+    s_near = xp.sqrt(xp.clip(1.0 - cos_near * cos_near, 0.0, 1.0))
+    Q, _ = xp.linalg.qr(train.T)  # (d, n): an orthonormal basis of the span
+    R = Fn - (Fn @ Q) @ Q.T
+    s_span = xp.sqrt(xp.sum(R * R, axis=1))
+    classes = ["individual" if float(a) <= margin * sep else "combination" if float(b) <= margin * sep else "neither"
+               for a, b in zip(s_near, s_span)]
+    return {"sine_nearest": [float(v) for v in s_near], "sine_span": [float(v) for v in s_span], "classes": classes,
+            "separation": sep}
 
 
 def iterate(f, X0, steps: int, *, train=None, tol: float = 1e-6, stop_when_settled: bool = False) -> Iteration:

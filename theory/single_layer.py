@@ -32,6 +32,7 @@ __all__ = [
     "default_step",
     "distance_bound",
     "forward",
+    "monotone_path",
     "inverse_rounding",
     "gd_train",
     "loss",
@@ -222,3 +223,22 @@ def inverse_rounding(F, act: Activation, unit_roundoff: float):
     W = act.inverse(F)
     E = unit_roundoff * xp.abs(F) / xp.abs(act.d1(W))
     return xp.sqrt(xp.sum(E * E, axis=1))
+
+
+def monotone_path(path, limit, *, tol: float) -> dict:
+    """Does a descent path approach ``limit`` coordinate-wise monotonically from 0?  (The proof of
+    Theorem 1, Appendix B: the entries of each row increase monotonically to a least upper bound,
+    phi^{-1}(X) X^+.)  ``path`` stacks the iterates ``A_0, ..., A_T`` (or the same rows of each),
+    ``limit`` the matching rows of ``A*``.  An increment ``A_{t+1} - A_t`` against ``sign(A*)`` by more
+    than ``tol`` is a step back; an entry beyond ``A*`` (same sign, larger by more than ``tol``) an
+    overshoot.  Returns the counts, their shares and the largest of each."""
+    xp = array_namespace(path, limit)
+    if path.ndim != limit.ndim + 1 or tuple(path.shape[1:]) != tuple(limit.shape) or path.shape[0] < 2:
+        raise InputError(f"monotone_path needs at least 2 iterates of the limit's shape {tuple(limit.shape)}, got "
+                         f"{tuple(path.shape)}")
+    sign = xp.sign(limit)
+    back = -(path[1:, ...] - path[:-1, ...]) * sign
+    over = path * sign - xp.abs(limit)
+    n_back, n_over = int(xp.sum(xp.astype(back > tol, xp.int64))), int(xp.sum(xp.astype(over > tol, xp.int64)))
+    return {"steps_back": n_back, "share_back": n_back / int(math.prod(back.shape)), "largest_step_back": float(xp.max(back)),
+            "overshoots": n_over, "share_over": n_over / int(math.prod(over.shape)), "largest_overshoot": float(xp.max(over))}

@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["clopper_pearson", "rho_classes", "trend_test", "wilson"]
+__all__ = ["clopper_pearson", "fraction", "greater_test", "rho_classes", "trend_test", "wilson"]
 
 
 def _counts(k, n) -> tuple:
@@ -126,3 +126,17 @@ def rho_classes(rhos, margin: float = 0.05) -> dict:
             "marginal_repellers": int(np.sum((r >= 1.0) & (r <= 1.0 + margin))),
             "clear_repellers": int(np.sum(r > 1.0 + margin)), "n": int(r.size),
             "quantiles": {q: float(np.quantile(r, float(q))) for q in ("0", "0.25", "0.5", "0.75", "1")} if r.size else {}}
+
+
+def greater_test(a, b) -> dict:
+    """Is sample ``a`` stochastically larger than ``b``?  One-sided Mann-Whitney U test
+    (``scipy.stats.mannwhitneyu``, alternative ``greater``; exact for small samples without ties).
+    Returns ``{"test", "u", "p_greater", "n_a", "n_b"}``."""
+    from scipy.stats import mannwhitneyu
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.ndim != 1 or b.ndim != 1 or a.size < 1 or b.size < 1 or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise InputError(f"greater_test needs two non-empty 1-D samples of finite values, got shapes {a.shape} and {b.shape}")
+    res = mannwhitneyu(a, b, alternative="greater")
+    return {"test": "one-sided Mann-Whitney U (scipy.stats.mannwhitneyu, alternative greater)", "u": float(res.statistic),
+            "p_greater": float(res.pvalue), "n_a": int(a.size), "n_b": int(b.size)}

@@ -17,7 +17,7 @@ from theory import linear as lin
 from theory.common import eps
 
 from ..evidence import Comparison, Measurement, Tolerance
-from ._common import named_sets
+from ._common import named_sets, no_data
 from ..registry import Claim, register
 
 FAMILY = "conv"
@@ -140,8 +140,7 @@ register(Claim(
 
 # ----------------------------------------------------------------------------- Theorem 5 and its Corollary
 
-def _empty(ctx) -> dict:
-    return {}
+_empty = no_data
 
 
 def check_thm5(data, ctx, *, wrong_formula: bool = False) -> Measurement:

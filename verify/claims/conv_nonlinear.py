@@ -18,20 +18,20 @@ import numpy as np
 from gpu import to_numpy
 from theory import conv
 from theory import conv_nonlinear as cn
-from theory import stats
+from theory import dynamics, stats
 
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
 from .conv import FAMILY, _empty, _images
 
 
-def _init(ctx, p, seed: int, control: bool):
+def _init(ctx, p, seed: int, control: bool, stream: str = "apph-init", filters: int = 1):
     """Kaiming-scaled N(0, 2/((1 + a^2) fan_in)) weights (the variance-preserving scale for a leaky
     ReLU; the paper's 'as close to 0 as possible' does not train 29 layers: the product vanishes,
     measured); the control is the identity filter in every layer (the identity map)."""
     s, depth = p["apph_size"], p["apph_depth"]
     gain = math.sqrt(2.0 / (1.0 + cn.LEAKY_SLOPE**2))
-    net = conv.linear_conv_net(s, depth, filters=1, scheme="near_zero", scale=gain, rng=ctx.rng(f"apph-init-{seed}"),
+    net = conv.linear_conv_net(s, depth, filters=filters, scheme="near_zero", scale=gain, rng=ctx.rng(f"{stream}-{seed}"),
                                xp=ctx.xp, dtype=ctx.float)
     if control:
         ident = []
@@ -109,6 +109,179 @@ register(Claim(
     check=check_apph,
     negative_control=lambda data, ctx: check_apph(data, ctx, control=True),
     control_description="the identity filter in every layer (the identity map: every eigenvalue 1, outputs are the inputs)",
+    data_keys=(),
+    empirical=True,
+))
+
+
+# ----------------------------------------------------------------------------- Figure 10
+
+def check_fig10(data, ctx, *, control: bool = False) -> Measurement:
+    """Appendix H, Figure 10: per seed, train the same network with ``fig10_filters`` filters a
+    layer (the paper's counts are not recoverable; one filter does not fit several images here,
+    measured: loss above 0.07 after 10,000 steps on 3 images) on ``fig10_images`` images, then
+    classify its outputs for new inputs (:func:`theory.dynamics.composition`): an individual
+    training example, a combination of them, or neither.  The claim: most outputs are individual
+    examples (the Wilson lower bound of the pooled share at least ``fig10_majority``).  The control
+    replaces the trained network by the projection onto the span of the images (what a memorizing
+    linear network outputs: combinations)."""
+    p = ctx.sizes(FAMILY)
+    s, depth, n = p["apph_size"], p["apph_depth"], p["fig10_images"]
+    X = ctx.asarray(_images(ctx, "fig10-images", n, s * s))
+    Z = ctx.asarray(_images(ctx, "fig10-new", p["apph_inputs"], s * s))
+    per_seed, unconverged, counts = [], [], {"individual": 0, "combination": 0, "neither": 0}
+    for seed in range(p["tab_seeds"]):
+        if control:
+            Q, _ = ctx.xp.linalg.qr(X.T)
+            out, loss, steps, converged = Z @ Q @ Q.T, 0.0, 0, True
+        else:
+            res = cn.train(_init(ctx, p, seed, False, stream="fig10-init", filters=p["fig10_filters"]), X, optimizer="adam", lr=p["apph_lr"],
+                           max_steps=p["fig10_steps"], loss_tol=p["tab_loss_tol"])
+            loss, steps, converged = res.loss, res.steps, res.converged
+            out = res.params[0](Z)
+            if not converged:
+                unconverged.append(f"seed {seed}: training stopped at its budget of {steps} Adam steps with loss "
+                                   f"{loss:.3g} (target {p['tab_loss_tol']:g})")
+        comp = dynamics.composition(out, X, p["fig10_margin"])
+        k = {c: comp["classes"].count(c) for c in counts}
+        for c in counts:
+            counts[c] += k[c]
+        per_seed.append({"seed": seed, "loss": float(loss), "steps": int(steps), "converged": bool(converged), **k,
+                         "median_sine_nearest": float(np.median(comp["sine_nearest"])),
+                         "median_sine_span": float(np.median(comp["sine_span"]))})
+    total = sum(counts.values())
+    share = stats.fraction(counts["individual"], total)
+    comb = stats.fraction(counts["combination"], total)
+    sep = comp["separation"]
+    comps = [Comparison("Wilson 95% lower bound of the share of outputs that are individual training examples",
+                        share["wilson95"][0], p["fig10_majority"], ">=")]
+    metrics = {"size": s, "depth": depth, "images": n, "filters": p["fig10_filters"], "individual_share": share["value"],
+               "combination_share": comb["value"], "separation": sep,
+               "median_sine_nearest": float(np.median([r["median_sine_nearest"] for r in per_seed]))}
+    tol = Tolerance(p["fig10_majority"], f"an output is an individual training example when the sine of its angle to "
+                                         f"the nearest one is at most {p['fig10_margin']:g} x the smallest sine between "
+                                         f"two training images ({sep:.3g}); a combination when it is that close to "
+                                         f"their span but not to any one; the share of individual outputs over "
+                                         f"{p['apph_inputs']} new uniform inputs x {p['tab_seeds']} seeds, with its "
+                                         f"Wilson 95% interval; trained with Adam (lr {p['apph_lr']:g}) to a loss of "
+                                         f"{p['tab_loss_tol']:g} or {p['fig10_steps']} steps")
+    scope = (f"largest size tried: {n} images of {s} x {s}, {depth} leaky-ReLU layers of {p['fig10_filters']} filters, {p['tab_seeds']} "
+             f"seeds; individual outputs {share['k']}/{share['n']}, combinations {comb['k']}/{comb['n']}")
+    return Measurement(comps, metrics, tol, key="individual_share", notes=list(unconverged),
+                       unconverged=[] if control else unconverged, scope=scope,
+                       statistics={"seeds": p["tab_seeds"], "per_seed": per_seed, "individual": share,
+                                   "combination": comb, "confidence": 0.95})
+
+
+register(Claim(
+    id="fig10-outputs-are-examples",
+    paper_ref="Appendix H, Figure 10",
+    statement="A deep leaky-ReLU convolutional autoencoder (29 layers on 4 x 4 images) trained on several images maps new inputs to individual training examples, not to combinations of them.",
+    hypotheses=("several training images", "trained to a small loss (Adam)", "no biases", "a few filters a layer (the paper's count is not recoverable)"),
+    make_data=_empty,
+    check=check_fig10,
+    negative_control=lambda data, ctx: check_fig10(data, ctx, control=True),
+    control_description="the projection onto the span of the training images (a memorizing linear map: its outputs are combinations)",
+    data_keys=(),
+    empirical=True,
+))
+
+
+# ----------------------------------------------------------------------------- Figure 5
+
+def _fig5_run(ctx, p, X, S, seed: int, control: bool) -> dict:
+    """One network of Figure 5's kind trained on ``X``: strided convolutions down to 1 x 1 and back
+    (:func:`theory.conv.downsampling_net`) with leaky ReLUs and per-channel biases (without biases
+    the network is homogeneous and an interpolated example has the eigenvalue 1 exactly); its
+    spectral radii at the examples, the starts ``S`` iterated until settled, and R(1)."""
+    s, n = p["fig5_size"], X.shape[0]
+    if control:  # the identity map: every point fixed, rho = 1
+        from theory.conv_nets import LinearConvNet
+
+        trained = cn.ConvAutoencoder(LinearConvNet((None,), (None,), (ctx.xp.eye(X.shape[1], dtype=X.dtype),)))
+        loss, steps, converged = 0.0, 0, True
+    else:
+        net = conv.downsampling_net(s, width=p["fig5_width"], mid_layers=p["fig5_mid"], scheme="pytorch",
+                                    rng=ctx.rng(f"fig5-init-{n}-{seed}"), xp=ctx.xp, dtype=ctx.float)
+        res = cn.train(cn.ConvAutoencoder.zero_biases(net), X, optimizer="adam", lr=p["fig5_lr"],
+                       max_steps=p["fig5_steps"], loss_tol=p["tab_loss_tol"])
+        trained, loss, steps, converged = res.params[0], res.loss, res.steps, res.converged
+    rho = cn.spectral_radius(trained, X)
+    Xh = to_numpy(X)
+    spacing = dynamics.min_spacing(Xh)
+    tol = p["fig5_recover_frac"] * spacing
+    residual = np.linalg.norm(to_numpy(trained(X)) - Xh, axis=1)
+    st = dynamics.settle(trained, S, X, tol=tol, move_tol=1e-6 * spacing, cap=p["fig5_cap"])
+    R1 = dynamics.recovery_probability(trained, S, X, [1], tol)[0]
+    attract = [bool(residual[i] <= tol and dynamics.classify(rho[i], p["fig5_band"]) == "attractor") for i in range(n)]
+    return {"seed": seed, "loss": float(loss), "steps": int(steps), "converged": bool(converged), "rho": rho,
+            "max_fixed_point_residual": float(residual.max()), "recover_tol": tol, "attractors": sum(attract),
+            "recovered": st.outcome.count("recovered"), "spurious": st.outcome.count("spurious"),
+            "unsettled": st.outcome.count("unsettled"), "starts": len(st.outcome), "R1": float(R1)}
+
+
+def check_fig5(data, ctx, *, control: bool = False) -> Measurement:
+    """Figure 5: per training-set size in ``fig5_sets`` (the paper: 10 and 100 CIFAR-10 images;
+    here natural-image patches) and per seed, a trained network of :func:`_fig5_run`.  The claim:
+    every example attracts (Theorem 2, pooled over seeds), iterating held-out patches and uniform
+    noise until settled recovers at least ``recover_min`` of them, and on the smallest set one
+    iteration does (R(1), superattraction)."""
+    p = ctx.sizes(FAMILY)
+    from .. import datasets
+
+    s = p["fig5_size"]
+    comps, rows, unconverged, sets = [], {}, [], []
+    for n in p["fig5_sets"]:
+        patches, where = datasets.natural_patches(n + p["fig5_starts"], s, rng=ctx.rng(f"fig5-patches-{n}"))
+        X = ctx.asarray(patches[:n])
+        S = ctx.asarray(np.vstack([patches[n:], ctx.rng(f"fig5-noise-{n}").random((p["fig5_starts"], 3 * s * s))]))
+        runs = [_fig5_run(ctx, p, X, S, seed, control) for seed in range(p["tab_seeds"])]
+        unconverged += [f"{n} images, seed {r['seed']}: training stopped at its budget of {r['steps']} Adam steps with "
+                        f"loss {r['loss']:.3g} (target {p['tab_loss_tol']:g})" for r in runs if not r["converged"]]
+        att = stats.fraction(sum(r["attractors"] for r in runs), n * len(runs))
+        rec = stats.fraction(sum(r["recovered"] for r in runs), sum(r["starts"] for r in runs))
+        one = stats.fraction(round(sum(r["R1"] * r["starts"] for r in runs)), sum(r["starts"] for r in runs))
+        rows[str(n)] = {"attractor_fraction": att, "recovered": rec, "R1": one,
+                        "all_attract_runs": stats.fraction(sum(r["attractors"] == n for r in runs), len(runs)),
+                        "spurious": sum(r["spurious"] for r in runs), "unsettled": sum(r["unsettled"] for r in runs),
+                        "rho": stats.rho_classes([v for r in runs for v in r["rho"]]), "per_seed": runs}
+        comps += [Comparison(f"attractor fraction [{n} images]", att["value"], 1.0, ">="),
+                  Comparison(f"recovered when settled [{n} images]", rec["value"], p["recover_min"], ">=")]
+        sets.append(n)
+        rows[str(n)]["images"] = where[:n]  # provenance: which sample image and window each training patch is
+    comps.append(Comparison(f"R(1) [{min(sets)} images]", rows[str(min(sets))]["R1"]["value"], p["recover_min"], ">="))
+    metrics = {"size": s, "sets": sets, "width": p["fig5_width"], "mid_layers": p["fig5_mid"],
+               "data": "scikit-learn sample-image patches (statistics.sets[n].images)",
+               **{f"attractor_fraction_{n}": rows[str(n)]["attractor_fraction"]["value"] for n in sets},
+               **{f"recovered_{n}": rows[str(n)]["recovered"]["value"] for n in sets},
+               "R1_smallest": rows[str(min(sets))]["R1"]["value"]}
+    tol = Tolerance(p["recover_min"], f"every training example a fixed point (within {p['fig5_recover_frac']:g} of the "
+                                      f"examples' spacing) with rho(J) < 1 - {p['fig5_band']:g}, pooled over "
+                                      f"{p['tab_seeds']} seeds; of {p['fig5_starts']} held-out patches and "
+                                      f"{p['fig5_starts']} uniform inputs at least {p['recover_min']:g} end within "
+                                      f"that distance of an example when iterated until settled (cap {p['fig5_cap']}), "
+                                      f"and after one step on the smallest set; trained with Adam (lr "
+                                      f"{p['fig5_lr']:g}) to a loss of {p['tab_loss_tol']:g} or {p['fig5_steps']} steps")
+    scope = (f"largest size tried: {max(sets)} natural-image patches of {s} x {s} x 3, a downsampling network of width "
+             f"{p['fig5_width']} with biases, {p['tab_seeds']} seeds; " + "; ".join(
+                 f"{n} images: attractors {rows[str(n)]['attractor_fraction']['k']}/{rows[str(n)]['attractor_fraction']['n']}, "
+                 f"recovered {rows[str(n)]['recovered']['k']}/{rows[str(n)]['recovered']['n']}" for n in sets))
+    return Measurement(comps, metrics, tol, key=f"attractor_fraction_{max(sets)}",
+                       notes=["training images: scikit-learn sample-image patches, listed per set in "
+                              "statistics.sets[n].images; starts: held-out patches and uniform noise"] + unconverged,
+                       unconverged=[] if control else unconverged, scope=scope,
+                       statistics={"seeds": p["tab_seeds"], "sets": rows, "confidence": 0.95})
+
+
+register(Claim(
+    id="fig5-conv-contraction",
+    paper_ref="Section 4, Figure 5",
+    statement="Deep nonlinear convolutional autoencoders trained on 10 and on 100 natural images are contractive at the training examples, and iterating them yields individual training examples; with 10 images one iteration suffices (superattractors).",
+    hypotheses=("natural images (CIFAR-10 in the paper)", "trained to a small loss (Adam)", "leaky-ReLU downsampling network with biases (the paper's architecture is not recoverable)"),
+    make_data=_empty,
+    check=check_fig5,
+    negative_control=lambda data, ctx: check_fig5(data, ctx, control=True),
+    control_description="the identity map (every point fixed, rho = 1: nothing attracts, iterating recovers nothing)",
     data_keys=(),
     empirical=True,
 ))

@@ -207,19 +207,30 @@ register(Claim(
 
 # ----------------------------------------------------------------------------- Appendix G
 
-def _appg_seed(ctx, X, p, seed: int, control: bool) -> tuple:
-    """One initialisation of Appendix G's network, trained; its spectrum and eigenvector metrics."""
-    s = p["appg_s"]
-    stream = "appg-init" + (f"-{seed}" if seed else "")  # seed 0: the stream of earlier versions
-    net = conv.downsampling_net(s, width=p["appg_width"], rng=ctx.rng(stream), xp=ctx.xp, dtype=ctx.float)
-    res = conv.train_linear_conv(net, X, optimizer="adam", lr=p["appg_lr"], max_steps=0 if control else p["appg_steps"],
+def _appg_config(p, fig8: bool) -> dict:
+    """Appendix G's two networks: down to 1 x 1 and back on 2 images, or (Figure 8) down to
+    ``appg8_bottleneck`` then ``appg8_mid`` layers there (the heuristic depth) on 1 image."""
+    if fig8:
+        return {"s": p["appg8_s"], "width": p["appg8_width"], "bottleneck": p["appg8_bottleneck"],
+                "mid": p["appg8_mid"], "lr": p["appg8_lr"], "steps": p["appg8_steps"], "n": 1, "stream": "appg8"}
+    return {"s": p["appg_s"], "width": p["appg_width"], "bottleneck": 1, "mid": 0, "lr": p["appg_lr"],
+            "steps": p["appg_steps"], "n": 2, "stream": "appg"}
+
+
+def _appg_seed(ctx, X, cfg: dict, p, seed: int, control: bool) -> tuple:
+    """One initialisation of an Appendix G network, trained; its spectrum and eigenvector metrics."""
+    stream = cfg["stream"] + "-init" + (f"-{seed}" if seed else "")  # seed 0: the stream of earlier versions
+    net = conv.downsampling_net(cfg["s"], width=cfg["width"], bottleneck=cfg["bottleneck"], mid_layers=cfg["mid"],
+                                rng=ctx.rng(stream), xp=ctx.xp, dtype=ctx.float)
+    res = conv.train_linear_conv(net, X, optimizer="adam", lr=cfg["lr"], max_steps=0 if control else cfg["steps"],
                                  loss_tol=p["tab_loss_tol"])
     A = res.params[0].operator()
     if control:
         A = ctx.xp.eye(A.shape[0], dtype=A.dtype)
-    m = _spectrum_metrics(A, X, 2, p)
+    n = cfg["n"]
+    m = _spectrum_metrics(A, X, n, p)
     lam, vecs = np.linalg.eig(to_numpy(A))
-    top = np.argsort(-np.abs(lam))[:2]
+    top = np.argsort(-np.abs(lam))[:n]
     V = to_numpy(lin.data_svd(X).V)
     E = np.real(vecs[:, top])
     E /= np.linalg.norm(E, axis=0, keepdims=True)
@@ -228,45 +239,51 @@ def _appg_seed(ctx, X, p, seed: int, control: bool) -> tuple:
             "converged": bool(res.converged), "memorizes": _memorizes(m, p) and span_residual <= p["near_one"]}, res, E
 
 
-def check_appg(data, ctx, *, control: bool = False) -> Measurement:
+def check_appg(data, ctx, *, control: bool = False, fig8: bool = False) -> Measurement:
     """Appendix G: strided convolutions down to 1 x 1 and back, trained on 2 images, memorize:
     two eigenvalues near 1, the rest small, and the top eigenvectors in the span of the images
-    (medians over ``tab_seeds`` initialisations)."""
+    (medians over ``tab_seeds`` initialisations).  With ``fig8`` (Figure 8): down to a small
+    bottleneck, then the heuristic depth of layers there, trained on 1 image: rank 1, the
+    eigenvalue near 1, its eigenvector the image."""
     p = ctx.sizes(FAMILY)
-    s = p["appg_s"]
+    cfg = _appg_config(p, fig8)
+    s, n = cfg["s"], cfg["n"]
     from .. import datasets
 
     ignored = []
-    if s == 32 and datasets.has_cifar10(ctx.data_dir):  # the paper's data: two CIFAR-10 images
-        X, source = ctx.asarray(datasets.load_cifar10(ctx.data_dir, n=2)[0]), "cifar10"
+    if s == 32 and datasets.has_cifar10(ctx.data_dir):  # the paper's data: CIFAR-10 images
+        X, source = ctx.asarray(datasets.load_cifar10(ctx.data_dir, n=n)[0]), "cifar10"
     else:
-        patches, where = datasets.natural_patches(2, s, rng=ctx.rng("appg-patches"))
+        patches, where = datasets.natural_patches(n, s, rng=ctx.rng(cfg["stream"] + "-patches"))
         X, source = ctx.asarray(patches), "scikit-learn sample-image patches " + ", ".join(where)
         if datasets.has_cifar10(ctx.data_dir):
             ignored.append(f"CIFAR-10 in {ctx.data_dir} was not used: this profile runs {s} x {s} x 3 images; the "
-                           "paper and large profiles (32 x 32 x 3) train on two CIFAR-10 images")
+                           "paper and large profiles (32 x 32 x 3) train on CIFAR-10 images")
     per_seed, unconverged, E0, n_params = [], [], None, 0
     for seed in range(p["tab_seeds"]):
-        row, res, E = _appg_seed(ctx, X, p, seed, control)
+        row, res, E = _appg_seed(ctx, X, cfg, p, seed, control)
         per_seed.append(row)
         E0 = E if E0 is None else E0
         n_params = res.params[0].n_params
         if not control:
             unconverged += _budget_note(f"{3 * s * s}-pixel images, seed {seed}", res, p)
     med = {k: float(np.median([r[k] for r in per_seed])) for k in ("eig_one", "next_eigenvalue", "span_residual")}
-    comps = [Comparison("median max |lambda_i - 1|, i <= 2", med["eig_one"], p["near_one"]),
-             Comparison("median |lambda_3|", med["next_eigenvalue"], p["small"]),
-             Comparison("median distance of the top eigenvectors from span(X)", med["span_residual"], p["near_one"])]
+    what = "the top eigenvector from the image" if n == 1 else "the top eigenvectors from span(X)"
+    comps = [Comparison(f"median max |lambda_i - 1|, i <= {n}", med["eig_one"], p["near_one"]),
+             Comparison(f"median |lambda_{n + 1}|", med["next_eigenvalue"], p["small"]),
+             Comparison(f"median distance of {what}", med["span_residual"], p["near_one"])]
     first = per_seed[0]
     metrics = {**{k: first[k] for k in ("top_eigenvalues", "out_of_span", "projection_error")},
                "eig_one": med["eig_one"], "next_eigenvalue": med["next_eigenvalue"], "span_residual": med["span_residual"],
-               "loss": first["loss"], "steps": first["steps"], "s": s, "data": source, "width": p["appg_width"],
+               "loss": first["loss"], "steps": first["steps"], "s": s, "data": source, "width": cfg["width"],
+               "bottleneck": cfg["bottleneck"], "mid_layers": cfg["mid"], "layers": res.params[0].depth,
                "params": n_params, "eigenvectors": E0.T.tolist()}
     memo = stats.fraction(sum(r["memorizes"] for r in per_seed), len(per_seed))
-    scope = (f"largest size tried: {s} x {s} x 3 images, width {p['appg_width']}, {p['tab_seeds']} seeds; memorizing "
-             f"seeds {memo['k']}/{memo['n']}")
-    return Measurement(comps, metrics, _tolerance(p, p["appg_lr"], p["appg_steps"], "U(+-1/sqrt(fan_in)) (PyTorch's default)"), key="next_eigenvalue",
-                       notes=ignored + [f"training images: {source}"] + list(unconverged),
+    scope = (f"largest size tried: {s} x {s} x 3 images, bottleneck {cfg['bottleneck']} x {cfg['bottleneck']}, "
+             f"{cfg['mid']} layers there, width {cfg['width']}, {p['tab_seeds']} seeds; memorizing seeds "
+             f"{memo['k']}/{memo['n']}")
+    return Measurement(comps, metrics, _tolerance(p, cfg["lr"], cfg["steps"], "U(+-1/sqrt(fan_in)) (PyTorch's default)"),
+                       key="next_eigenvalue", notes=ignored + [f"training images: {source}"] + list(unconverged),
                        unconverged=unconverged, scope=scope,
                        statistics={"seeds": p["tab_seeds"], "per_seed": per_seed, "memorizing_seeds": memo,
                                    "confidence": 0.95})
@@ -280,6 +297,19 @@ register(Claim(
     make_data=_empty,
     check=check_appg,
     negative_control=lambda data, ctx: check_appg(data, ctx, control=True),
+    control_description="the identity operator (every eigenvalue 1): reconstructs everything, memorizes nothing",
+    data_keys=(),
+    empirical=True,
+))
+
+register(Claim(
+    id="appg-downsample-then-depth",
+    paper_ref="Appendix G, Figure 8",
+    statement="A linear network that downsamples by strided convolutions to 4 x 4, applies the heuristic depth for 4 x 4 images (29 layers) there and upsamples back, trained on one image, memorizes it: rank 1, the eigenvalue near 1, its eigenvector the image.",
+    hypotheses=("PyTorch default initialisation", "trained to a small loss (Adam)", "one training image"),
+    make_data=_empty,
+    check=lambda data, ctx: check_appg(data, ctx, fig8=True),
+    negative_control=lambda data, ctx: check_appg(data, ctx, control=True, fig8=True),
     control_description="the identity operator (every eigenvalue 1): reconstructs everything, memorizes nothing",
     data_keys=(),
     empirical=True,
