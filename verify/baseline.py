@@ -68,8 +68,9 @@ def save_baseline(report, path) -> None:
     write_atomic(path, baseline_text(report))
 
 
-def load_baseline(path) -> dict:
-    """Read and validate a baseline file; one-line :class:`InputError` otherwise."""
+def load_baseline(path, *, analysis: bool = False) -> dict:
+    """Read and validate a baseline file (of the claims, or with ``analysis`` of ``memverify
+    analyze``); one-line :class:`InputError` otherwise."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"baseline {str(p)!r} does not exist; create one with --save-baseline FILE")
@@ -86,7 +87,11 @@ def load_baseline(path) -> dict:
     if doc.get("schema") != BASELINE_SCHEMA:
         raise InputError(f"{p.name} has baseline schema {doc.get('schema')!r}; this memverify reads schema "
                          f"{BASELINE_SCHEMA}: re-save the baseline with this version (--save-baseline FILE)")
-    _validate(doc, p.name)
+    is_analysis = isinstance(doc.get("provenance"), dict) and doc["provenance"].get("kind") == "analysis"
+    if is_analysis != analysis:
+        raise InputError(f"{p.name} is a baseline of " + ("memverify analyze; compare it with memverify analyze --compare"
+                         if is_analysis else "the paper's claims; compare it with python -m verify --compare"))
+    _validate(doc, p.name, analysis=analysis)
     return doc
 
 
@@ -96,7 +101,7 @@ def _number(x) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def _validate(doc: dict, name: str) -> None:
+def _validate(doc: dict, name: str, *, analysis: bool = False) -> None:
     """The whole file, before anything runs: one line naming the first bad field."""
     from .evidence import VERDICTS
     from .profiles import PROFILES
@@ -109,7 +114,7 @@ def _validate(doc: dict, name: str) -> None:
     prov = doc.get("provenance")
     if not isinstance(prov, dict):
         bad("provenance", "is missing or not an object (it names the profile and seed to re-run)")
-    if prov.get("profile") not in PROFILES:
+    if not analysis and prov.get("profile") not in PROFILES:
         bad("provenance.profile", f"is {prov.get('profile')!r}, not one of {', '.join(PROFILES)}")
     seed = prov.get("seed")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -119,10 +124,14 @@ def _validate(doc: dict, name: str) -> None:
     claims = doc.get("claims")
     if not isinstance(claims, dict) or not claims:
         raise InputError(f"{name} holds no claims")
-    known = {c.id for c in all_claims()}
+    if analysis:
+        from .analysis_report import ANALYSIS_IDS as known
+    else:
+        known = {c.id for c in all_claims()}
     for cid, entry in claims.items():
         if cid not in known:
-            bad(f"claim {cid!r}", "is not a claim of this memverify (see --list)")
+            bad(f"claim {cid!r}", "is not " + ("a row of memverify analyze" if analysis else
+                                              "a claim of this memverify (see --list)"))
         if not isinstance(entry, dict):
             bad(f"claim {cid!r}", "is not an object")
         if entry.get("verdict") not in VERDICTS:

@@ -150,13 +150,18 @@ def main(argv=None) -> int:
 
 def _main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["analyze"]:  # memverify analyze: your own model (verify/analyze_cli.py)
+        from .analyze_cli import main as analyze_main
+
+        return _guarded(lambda: analyze_main(argv[1:]), None, f"{PROG} analyze")
     args = build_parser().parse_args(argv)
     report_dir = args.report or (DEFAULT_REPORT if not argv else None)
     outputs = Outputs()
-    try:
-        if args.list:
-            print(rep.claims_markdown())
-            return 0
+    if args.list:
+        print(rep.claims_markdown())
+        return 0
+
+    def work():
         from .datasets import load_matrix
         from .runner import run
 
@@ -169,17 +174,12 @@ def _main(argv=None) -> int:
                      step_factor=args.step_factor, activations=args.activation, data=data, data_dir=args.data_dir,
                      dtype=dtype, scheduler=args.scheduler)
         progress.close()
-        figures, written = _write_outputs(args, report, report_dir, outputs)
-    except MemverifyError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt as exc:
-        how = "SIGTERM" if str(exc) == "SIGTERM" else "interrupted"
-        if outputs.written:  # the signal came during the final renames, which were finished first
-            print(f"{PROG}: {how} after the outputs were written", file=sys.stderr)
-        else:
-            print(f"{PROG}: {how}; no output written (earlier outputs are as they were)", file=sys.stderr)
-        return 143 if how == "SIGTERM" else 130
+        return base, report, _write_outputs(args, report, report_dir, outputs)
+
+    done = _guarded(work, outputs, PROG)
+    if isinstance(done, int):
+        return done
+    base, report, (figures, written) = done
     if not args.quiet:
         prov = report.provenance
         print(f"profile {prov['profile']}, backend {prov['backend']} ({prov['device']}), seed {prov['seed']}")
@@ -221,6 +221,23 @@ def _main(argv=None) -> int:
     if args.save_baseline:
         return 0  # saved: the baseline holds the verdicts as measured
     return report.exit_status
+
+
+def _guarded(work, outputs, prog: str):
+    """``work()``, with a user error as one line and exit 2, and Ctrl-C or SIGTERM as 130 or 143
+    (outputs staged so far removed, earlier ones intact)."""
+    try:
+        return work()
+    except MemverifyError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as exc:
+        how = "SIGTERM" if str(exc) == "SIGTERM" else "interrupted"
+        if outputs is not None and outputs.written:  # the signal came during the final renames, finished first
+            print(f"{prog}: {how} after the outputs were written", file=sys.stderr)
+        else:
+            print(f"{prog}: {how}; no output written (earlier outputs are as they were)", file=sys.stderr)
+        return 143 if how == "SIGTERM" else 130
 
 
 class _progress:

@@ -122,6 +122,13 @@ def _commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def host_provenance() -> dict:
+    """What any run records of the machine and the code: versions, commit, time, host, BLAS."""
+    return {"versions": _versions(), "commit": _commit(),
+            "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "host": platform.node(),
+            "cpu_count": os.cpu_count(), "blas": _blas()}
+
+
 def provenance(ctx: Context) -> dict:
     return {
         "seed": ctx.seed,

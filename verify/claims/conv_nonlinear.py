@@ -231,8 +231,15 @@ def check_fig5(data, ctx, *, control: bool = False) -> Measurement:
 
     s = p["fig5_size"]
     comps, rows, unconverged, sets = [], {}, [], []
+    cifar = datasets.has_cifar10(ctx.data_dir)
+    ignored = ([f"CIFAR-10 in {ctx.data_dir} was not used: this profile runs {s} x {s} x 3 images; a profile with "
+                "32 x 32 x 3 (fig5_size = 32) trains on CIFAR-10 images"] if cifar and s != 32 else [])
     for n in p["fig5_sets"]:
-        patches, where = datasets.natural_patches(n + p["fig5_starts"], s, rng=ctx.rng(f"fig5-patches-{n}"))
+        if cifar and s == 32:  # the paper's data: CIFAR-10 images, the first ones training, the next ones starts
+            patches = datasets.load_cifar10(ctx.data_dir, n=n + p["fig5_starts"])[0]
+            where = [f"cifar10[{i}]" for i in range(n + p["fig5_starts"])]
+        else:
+            patches, where = datasets.natural_patches(n + p["fig5_starts"], s, rng=ctx.rng(f"fig5-patches-{n}"))
         X = ctx.asarray(patches[:n])
         S = ctx.asarray(np.vstack([patches[n:], ctx.rng(f"fig5-noise-{n}").random((p["fig5_starts"], 3 * s * s))]))
         runs = [_fig5_run(ctx, p, X, S, seed, control) for seed in range(p["tab_seeds"])]
@@ -251,7 +258,8 @@ def check_fig5(data, ctx, *, control: bool = False) -> Measurement:
         rows[str(n)]["images"] = where[:n]  # provenance: which sample image and window each training patch is
     comps.append(Comparison(f"R(1) [{min(sets)} images]", rows[str(min(sets))]["R1"]["value"], p["recover_min"], ">="))
     metrics = {"size": s, "sets": sets, "width": p["fig5_width"], "mid_layers": p["fig5_mid"],
-               "data": "scikit-learn sample-image patches (statistics.sets[n].images)",
+               "data": ("CIFAR-10" if cifar and s == 32 else "scikit-learn sample-image patches") +
+                       " (statistics.sets[n].images)",
                **{f"attractor_fraction_{n}": rows[str(n)]["attractor_fraction"]["value"] for n in sets},
                **{f"recovered_{n}": rows[str(n)]["recovered"]["value"] for n in sets},
                "R1_smallest": rows[str(min(sets))]["R1"]["value"]}
@@ -267,8 +275,9 @@ def check_fig5(data, ctx, *, control: bool = False) -> Measurement:
                  f"{n} images: attractors {rows[str(n)]['attractor_fraction']['k']}/{rows[str(n)]['attractor_fraction']['n']}, "
                  f"recovered {rows[str(n)]['recovered']['k']}/{rows[str(n)]['recovered']['n']}" for n in sets))
     return Measurement(comps, metrics, tol, key=f"attractor_fraction_{max(sets)}",
-                       notes=["training images: scikit-learn sample-image patches, listed per set in "
-                              "statistics.sets[n].images; starts: held-out patches and uniform noise"] + unconverged,
+                       notes=ignored + ["training images: " + ("CIFAR-10" if cifar and s == 32 else
+                                                              "scikit-learn sample-image patches") + ", listed per set in "
+                                        "statistics.sets[n].images; starts: held-out images and uniform noise"] + unconverged,
                        unconverged=[] if control else unconverged, scope=scope,
                        statistics={"seeds": p["tab_seeds"], "sets": rows, "confidence": 0.95})
 

@@ -1,0 +1,108 @@
+"""A :func:`verify.analyze` result as the claims' evidence, so that ``memverify analyze`` writes the
+same terminal table, JSON and HTML reports and the same regression baselines as the claims.
+
+Each question the paper asks becomes one row in the verdict vocabulary of the claims: ``holds``
+when the model has the property, ``not-reproduced`` (with its one-line reason) when it falls short.
+Every row's negative control is the zero map ``f(x) = 0`` analysed on the same data, which has none
+of the properties: a row whose check accepted it could not tell memorization from its absence.
+
+* ``fixed-points``: every training example is a fixed point (``||f(x_i) - x_i||`` within
+  ``recover_frac`` of the examples' smallest spacing);
+* ``attractors``: every example is an attractor by Theorem 2 (a fixed point with ``rho(J) < 1 - band``);
+* ``recovery``: at least ``recover_min`` of the starts, iterated until settled, end at an example;
+* ``superattraction``: at least ``recover_min`` of the starts land on an example in one step, ``R(1)``;
+* ``linear-memorization`` (linear models only): as many eigenvalues within ``margin`` of 1 as
+  examples, their eigenvectors within ``margin`` of the examples' span.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theory import stats
+
+from .evidence import Comparison, Evidence, Measurement, Tolerance
+
+ANALYSIS_IDS = ("fixed-points", "attractors", "recovery", "superattraction", "linear-memorization")
+CONTROL = "the zero map f(x) = 0 on the same data (no example is a fixed point, nothing is recovered)"
+
+
+def measurements(a, *, recover_min: float) -> dict:
+    """``{id: Measurement}`` for one :class:`verify.analysis.Analysis`."""
+    s = a.settings
+    spacing, frac = s["spacing"], s["recover_frac"]
+    n = len(a.spectral_radius)
+    worst = max(a.fixed_point_residual) / spacing
+    out = {"fixed-points": Measurement(
+        [Comparison("max ||f(x_i) - x_i|| / spacing", worst, frac)],
+        {"max_residual_over_spacing": worst, "residuals": list(a.fixed_point_residual), "spacing": spacing},
+        Tolerance(frac, f"a fixed point: ||f(x_i) - x_i|| within {frac:g} of the examples' smallest spacing"),
+        key="max_residual_over_spacing")}
+    att = a.attractor_fraction
+    out["attractors"] = Measurement(
+        [Comparison("attractor fraction (Theorem 2)", att["value"], 1.0, ">=")],
+        {"attractor_fraction": att["value"], "spectral_radius": list(a.spectral_radius),
+         "classification": list(a.classification), "jacobian": a.jacobian_source},
+        Tolerance(s["band"], f"an attractor: a fixed point with rho(J(x_i)) < 1 - {s['band']:g} (Jacobian: "
+                             f"{a.jacobian_source})"),
+        key="attractor_fraction",
+        statistics={"seeds": 1, "attractor_fraction": att, "rho": stats.rho_classes(a.spectral_radius, s["margin"])})
+    r = a.recovery
+    out["recovery"] = Measurement(
+        [Comparison("starts recovered when settled", r["fraction_recovered"]["value"], recover_min, ">=")],
+        {"recovered": r["fraction_recovered"]["value"], "starts": r["starts"], "spurious": r["spurious"],
+         "unsettled": r["unsettled"], "curve": r["curve"], "spurious_attractors": len(a.spurious_attractors)},
+        Tolerance(recover_min, f"at least {recover_min:g} of {r['starts']} starts end within {frac:g} x the spacing of "
+                               f"an example, iterated until they settle (cap {r['cap']})"),
+        key="recovered", statistics={"seeds": 1, "recovered": r["fraction_recovered"]})
+    R1 = a.superattraction["R1"]
+    out["superattraction"] = Measurement(
+        [Comparison("R(1): starts on an example after one step", float("nan") if R1 is None else R1, recover_min, ">=")],
+        {"R1": R1, "superattractors": a.superattraction["superattractors"], "rho_small": a.superattraction["rho_small"]},
+        Tolerance(recover_min, f"at least {recover_min:g} of the starts within {frac:g} x the spacing of an example "
+                               "after one application"),
+        key="R1")
+    if a.linear is not None:
+        lin, margin = a.linear, s["margin"]
+        dist = max(lin["eigenvector_span_distance"], default=float("inf"))
+        near = len(lin["eigenvalues_near_one"])
+        out["linear-memorization"] = Measurement(
+            [Comparison("eigenvalues within margin of 1", float(near), float(n), ">="),
+             Comparison("rank", float(lin["rank"]), float(n)),
+             Comparison("largest distance of their eigenvectors from span(X)", dist, margin)],
+            {"rank": lin["rank"], "eigenvalues_near_one": lin["eigenvalues_near_one"],
+             "eigenvector_span_distance": lin["eigenvector_span_distance"], "largest_distance": dist},
+            Tolerance(margin, f"memorizes: rank at most n = {n}, n eigenvalues within {margin:g} of 1, their "
+                              f"eigenvectors within {margin:g} of the examples' span"),
+            key="largest_distance")
+    return out
+
+
+def evidence(a, control, *, recover_min: float, model: str, seconds: float) -> list:
+    """The rows of the report: each measurement of ``a`` with the zero map's as its control."""
+    mine, ctl = measurements(a, recover_min=recover_min), measurements(control, recover_min=recover_min)
+    out = []
+    for rid in ANALYSIS_IDS:
+        if rid not in mine:
+            continue
+        m = mine[rid]
+        m.empirical = True  # "not-reproduced": the model falls short of the property
+        c = ctl.get(rid)
+        if c is not None:
+            c.empirical = True
+        out.append(Evidence(rid, f"memverify analyze {model}", _STATEMENTS[rid], (), m, CONTROL, c,
+                            seconds / len(mine)))
+    return out
+
+
+def zero_map(Z):
+    return np.zeros_like(np.asarray(Z, dtype=np.float64))
+
+
+_STATEMENTS = {
+    "fixed-points": "Every training example is a fixed point of the model.",
+    "attractors": "Every training example is an attractor: a fixed point with spectral radius of the Jacobian below 1 (Theorem 2).",
+    "recovery": "Iterated until they settle, the starts end at training examples.",
+    "superattraction": "One application of the model maps the starts onto training examples (superattraction).",
+    "linear-memorization": "The linear model memorizes: as many eigenvalues near 1 as examples, with eigenvectors in their span, and rank at most n.",
+}
