@@ -150,3 +150,14 @@ def test_a_jax_trained_autoencoder_through_the_command_line(here):
     assert out.returncode == 0, out.stderr
     got, prov = rows(here / "jx.json")
     assert prov["jacobian"] == "jax.jacfwd" and got["attractors"]["verdict"] == "holds"
+
+
+def test_the_control_is_far_from_every_example_even_when_one_is_zero():
+    """The rows' control must fail every check, also on data that contain 0 (where the zero map
+    would fix an example and recover every start)."""
+    from verify.analysis_report import far_map
+    from theory.dynamics import min_spacing
+
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    c = far_map(X)(X[:1])[0]
+    assert np.min(np.linalg.norm(X - c, axis=1)) >= 10 * min_spacing(X)

@@ -113,9 +113,9 @@ def test_a_wrong_prediction_is_caught(monkeypatch):
 
 def test_run_api_and_counts():
     report = verify.run(profile="quick", backend="numpy", seed=3)
-    assert not report.ok  # thm3-stable-fixed-points fails (a real discrepancy with the paper)
+    assert not report.ok  # Theorem 3 and a step of Theorem 1's proof fail (real discrepancies with the paper)
     failing = [e.id for e in report.evidence if e.verdict in FAILING and e.id not in SIZE_DEPENDENT]
-    assert failing == ["thm3-stable-fixed-points"]
+    assert failing == ["thm1-proof-monotone-path", "thm3-stable-fixed-points"]
     fixed = [e for e in report.evidence if e.id not in SIZE_DEPENDENT]
     assert sum(e.verdict == HOLDS for e in fixed) == len(fixed) - len(EXPECTED)
     assert report.counts()[NOT_MET] == 1

@@ -60,7 +60,8 @@ def test_quick_profile_passes_and_writes_json(tmp_path):
     for c in doc["claims"]:
         for key in ("id", "paper_ref", "statement", "verdict", "metrics", "tolerance", "negative_control", "seconds"):
             assert key in c
-        expected = {"thm1-beyond-assumptions": "hypotheses-not-met", "thm3-stable-fixed-points": "refuted"}
+        expected = {"thm1-beyond-assumptions": "hypotheses-not-met", "thm3-stable-fixed-points": "refuted",
+                    "thm1-proof-monotone-path": "refuted"}
         assert (c["reason"] is None) == (c["verdict"] == "holds")
         if c["id"] in SIZE_DEPENDENT:  # measured on trained deep networks: see tests/test_deep_claims.py
             assert c["verdict"] in ("holds", "refuted", "not-reproduced")

@@ -87,7 +87,7 @@ def test_linear_conv_net_initialisations(scheme):
         else:
             assert abs(np.std(w) - 0.5 * bound) < 0.1 * 0.5 * bound
     with pytest.raises(InputError, match="unknown initialisation"):
-        conv.linear_conv_net(3, 2, scheme="xavier")
+        conv.linear_conv_net(3, 2, scheme="he")
 
 
 def test_downsampling_net_near_zero_branch():

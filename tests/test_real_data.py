@@ -132,3 +132,24 @@ def test_natural_patches_stand_in_for_cifar():
     ev = verify.run(["appg-downsampling-memorizes"], profile="quick").evidence[0]
     assert ev.measurement.metrics["data"].startswith("scikit-learn sample-image patches china.jpg@")
     assert any(n.startswith("training images: scikit-learn sample-image patches") for n in ev.measurement.notes)
+
+
+def test_figure5_trains_on_cifar_when_given_block_averaged_to_the_profile(tmp_path):
+    """With CIFAR-10 in --data-dir, Figure 5's claim trains on its images (block-averaged to the
+    profile's side, named in the evidence); block_average is the mean over each f x f block."""
+    data = tiny_cifar(tmp_path, n=20)
+    small = datasets.block_average(data / 255.0, 4)
+    X = (data / 255.0).reshape(20, 3, 4, 8, 4, 8)
+    assert small.shape == (20, 48) and np.allclose(small[0, 0], X[0, 0, 0, :, 0, :].mean())
+    with pytest.raises(InputError, match="3072 values"):
+        datasets.block_average(np.zeros((2, 100)), 4)
+    ev = verify.run(["fig5-conv-contraction"], profile="quick", data_dir=tmp_path).evidence[0]
+    assert ev.measurement.metrics["data"].startswith("CIFAR-10")
+    assert ev.measurement.statistics["sets"]["4"]["images"][0] == "cifar10[0]"
+    assert any("block-averaged to 4 x 4 x 3" in n for n in ev.measurement.notes)
+
+
+def test_figure11_trains_on_mnist_when_given(tmp_path):
+    tiny_mnist(tmp_path)
+    ev = verify.run(["fig11-recovery-despite-reconstruction"], profile="quick", data_dir=tmp_path).evidence[0]
+    assert ev.measurement.metrics["data"] == "mnist"

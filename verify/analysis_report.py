@@ -3,8 +3,10 @@ same terminal table, JSON and HTML reports and the same regression baselines as 
 
 Each question the paper asks becomes one row in the verdict vocabulary of the claims: ``holds``
 when the model has the property, ``not-reproduced`` (with its one-line reason) when it falls short.
-Every row's negative control is the zero map ``f(x) = 0`` analysed on the same data, which has none
-of the properties: a row whose check accepted it could not tell memorization from its absence.
+Every row's negative control is a map with none of the properties, analysed on the same data: the
+constant map onto a point at least ten spacings from every example (:func:`far_map`; no example
+is fixed, nothing is recovered), and for a linear model's row the zero matrix (no eigenvalue near
+1).  A row whose check accepted its control could not tell memorization from its absence.
 
 * ``fixed-points``: every training example is a fixed point (``||f(x_i) - x_i||`` within
   ``recover_frac`` of the examples' smallest spacing);
@@ -24,7 +26,8 @@ from theory import stats
 from .evidence import Comparison, Evidence, Measurement, Tolerance
 
 ANALYSIS_IDS = ("fixed-points", "attractors", "recovery", "superattraction", "linear-memorization")
-CONTROL = "the zero map f(x) = 0 on the same data (no example is a fixed point, nothing is recovered)"
+CONTROL = ("a constant map onto a point ten spacings from every example (no example is fixed, nothing is "
+           "recovered); for a linear model's row the zero matrix")
 
 
 def measurements(a, *, recover_min: float) -> dict:
@@ -78,9 +81,12 @@ def measurements(a, *, recover_min: float) -> dict:
     return out
 
 
-def evidence(a, control, *, recover_min: float, model: str, seconds: float) -> list:
-    """The rows of the report: each measurement of ``a`` with the zero map's as its control."""
+def evidence(a, control, *, recover_min: float, model: str, seconds: float, linear_control=None) -> list:
+    """The rows of the report: each measurement of ``a`` with the same measurement of ``control``
+    (of ``linear_control`` for the linear row) as its negative control."""
     mine, ctl = measurements(a, recover_min=recover_min), measurements(control, recover_min=recover_min)
+    if linear_control is not None:
+        ctl["linear-memorization"] = measurements(linear_control, recover_min=recover_min)["linear-memorization"]
     out = []
     for rid in ANALYSIS_IDS:
         if rid not in mine:
@@ -95,8 +101,19 @@ def evidence(a, control, *, recover_min: float, model: str, seconds: float) -> l
     return out
 
 
-def zero_map(Z):
-    return np.zeros_like(np.asarray(Z, dtype=np.float64))
+def far_map(X):
+    """The constant map onto ``x_0 + (diameter + 10 spacing) e_1``: at least ten spacings from
+    every example (``||c - x_i|| >= diameter + 10 s - ||x_i - x_0||``)."""
+    from theory.dynamics import min_spacing
+
+    X = np.asarray(X, dtype=np.float64)
+    c = X[0].copy()
+    c[0] += float(np.max(np.linalg.norm(X - X[0], axis=1))) + 10.0 * min_spacing(X)
+
+    def f(Z):
+        return np.broadcast_to(c, np.shape(Z)).copy()
+
+    return f
 
 
 _STATEMENTS = {

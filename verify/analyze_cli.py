@@ -108,7 +108,7 @@ def _settings(args, base) -> dict:
 def run(args) -> tuple:
     """``(report, base)`` for parsed ``args``: the analysis as a :class:`verify.runner.Report`."""
     from . import analyze
-    from .analysis_report import evidence, zero_map
+    from .analysis_report import evidence, far_map
     from .baseline import load_baseline
     from .datasets import load_matrix
     from .runner import Report
@@ -138,9 +138,10 @@ def run(args) -> tuple:
     except Exception as exc:  # the user's model raised: one line naming it
         raise InputError(f"the model raised {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
                          "it must map (m, d) rows to (m, d) rows") from None
-    control = analyze(np.zeros((X.shape[1],) * 2) if a.linear is not None else zero_map, X, **opts)
+    control = analyze(far_map(X), X, **opts)
+    zero = analyze(np.zeros((X.shape[1],) * 2), X, **opts) if a.linear is not None else None
     rows = evidence(a, control, recover_min=settings["recover_min"], model=args.model,
-                    seconds=time.perf_counter() - start)
+                    seconds=time.perf_counter() - start, linear_control=zero)
     from .runner import host_provenance
 
     prov = {**host_provenance(), "kind": "analysis", "profile": "analyze", "seed": settings["seed"], "dtype": "float64",

@@ -179,6 +179,17 @@ def natural_patches(n: int, side: int, *, rng=None) -> tuple:
     return np.stack(rows), used
 
 
+def block_average(X: np.ndarray, side: int) -> np.ndarray:
+    """Rows of ``32 x 32 x 3`` images, channels first (CIFAR-10's layout), block-averaged down to
+    ``side x side x 3`` (``side`` divides 32), as :func:`natural_patches` shrinks its windows."""
+    X = np.asarray(X, dtype=np.float64)
+    if side < 1 or side > 32 or 32 % side or X.ndim != 2 or X.shape[1] != 3072:
+        raise InputError(f"block_average needs rows of 3072 values (32 x 32 x 3) and a side dividing 32, got "
+                         f"shape {X.shape} and side {side}")
+    f = 32 // side
+    return X.reshape(X.shape[0], 3, side, f, side, f).mean(axis=(3, 5)).reshape(X.shape[0], -1)
+
+
 def grid(per_side: int, dim: int = 2, *, lo: float = -1.0, hi: float = 1.0) -> np.ndarray:
     """A regular grid of ``per_side ** dim`` initial points in ``[lo, hi]^dim`` (Figure 2 uses 1000)."""
     if per_side < 1 or dim < 1:

@@ -232,11 +232,10 @@ def check_fig5(data, ctx, *, control: bool = False) -> Measurement:
     s = p["fig5_size"]
     comps, rows, unconverged, sets = [], {}, [], []
     cifar = datasets.has_cifar10(ctx.data_dir)
-    ignored = ([f"CIFAR-10 in {ctx.data_dir} was not used: this profile runs {s} x {s} x 3 images; a profile with "
-                "32 x 32 x 3 (fig5_size = 32) trains on CIFAR-10 images"] if cifar and s != 32 else [])
+    ignored = [f"CIFAR-10 images block-averaged to {s} x {s} x 3"] if cifar and s != 32 else []
     for n in p["fig5_sets"]:
-        if cifar and s == 32:  # the paper's data: CIFAR-10 images, the first ones training, the next ones starts
-            patches = datasets.load_cifar10(ctx.data_dir, n=n + p["fig5_starts"])[0]
+        if cifar:  # the paper's data: CIFAR-10 images, the first ones training, the next ones starts
+            patches = datasets.block_average(datasets.load_cifar10(ctx.data_dir, n=n + p["fig5_starts"])[0], s)
             where = [f"cifar10[{i}]" for i in range(n + p["fig5_starts"])]
         else:
             patches, where = datasets.natural_patches(n + p["fig5_starts"], s, rng=ctx.rng(f"fig5-patches-{n}"))
@@ -258,7 +257,7 @@ def check_fig5(data, ctx, *, control: bool = False) -> Measurement:
         rows[str(n)]["images"] = where[:n]  # provenance: which sample image and window each training patch is
     comps.append(Comparison(f"R(1) [{min(sets)} images]", rows[str(min(sets))]["R1"]["value"], p["recover_min"], ">="))
     metrics = {"size": s, "sets": sets, "width": p["fig5_width"], "mid_layers": p["fig5_mid"],
-               "data": ("CIFAR-10" if cifar and s == 32 else "scikit-learn sample-image patches") +
+               "data": ("CIFAR-10" if cifar else "scikit-learn sample-image patches") +
                        " (statistics.sets[n].images)",
                **{f"attractor_fraction_{n}": rows[str(n)]["attractor_fraction"]["value"] for n in sets},
                **{f"recovered_{n}": rows[str(n)]["recovered"]["value"] for n in sets},
@@ -275,7 +274,7 @@ def check_fig5(data, ctx, *, control: bool = False) -> Measurement:
                  f"{n} images: attractors {rows[str(n)]['attractor_fraction']['k']}/{rows[str(n)]['attractor_fraction']['n']}, "
                  f"recovered {rows[str(n)]['recovered']['k']}/{rows[str(n)]['recovered']['n']}" for n in sets))
     return Measurement(comps, metrics, tol, key=f"attractor_fraction_{max(sets)}",
-                       notes=ignored + ["training images: " + ("CIFAR-10" if cifar and s == 32 else
+                       notes=ignored + ["training images: " + ("CIFAR-10" if cifar else
                                                               "scikit-learn sample-image patches") + ", listed per set in "
                                         "statistics.sets[n].images; starts: held-out images and uniform noise"] + unconverged,
                        unconverged=[] if control else unconverged, scope=scope,
