@@ -12,6 +12,7 @@ import pytest
 import gpu
 import verify
 from verify import cli
+from verify.registry import all_claims as _all
 from verify.report import write_atomic
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,9 +34,7 @@ def assert_user_error(proc, *needles):
         assert n in lines[0]
 
 
-SIZE_DEPENDENT = {"sec3-contraction", "sec3-recovery-width-depth", "sec3-superattractor", "sec5-early-stopping",
-                  "fig1-init-scale", "init-schemes", "tab2-heuristic-depth-memorizes", "tab1-filters-do-not-replace-depth",
-                  "appg-downsampling-memorizes", "apph-nonlinear-single-filter-memorizes"}
+SIZE_DEPENDENT = {c.id for c in _all() if c.empirical}  # every empirical claim (tests/test_claims.py's set)
 
 
 def test_quick_profile_passes_and_writes_json(tmp_path):
