@@ -57,10 +57,18 @@ def _show(v) -> str:
     return _fmt(v)
 
 
+def _title(report) -> str:
+    """The report's heading: the paper's claims, or (memverify analyze) the user's model and data."""
+    prov = report.provenance
+    if prov.get("kind") == "analysis":
+        return f"memverify analyze: {prov.get('model')} on {prov.get('data')}"
+    return "memverify: Memorization in Overparameterized Autoencoders"
+
+
 def to_html(report, figures: dict) -> str:
     out = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>memverify report</title>",
            f"<style>{CSS}</style></head><body>",
-           "<h1>memverify: Memorization in Overparameterized Autoencoders</h1>",
+           f"<h1>{html.escape(_title(report))}</h1>",
            f"<p>{html.escape(summary(report))}</p>",
            "<table><tr><th>claim</th><th>paper</th><th>verdict</th><th>reason</th><th>decisive comparison</th>"
            "<th>negative control</th><th>time</th></tr>"]
@@ -76,7 +84,8 @@ def to_html(report, figures: dict) -> str:
         out.append(f"<p><b>{html.escape(e.paper_ref)}.</b> {html.escape(e.statement)}</p>")
         if e.reason:
             out.append(f"<p><b>Reason:</b> {html.escape(e.reason)}</p>")
-        out.append("<p>Hypotheses: " + "; ".join(html.escape(h) for h in e.hypotheses) + "</p>")
+        if e.hypotheses:
+            out.append("<p>Hypotheses: " + "; ".join(html.escape(h) for h in e.hypotheses) + "</p>")
         if m.violations:
             out.append("<p><b>Hypotheses not met:</b></p><ul>" +
                        "".join(f"<li>{html.escape(v)}</li>" for v in m.violations) + "</ul>")
@@ -114,7 +123,7 @@ def _md_cell(text: str) -> str:
 
 
 def to_markdown(report, figures: dict) -> str:
-    out = ["# memverify report", "", summary(report), "",
+    out = [f"# {_title(report)}", "", summary(report), "",
            "| claim | paper | verdict | reason | decisive comparison | negative control | time |",
            "| --- | --- | --- | --- | --- | --- | --- |"]
     for e in report.evidence:
@@ -127,7 +136,7 @@ def to_markdown(report, figures: dict) -> str:
         out += ["", f"## {e.id}", "", f"**{e.verdict}**. {e.paper_ref}. {e.statement}", ""]
         if e.reason:
             out += [f"Reason: {e.reason}", ""]
-        out += ["Hypotheses: " + "; ".join(e.hypotheses)]
+        out += ["Hypotheses: " + "; ".join(e.hypotheses)] if e.hypotheses else []
         for v in m.violations:
             out.append(f"- hypothesis not met: {v}")
         out += ["", "| measured quantity | value | | bound | passed |", "| --- | --- | --- | --- | --- |"]
