@@ -77,7 +77,9 @@ def test_known_maps_get_the_right_rows(here, capsys):
     got, _ = rows(here / "r.json")
     assert got["attractors"]["metrics"]["classification"] == ["repeller", "not-a-fixed-point"]
     # a linear memorizing map (the projection onto x1): rank 1 but x2 is not fixed
-    assert main(["analyze", "--model", "models.py:linear", "--data", "X.npy", "--json", "l.json"]) == 3
+    # (its control, the zero matrix, has no eigenvalue near 1: an infinite distance, which the reports print)
+    assert main(["analyze", "--model", "models.py:linear", "--data", "X.npy", "--json", "l.json", "--report", "lr"]) == 3
+    assert "linear-memorization" in (here / "lr" / "report.html").read_text()
     got, prov = rows(here / "l.json")
     assert prov["jacobian"] == "exact (linear)" and got["linear-memorization"]["metrics"]["rank"] == 1
     # a piecewise map with one spurious attractor (1-D data and starts)

@@ -17,6 +17,8 @@ def _fmt(x) -> str:
     if isinstance(x, float):
         if x == 0.0:
             return "0"  # never "-0"
+        if not math.isfinite(x):
+            return str(x)  # inf, -inf, nan
         near = round(x)
         if near != 0 and x != near and abs(x - near) < 1e-2 * abs(near):
             # e.g. a spectral radius 1.0037 or 1.0000000000000004 against a bound 1 - 4u: show the difference
