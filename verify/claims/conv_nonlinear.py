@@ -23,6 +23,7 @@ from theory import dynamics, stats
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
 from .conv import FAMILY, _empty, _images
+from .conv_training import _budget_note
 
 
 def _init(ctx, p, seed: int, control: bool, stream: str = "apph-init", filters: int = 1):
@@ -61,9 +62,7 @@ def check_apph(data, ctx, *, control: bool = False) -> Measurement:
             res = cn.train(model, x, optimizer="adam", lr=p["apph_lr"], max_steps=p["apph_steps"],
                            loss_tol=p["tab_loss_tol"])
             trained, loss, steps, converged = res.params[0], res.loss, res.steps, res.converged
-            if not converged:
-                unconverged.append(f"seed {seed}: training stopped at its budget of {steps} Adam steps with loss "
-                                   f"{loss:.3g} (target {p['tab_loss_tol']:g})")
+            unconverged += _budget_note(f"seed {seed}", res, p, caveat="")
         J = to_numpy(cn.jacobian(trained, x[0, :]))
         lam = np.sort(np.abs(np.linalg.eigvals(J)))[::-1]
         out = to_numpy(trained(Z))
@@ -139,9 +138,7 @@ def check_fig10(data, ctx, *, control: bool = False) -> Measurement:
                            max_steps=p["fig10_steps"], loss_tol=p["tab_loss_tol"])
             loss, steps, converged = res.loss, res.steps, res.converged
             out = res.params[0](Z)
-            if not converged:
-                unconverged.append(f"seed {seed}: training stopped at its budget of {steps} Adam steps with loss "
-                                   f"{loss:.3g} (target {p['tab_loss_tol']:g})")
+            unconverged += _budget_note(f"seed {seed}", res, p, caveat="")
         comp = dynamics.composition(out, X, p["fig10_margin"])
         k = {c: comp["classes"].count(c) for c in counts}
         for c in counts:

@@ -73,13 +73,17 @@ def _tolerance(p, lr=None, steps=None, init=None) -> Tolerance:
                                     f"{init or 'N(0, %g^2 / fan_in)' % p['tab_init_scale']}")
 
 
-def _budget_note(name: str, res, p) -> list:
-    """A note when training stopped at its step budget above the loss target: the spectrum is then
-    that of an operator still being trained, and the verdict says so."""
+SPECTRUM_CAVEAT = "; the eigenvalues are those of an operator not yet trained to a small loss"
+
+
+def _budget_note(name: str, res, p, caveat: str = SPECTRUM_CAVEAT) -> list:
+    """A note when training stopped at its step budget above the loss target (``caveat`` says what
+    that means for the measurement: by default, that the spectrum is that of an operator still
+    being trained); the verdict says so."""
     if res.converged:
         return []
     return [f"{name}: training stopped at its budget of {res.steps} Adam steps with loss {res.loss:.3g} (target "
-            f"{p['tab_loss_tol']:g}); the eigenvalues are those of an operator not yet trained to a small loss"]
+            f"{p['tab_loss_tol']:g}){caveat}"]
 
 
 def _memorizes(m: dict, p) -> bool:
