@@ -109,6 +109,7 @@ def _claim_run(monkeypatch, make_net, converged=True):
         return DescentResult((net, None), 10, 0.0 if converged else 1.0, converged, "loss_tol")
 
     monkeypatch.setattr(claim.cn, "train", fake_train)
+    monkeypatch.setattr(claim, "train_seeds", lambda nets, X, **kw: [fake_train(None, X) for _ in nets])
     return run_claim(get("apph-nonlinear-single-filter-memorizes"), Context(get_profile("quick"), gpu.resolve("numpy"), 0))
 
 

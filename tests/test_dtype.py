@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+import theory.conv_seeds
 import theory.descent
 import theory.deep_fc
 import theory.linear
@@ -43,7 +44,7 @@ def test_float32_run_trains_in_float32(claim, monkeypatch):
         seen.append({str(a.dtype) for a in _leaves(params, []) + _leaves(res.params, []) if a.ndim and "int" not in str(a.dtype)})
         return res
 
-    for mod in (theory.linear_descent, theory.single_layer, theory.deep_fc):
+    for mod in (theory.linear_descent, theory.single_layer, theory.deep_fc, theory.conv_seeds):
         monkeypatch.setattr(mod, "descend", spy)
     monkeypatch.setattr(theory.descent, "descend", spy)  # the conv trainers import it at call time
     report = run([claim], profile="quick", backend="numpy", dtype="float32")

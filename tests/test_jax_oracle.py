@@ -246,7 +246,7 @@ def test_adam_matches_optax(shapes, lr, steps, fused, seed):
     rng = np.random.default_rng(seed)
     ps = [rng.normal(size=sh) for sh in shapes]
     grads = [[rng.normal(size=sh) for sh in shapes] for _ in range(steps)]
-    opt = optimizer("adam", lr, fused=fused, parallel=fused is None)
+    opt = optimizer("adam", lr, eps=1e-8, fused=fused, parallel=fused is None)
     state = opt.init(ps)
     ours = ps
     for gs in grads:

@@ -96,7 +96,10 @@ def _m(passed: bool, **kw) -> Measurement:
     (dict(passed=False), REFUTED),                                       # exact claim: a counterexample
     (dict(passed=False, empirical=True), NOT_REPRODUCED),                # empirical: underpowered unless refuted
     (dict(passed=False, empirical=True, refutation="persists"), REFUTED),
-    (dict(passed=True, unconverged=["seed 0: loss 1e-3"]), NOT_REPRODUCED),  # never holds above its target
+    (dict(passed=True, inconclusive=["seed 0: loss 1e-3"]), NOT_REPRODUCED),  # never holds short of what it needs
+    (dict(passed=False, empirical=True, inconclusive=["seed 0"]), NOT_REPRODUCED),  # decided on the other runs
+    (dict(passed=False, inconclusive=["descent stopped"]), NOT_REPRODUCED),  # an exact claim's unfinished descent
+    (dict(passed=False, empirical=True, refutation="persists", inconclusive=["seed 4"]), REFUTED),
     (dict(passed=False, violations=["n >= d"]), NOT_MET),
 ])
 def test_verdict_rules(kw, verdict):
@@ -113,7 +116,13 @@ def test_verdict_rules(kw, verdict):
 def test_reasons_say_what_failed_and_the_scope():
     m = _m(False, empirical=True, scope="largest size tried: width 512")
     assert m.reason == "q = 2, needs <= 1; largest size tried: width 512"
-    assert _m(True, unconverged=["a", "b"]).reason == "training stopped above its loss target: a (and 1 more runs)"
+    assert _m(True, inconclusive=["a", "b"]).reason == "inconclusive: a (and 1 more runs)"
+    # the failing comparison on the runs that decide is the reason, not the runs that did not
+    assert _m(False, empirical=True, inconclusive=["a"]).reason == "q = 2, needs <= 1"
+    # an exact claim whose descent stopped short is no counterexample: the unfinished descent is the reason
+    assert _m(False, inconclusive=["descent stopped"]).reason == "inconclusive: descent stopped"
+    empty = Measurement([], {}, None, "q", inconclusive=["seed 0: stationary"])
+    assert empty.verdict == NOT_REPRODUCED and empty.reason == "no run decided: seed 0: stationary"
 
 
 def test_an_accepted_control_is_exit_status_1():

@@ -26,7 +26,7 @@ from .common import array_namespace, sq_norm
 from .conv import ConvLayout, upsample_matrix
 from .errors import InputError
 
-__all__ = ["LinearConvNet", "conv_gradients", "descend_layers", "downsampling_net", "linear_conv_net",
+__all__ = ["LinearConvNet", "conv_gradients", "descend_layers", "downsampling_net", "is_uniform", "linear_conv_net",
            "train_linear_conv"]
 
 # ----------------------------------------------------------------------------- linear conv networks
@@ -188,10 +188,13 @@ def conv_gradients(net: LinearConvNet, X):
 
 
 def train_linear_conv(net: LinearConvNet, X, *, optimizer: str = "adam", lr: float = 1e-3, max_steps: int,
-                      loss_tol: float = 0.0, adam_eps: float = 1e-8, checkpoints=()):
+                      loss_tol: float = 0.0, adam_eps: float | None = None, checkpoints=(), schedule=None,
+                      finish_iter: int = 0, levels=()):
     """Full-batch training of a linear convolutional autoencoder on ``X`` (n, d) (rows are
-    examples, as everywhere in ``theory/``) through :func:`theory.descent.descend`.
-    ``result.params[0]`` is the trained :class:`LinearConvNet`."""
+    examples, as everywhere in ``theory/``) through :func:`theory.descent.descend`, then at most
+    ``finish_iter`` L-BFGS iterations where it stopped above ``loss_tol``; ``schedule``,
+    ``adam_eps`` and ``levels`` as for :func:`theory.deep_fc.train`.  ``result.params[0]`` is the
+    trained :class:`LinearConvNet`."""
     from .common import check_matrix
     from .descent import optimizer as make_optimizer
 
@@ -199,22 +202,25 @@ def train_linear_conv(net: LinearConvNet, X, *, optimizer: str = "adam", lr: flo
     d = net.layouts[0].shape[1] if net.layouts[0] is not None else net.fixed[0].shape[1]
     if X.shape[1] != d:
         raise InputError(f"X has {X.shape[1]} features but the network takes images of {d} values")
-    opt = make_optimizer(optimizer, lr, eps=adam_eps)
+    opt = make_optimizer(optimizer, lr, eps=adam_eps, schedule=schedule)
     XT = X.T
-    if _uniform(net):
-        return _train_uniform(net, XT, opt, max_steps, loss_tol, checkpoints, lr, optimizer)
+    run = dict(max_steps=max_steps, loss_tol=loss_tol, checkpoints=checkpoints, lr=lr, optimizer=optimizer,
+               finish_iter=finish_iter, levels=levels)
+    if is_uniform(net):
+        return _train_uniform(net, XT, opt, **run)
     return descend_layers(net, lambda n: n.weights, lambda n, Ws: n.with_weights(Ws),
-                          lambda n: conv_gradients(n, XT), opt, max_steps=max_steps, loss_tol=loss_tol,
-                          checkpoints=checkpoints, lr=lr, optimizer=optimizer)
+                          lambda n: conv_gradients(n, XT), opt, **run)
 
 
 def descend_layers(model, weights_of, with_weights, gradients, opt, *, max_steps: int, loss_tol: float,
-                   checkpoints, lr: float, optimizer: str):
+                   checkpoints, lr: float, optimizer: str, finish_iter: int = 0, levels=()):
     """:func:`theory.descent.descend` over the trainable layers of a layered model (those whose
     weight is not ``None``; fixed layers stay): ``weights_of(m)`` lists a model's weights,
-    ``with_weights(m, Ws)`` rebuilds it, ``gradients(m) -> (loss, [dW_l])``.  Shared by the linear
-    and the nonlinear convolutional trainers; ``result.params[0]`` is the trained model."""
+    ``with_weights(m, Ws)`` rebuilds it, ``gradients(m) -> (loss, [dW_l])``; then the finishing
+    phase (:func:`theory.finishing.finish_descent`).  Shared by the linear and the nonlinear
+    convolutional trainers; ``result.params[0]`` is the trained model."""
     from .descent import descend
+    from .finishing import Levels, finish_descent
 
     start = list(weights_of(model))
     trainable = [l for l, W in enumerate(start) if W is not None]
@@ -229,15 +235,22 @@ def descend_layers(model, weights_of, with_weights, gradients, opt, *, max_steps
         current, state = params
         value, grads = gradients(current)
         now = weights_of(current)
-        new, state = opt.update([now[l] for l in trainable], [grads[l] for l in trainable], state)
+        new, state = opt.update([now[l] for l in trainable], [grads[l] for l in trainable], state, loss=value)
         return (rebuild(new), state), value
 
-    return descend((model, opt.init([start[l] for l in trainable])), step, max_steps=max_steps,
-                   loss_tol=loss_tol, loss=lambda params: gradients(params[0])[0], checkpoints=checkpoints,
-                   divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
+    track = Levels(levels) if levels else None
+    res = descend((model, opt.init([start[l] for l in trainable])), step, max_steps=max_steps,
+                  loss_tol=loss_tol, loss=lambda params: gradients(params[0])[0], checkpoints=checkpoints,
+                  callback=None if track is None else (lambda t, v, params: track.seen(t, v, params[0])),
+                  divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
+    if track is not None:
+        track.seen(res.steps, res.loss, res.params[0])
+        res.levels = dict(track.reached)
+    return finish_descent(res, weights=lambda m: list(weights_of(m)), rebuild=lambda m, Ws: with_weights(m, Ws),
+                          value_and_grads=gradients, loss_tol=loss_tol, max_iter=finish_iter, levels=track)
 
 
-def _uniform(net: LinearConvNet) -> bool:
+def is_uniform(net: LinearConvNet) -> bool:
     """Every layer the same small convolution (the single-filter stacks of Tables 1 and 2)."""
     return (bool(net.bases) and all(b is not None for b in net.bases) and all(l is not None for l in net.layouts)
             and len({lay.key for lay in net.layouts}) == 1)
@@ -269,8 +282,9 @@ def _uniform_gradients(Ws, B, skips, into, XT):
     return value, xp.tensordot(xp.stack(GH), B, axes=([1, 2], [1, 2]))
 
 
-def _train_uniform(net, XT, opt, max_steps, loss_tol, checkpoints, lr, optimizer):
+def _train_uniform(net, XT, opt, *, max_steps, loss_tol, checkpoints, lr, optimizer, finish_iter=0, levels=()):
     from .descent import descend
+    from .finishing import Levels, finish_descent
 
     xp = array_namespace(XT)
     B = net.bases[0]
@@ -282,18 +296,30 @@ def _train_uniform(net, XT, opt, max_steps, loss_tol, checkpoints, lr, optimizer
     def step(params):
         Ws, state = params
         value, g = _uniform_gradients(Ws, B, skips, into, XT)
-        new, state = opt.update([Ws], [g], state)
+        new, state = opt.update([Ws], [g], state, loss=value)
         return (new[0], state), value
 
     def as_net(Ws):
         return net.with_weights([xp.reshape(Ws[l, ...], shape) for l in range(Ws.shape[0])])
 
+    track = Levels(levels) if levels else None
     res = descend((W0, opt.init([W0])), step, max_steps=max_steps, loss_tol=loss_tol,
                   loss=lambda p: _uniform_gradients(p[0], B, skips, into, XT)[0], checkpoints=checkpoints,
+                  callback=None if track is None else (lambda t, v, params: track.seen(t, v, params[0], as_net)),
                   divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
+    if track is not None:
+        track.seen(res.steps, res.loss, res.params[0], as_net)
     res.params = (as_net(res.params[0]), res.params[1])
     res.checkpoints = {t: (as_net(p[0]), p[1]) for t, p in res.checkpoints.items()}
-    return res
+    if track is not None:
+        res.levels = dict(track.reached)
+
+    def stacked(n):
+        return [xp.stack([xp.reshape(W, (-1,)) for W in n.weights])]
+
+    return finish_descent(res, weights=stacked, rebuild=lambda n, ps: as_net(ps[0]),
+                          value_and_grads=lambda n: (lambda v, g: (v, [g]))(*_uniform_gradients(stacked(n)[0], B, skips, into, XT)),
+                          loss_tol=loss_tol, max_iter=finish_iter, levels=track)
 
 
 def downsampling_net(s: int, *, channels: int = 3, width: int = 8, scheme: str = "pytorch", scale: float = 1.0,

@@ -35,7 +35,7 @@ from .common import array_namespace, check_matrix, sq_norm
 from .conv_nets import LinearConvNet, descend_layers
 from .errors import InputError
 
-__all__ = ["ConvAutoencoder", "gradients", "jacobian", "jvp", "loss", "spectral_radius", "train", "vjp"]
+__all__ = ["ConvAutoencoder", "gradients", "jacobian", "jacobians", "jvp", "loss", "spectral_radius", "train", "vjp"]
 
 LEAKY_SLOPE = 0.01
 DENSE_D = 256  # up to this input dimension the spectrum comes from the dense J (d Jacobian-vector products)
@@ -179,6 +179,12 @@ def jacobian(model: ConvAutoencoder, x):
     return jvp(model, x, xp.eye(model.d, dtype=x.dtype))
 
 
+def jacobians(model: ConvAutoencoder, X):
+    """Input-Jacobians ``J(x_i)`` at the rows of ``X``: an (m, d, d) stack (small images only)."""
+    xp = _check(model, X)
+    return xp.stack([jacobian(model, X[i, :]) for i in range(X.shape[0])], axis=0)
+
+
 def spectral_radius(model: ConvAutoencoder, X, *, tol: float = 1e-10) -> list:
     """``rho(J(x_i))`` for the rows of ``X``: the dense spectrum up to ``DENSE_D`` inputs, else the
     largest-modulus eigenvalue by ARPACK on the matrix-free Jacobian (host NumPy)."""
@@ -203,13 +209,16 @@ def spectral_radius(model: ConvAutoencoder, X, *, tol: float = 1e-10) -> list:
 
 
 def train(model: ConvAutoencoder, X, *, optimizer: str = "adam", lr: float = 1e-3, max_steps: int,
-          loss_tol: float = 0.0, adam_eps: float = 1e-8, checkpoints=()):
-    """Full-batch training through :func:`theory.descent.descend` (GD or Adam, written out);
-    ``result.params[0]`` is the trained :class:`ConvAutoencoder`."""
+          loss_tol: float = 0.0, adam_eps: float | None = None, checkpoints=(), schedule=None, finish_iter: int = 0,
+          levels=()):
+    """Full-batch training through :func:`theory.descent.descend` (GD or Adam, written out), then
+    at most ``finish_iter`` L-BFGS iterations where it stopped above ``loss_tol``; ``schedule``,
+    ``adam_eps`` and ``levels`` as for :func:`theory.deep_fc.train`.  ``result.params[0]`` is the
+    trained :class:`ConvAutoencoder`."""
     from .descent import optimizer as make_optimizer
 
     _check(model, X)
-    opt = make_optimizer(optimizer, lr, eps=adam_eps)
+    opt = make_optimizer(optimizer, lr, eps=adam_eps, schedule=schedule)
     L = len(model.net.weights)
 
     def weights_of(m):
@@ -220,4 +229,4 @@ def train(model: ConvAutoencoder, X, *, optimizer: str = "adam", lr: float = 1e-
         return m.with_biases(ps[L:]) if m.biases is not None else m
 
     return descend_layers(model, weights_of, rebuild, lambda m: gradients(m, X), opt, max_steps=max_steps, loss_tol=loss_tol,
-                          checkpoints=checkpoints, lr=lr, optimizer=optimizer)
+                          checkpoints=checkpoints, lr=lr, optimizer=optimizer, finish_iter=finish_iter, levels=levels)

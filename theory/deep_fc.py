@@ -30,6 +30,7 @@ from .common import array_namespace, check_matrix, sq_norm
 from .descent import DescentResult, OuterGradient, descend
 from .descent import optimizer as make_optimizer
 from .errors import InputError
+from .finishing import Levels, finish_descent
 
 __all__ = ["LAYER_ACTIVATIONS", "Network", "forward", "gradients", "identity_network", "two_point_attractor", "init_network", "jacobian", "loss", "train"]
 
@@ -246,9 +247,14 @@ def jacobian(net: Network, X):
 
 def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3, max_steps: int,
           loss_tol: float = 0.0, checkpoints=(), record_every: int = 0, callback=None,
-          betas=(0.9, 0.999), adam_eps: float = 1e-8) -> DescentResult:
+          betas=(0.9, 0.999), adam_eps: float | None = None, schedule=None, finish_iter: int = 0,
+          levels=()) -> DescentResult:
     """Full-batch training through :func:`theory.descent.descend` with plain GD or Adam
-    (:func:`theory.descent.optimizer`, written out).
+    (:func:`theory.descent.optimizer`, written out; ``adam_eps`` None: :func:`theory.descent.adam_eps`
+    of the dtype; ``schedule``: a :class:`theory.descent.Plateau` decay), then, where the rule stopped
+    above ``loss_tol`` and ``finish_iter > 0``, at most ``finish_iter`` L-BFGS iterations
+    (:func:`theory.finishing.finish_descent`: ``result.finish`` and ``result.protocol`` say what that
+    phase did).  ``levels`` (loss levels): ``result.levels`` keeps the first network at or below each.
 
     The loop's parameters are ``(network, optimizer_state)``; ``result.params[0]`` is the network
     (and so are the checkpoints' first entries); the optimizer state is not returned (``None``): on
@@ -262,7 +268,8 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
     # the fused loop overwrites Adam's moments in place (its own arrays): the results carry no
     # optimizer state, only networks; it also forms each weight gradient G_z^T H a row at a time
     # (factored), so the gradient is never written to memory and read back
-    opt = make_optimizer(optimizer, lr, betas=betas, eps=adam_eps, parallel=small, moments_in_place=small)
+    opt = make_optimizer(optimizer, lr, betas=betas, eps=adam_eps, parallel=small, moments_in_place=small,
+                         schedule=schedule)
     if X.shape[1] != net.widths[0]:
         raise InputError(f"X has {X.shape[1]} features but the network's input width is {net.widths[0]}")
 
@@ -278,13 +285,30 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
     def step(params):
         current, state = params
         value, dWs, dbs = gradients(current, X, Y, factored=small)
-        new, state = opt.update(flat(current), list(dWs) + [g for g in dbs if g is not None], state)
+        new, state = opt.update(flat(current), list(dWs) + [g for g in dbs if g is not None], state, loss=value)
         return (unflatten(new), state), value
+
+    def value_and_grads(n: Network):
+        value, dWs, dbs = gradients(n, X, Y)
+        return value, list(dWs) + [g for g in dbs if g is not None]
+
+    track = Levels(levels) if levels else None
+
+    def seen(t, value, params):
+        if track is not None:
+            track.seen(t, value, params[0])
+        if callback is not None:
+            callback(t, value, params)
 
     with blas_threads(1 if small else None):
         res = descend((net, opt.init(flat(net))), step, max_steps=max_steps, loss_tol=loss_tol,
                       loss=lambda p: loss(p[0], X, Y), checkpoints=checkpoints, record_every=record_every,
-                      callback=callback, divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
+                      callback=seen if (track is not None or callback is not None) else None,
+                      divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
     res.params = (res.params[0], None)
     res.checkpoints = {t: (p[0], None) for t, p in res.checkpoints.items()}
-    return res
+    if track is not None:
+        track.seen(res.steps, res.loss, res.params[0])
+        res.levels = dict(track.reached)
+    return finish_descent(res, weights=flat, rebuild=lambda n, ps: unflatten(ps), value_and_grads=value_and_grads,
+                          loss_tol=loss_tol, max_iter=finish_iter, levels=track)

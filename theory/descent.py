@@ -17,7 +17,7 @@ from array_api_compat import is_numpy_namespace
 from .common import array_namespace
 from .errors import DivergenceError, InputError
 
-__all__ = ["DescentResult", "Optimizer", "OuterGradient", "descend", "optimizer"]
+__all__ = ["DescentResult", "Optimizer", "OuterGradient", "Plateau", "adam_eps", "descend", "optimizer"]
 
 # the fused Adam loop over the cores beats NumPy's expressions from this many elements (recorded on
 # 2 cores, bench_deep_fc.py --adam-sizes: 1.8x at 2^12, 3.2x at 2^14, 4-5x from 2^16: benchmarks/RESULTS.md)
@@ -37,6 +37,11 @@ class DescentResult:
     stop_reason : ``"loss_tol"`` or ``"max_steps"``
     checkpoints : ``{step: params}`` for the requested steps that were reached
     losses : ``[(step, loss)]`` recorded every ``record_every`` steps (and at the end)
+    levels : ``{level: (step, loss, params)}``: the first parameters at which the loss was at or
+        below each requested loss level (:class:`theory.finishing.Levels`), over every phase
+    finish : the :class:`theory.finishing.Finish` record of a finishing phase, or ``None``
+    protocol : ``(params, steps, loss)`` where the trainer's own rule stopped, before a finishing
+        phase (``None`` when none ran)
     """
 
     params: Any
@@ -46,6 +51,9 @@ class DescentResult:
     stop_reason: str
     checkpoints: dict = field(default_factory=dict)
     losses: list = field(default_factory=list)
+    levels: dict = field(default_factory=dict)
+    finish: Any = None
+    protocol: Any = None
 
 
 def descend(
@@ -147,19 +155,86 @@ def _dense(g):
 @dataclass(frozen=True)
 class Optimizer:
     """A first-order update rule on a list of parameter arrays, written out (no autodiff):
-    ``state = init(params)``; ``params, state = update(params, grads, state)``; a gradient may be
-    an array or an :class:`OuterGradient`."""
+    ``state = init(params)``; ``params, state = update(params, grads, state, loss=None)``; a
+    gradient may be an array or an :class:`OuterGradient`.  ``loss`` (the loss at ``params``)
+    drives a :class:`Plateau` schedule where the optimizer has one."""
 
     name: str
     init: Callable
     update: Callable
 
 
-def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, fused: bool | None = None,
-              parallel: bool = False, moments_in_place: bool = False) -> Optimizer:
+@dataclass(frozen=True)
+class Plateau:
+    """Decay on plateau in the converging phase (PyTorch's ``ReduceLROnPlateau``, mode ``min``,
+    relative threshold, once the loss is below ``below`` times its first value): the step is
+    multiplied by ``factor`` once the loss has not fallen below ``(1 - threshold)`` times its best
+    for ``patience`` consecutive steps, down to ``min_scale`` times the initial step.
+
+    Adam at a fixed step stops descending where its step outgrows the valley (the loss then
+    oscillates); halving it there lets it go on down (on the deep claims' digit networks it reached
+    the loss target in a few hundred steps where it had not in thousands at a fixed step).  Early
+    on a flat loss is a plateau to escape, not a valley to settle in: a Kaiming-initialised
+    leaky-ReLU convolutional stack sits on one for thousands of steps before it falls, and decaying
+    there kept it stuck, so nothing decays above ``below``."""
+
+    factor: float = 0.5
+    patience: int = 200
+    threshold: float = 1e-2
+    min_scale: float = 1e-6
+    below: float = 1e-3
+
+    def __post_init__(self):
+        if not (0.0 < self.factor < 1.0) or not (0.0 <= self.threshold < 1.0) or not (0.0 < self.min_scale <= 1.0):
+            raise InputError(f"a plateau schedule needs 0 < factor < 1, 0 <= threshold < 1 and 0 < min_scale <= 1, "
+                             f"got {self.factor!r}, {self.threshold!r}, {self.min_scale!r}")
+        if int(self.patience) != self.patience or self.patience < 1:
+            raise InputError(f"a plateau schedule needs an integer patience >= 1, got {self.patience!r}")
+        if not (0.0 < self.below <= 1.0):
+            raise InputError(f"a plateau schedule needs 0 < below <= 1, got {self.below!r}")
+
+    def start(self) -> tuple:
+        """``(first loss, best loss, steps since it fell, scale)`` before the first step."""
+        return (None, math.inf, 0, 1.0)
+
+    def observe(self, state: tuple, loss) -> tuple:
+        """The schedule's state after seeing the loss at the current parameters."""
+        first, best, since, scale = state
+        if loss is None:
+            return state
+        loss = float(loss)
+        first = loss if first is None else first
+        if loss < best * (1.0 - self.threshold):
+            return (first, loss, 0, scale)
+        if loss > self.below * first:
+            return (first, best, 0, scale)  # not converging yet: a plateau to escape
+        since += 1
+        if since > self.patience:
+            return (first, best, 0, max(scale * self.factor, self.min_scale))
+        return (first, best, since, scale)
+
+
+def adam_eps(dtype) -> float:
+    """Adam's default ``eps`` here: ``sqrt`` of the dtype's smallest normal number (1.5e-154 in
+    float64, 1.1e-19 in float32), below any gradient a loss of these problems produces.
+
+    The usual 1e-8 swamps gradients below it and stalls a run (Appendix H's 29-layer network stayed
+    at its initial loss, its gradients far below 1e-8); and ``sqrt(tiny)`` is the
+    smallest ``eps`` at which a gradient whose square underflows still gives a step of at most
+    ``lr`` (``|m| / eps <= 1``)."""
+    import numpy as np
+
+    name = next((k for k in ("float16", "float32", "float64") if k in str(dtype)), "float64")  # any namespace's dtype
+    return math.sqrt(float(np.finfo(np.dtype(name)).tiny))
+
+
+def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float | None = None, fused: bool | None = None,
+              parallel: bool = False, moments_in_place: bool = False, schedule: Plateau | None = None) -> Optimizer:
     """Plain gradient descent (``p <- p - lr g``) or Adam:
     ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``,
-    ``p <- p - lr (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)``.
+    ``p <- p - lr (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)``; ``eps`` defaults to
+    :func:`adam_eps` of the parameters' dtype.  With a ``schedule`` (:class:`Plateau`) ``lr`` is
+    scaled by the schedule, which sees the loss that ``update`` is given.
 
     Adam's update is a dozen element-wise operations: as whole-array NumPy expressions a dozen
     passes over memory, on one core.  With ``parallel`` (for small batches, whose matrix products
@@ -183,9 +258,25 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, fu
         raise InputError(f"learning rate must be a finite number > 0, got {lr!r}")
     if fused not in (None, True, False):
         raise InputError(f"fused must be None, True or False, got {fused!r}")
+    if eps is not None and not (eps >= 0 and math.isfinite(eps)):
+        raise InputError(f"Adam's eps must be a finite number >= 0, got {eps!r}")
+    if schedule is not None and not isinstance(schedule, Plateau):
+        raise InputError(f"schedule must be a theory.descent.Plateau or None, got {type(schedule).__name__}")
+    sched = schedule
+
+    def scaled(state, loss):
+        """The schedule's state after ``loss`` and the step it gives."""
+        if sched is None:
+            return None, lr
+        st = sched.observe(state, loss)
+        return st, lr * st[3]
+
     if kind == "gd":
-        return Optimizer("gd", lambda ps: None,
-                         lambda ps, gs, state: ([p - lr * _dense(g) for p, g in zip(ps, gs)], state))
+        def gd_update(ps, gs, state, loss=None):
+            st, step = scaled(state, loss)
+            return [p - step * _dense(g) for p, g in zip(ps, gs)], st
+
+        return Optimizer("gd", lambda ps: None if sched is None else sched.start(), gd_update)
     b1, b2 = betas
     if fused:
         from gpu.kernels import fused_available
@@ -194,33 +285,37 @@ def optimizer(kind: str, lr: float, *, betas=(0.9, 0.999), eps: float = 1e-8, fu
             raise InputError("fused=True needs numba; pip install numba, or pass fused=None")
 
     def init(ps):
-        return (0, [array_namespace(p).zeros_like(p) for p in ps], [array_namespace(p).zeros_like(p) for p in ps])
+        zeros = ([array_namespace(p).zeros_like(p) for p in ps], [array_namespace(p).zeros_like(p) for p in ps])
+        return (0, *zeros) + (() if sched is None else (sched.start(),))
 
-    def rule(xp, p, g, m, v, c1, c2):
+    def rule(xp, p, g, m, v, c1, c2, step, e):
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
-        return p - (lr / c1) * m / (xp.sqrt(v / c2) + eps), m, v
+        return p - (step / c1) * m / (xp.sqrt(v / c2) + e), m, v
 
-    def update(ps, gs, state):
-        t, ms, vs = state
+    def update(ps, gs, state, loss=None):
+        t, ms, vs = state[:3]
+        st, step = scaled(state[3] if sched is not None else None, loss)
+        tail = () if sched is None else (st,)
         t += 1
         c1, c2 = 1 - b1**t, 1 - b2**t
         if not ps:
-            return [], (t, [], [])
+            return [], (t, [], []) + tail
         xp = array_namespace(*ps)
+        e = adam_eps(ps[0].dtype) if eps is None else eps
         out = []
         for p, g, m, v in zip(ps, gs, ms, vs):
             outer = isinstance(g, OuterGradient)
             if _fusable(xp, (p, g.left, g.right, m, v) if outer else (p, g, m, v), fused, parallel):
                 from gpu.kernels import adam_update
 
-                out.append(adam_update(p, None if outer else g, m, v, b1=b1, b2=b2, step=lr / c1, c2=c2, eps=eps,
+                out.append(adam_update(p, None if outer else g, m, v, b1=b1, b2=b2, step=step / c1, c2=c2, eps=e,
                                        parallel=parallel, moments_in_place=moments_in_place,
                                        g_factors=(g.left, g.right) if outer else None))
             else:
-                out.append(rule(xp, p, _dense(g), m, v, c1, c2))
+                out.append(rule(xp, p, _dense(g), m, v, c1, c2, step, e))
         new, ms, vs = (list(col) for col in zip(*out))
-        return new, (t, ms, vs)
+        return new, (t, ms, vs) + tail
 
     return Optimizer("adam", init, update)
 

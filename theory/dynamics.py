@@ -25,8 +25,9 @@ from gpu.fallbacks import eigvals
 from .common import array_namespace
 from .errors import InputError
 
-__all__ = ["Iteration", "KnownMap", "Settled", "Superattraction", "check_distances_fit", "classify", "composition", "escape_ratio", "iterate", "known_maps",
-           "min_spacing", "nearest", "recovery_probability", "settle", "spectral_radius", "superattraction"]
+__all__ = ["FixedPoints", "Iteration", "KnownMap", "Settled", "Superattraction", "check_distances_fit", "classify",
+           "composition", "escape_ratio", "fixed_points_near", "iterate", "known_maps", "min_spacing", "nearest",
+           "recovery_probability", "settle", "spectral_radius", "superattraction"]
 
 
 def spectral_radius(J):
@@ -76,6 +77,97 @@ def nearest(Z, train):
     idx = xp.argmin(d2, axis=1)
     best = xp.min(d2, axis=1)
     return idx, xp.sqrt(xp.clip(best, min=0.0))
+
+
+@dataclass(frozen=True)
+class FixedPoints:
+    """Result of :func:`fixed_points_near`, one entry per start (host lists): the refined points
+    ``points`` (backend array, (m, d)), their residuals ``||f(x*) - x*||``, their distances from the
+    starts, the Newton steps taken and whether each converged (residual at most
+    ``sqrt(u) max(1, ||x*||)``, working accuracy for Newton's method)."""
+
+    points: object
+    residual: list
+    moved: list
+    steps: list
+    converged: list
+
+
+def fixed_points_near(f, jacobian, X0, *, max_steps: int = 30, halvings: int = 30) -> FixedPoints:
+    """Newton's method for a fixed point ``x* = f(x*)`` from each row of ``X0``:
+    ``x <- x - (J(x) - I)^{-1} (f(x) - x)``, damped (the step halved until the residual falls, at most
+    ``halvings`` times), until the residual stops falling or reaches rounding level
+    (``8 d u max(1, ||x||)``) or ``max_steps``.
+
+    A trained autoencoder interpolates its examples only up to its loss, so the fixed point that
+    Theorem 2 speaks of lies near, not at, each example: the claims classify ``rho(J(x*))`` there
+    and ask that ``x*`` lie within the recovery tolerance of the example.  ``jacobian`` maps rows to
+    an (m, d, d) stack.  A singular ``J - I`` (a fixed point with the eigenvalue 1) stops the row
+    where it is."""
+    xp = array_namespace(X0)
+    m, d = X0.shape
+    u = float(xp.finfo(X0.dtype).eps)
+    X = X0
+    steps = [0] * m
+
+    def res(Z):
+        R = f(Z) - Z
+        return R, xp.sqrt(xp.sum(R * R, axis=1))
+
+    R, r = res(X)
+    active = [True] * m
+    eye = xp.eye(d, dtype=X0.dtype)
+    for _ in range(int(max_steps)):
+        scale = xp.maximum(xp.sqrt(xp.sum(X * X, axis=1)), xp.ones_like(r))
+        floor = 8 * d * u * scale
+        active = [a and float(r[i]) > float(floor[i]) for i, a in enumerate(active)]
+        if not any(active):
+            break
+        idx = [i for i, a in enumerate(active) if a]
+        take = xp.asarray(idx)
+        Xa, Ra, ra = xp.take(X, take, axis=0), xp.take(R, take, axis=0), xp.take(r, take, axis=0)
+        M = jacobian(Xa) - eye[None, :, :]
+        try:
+            delta = -xp.linalg.solve(M, Ra[:, :, None])[:, :, 0]
+        except Exception:  # a singular J - I somewhere: those rows stay
+            delta = xp.zeros_like(Xa)
+            for j in range(len(idx)):
+                try:
+                    delta_j = -xp.linalg.solve(M[j, ...], Ra[j, :])
+                    delta = xp.concat([delta[:j, :], delta_j[None, :], delta[j + 1:, :]], axis=0)
+                except Exception:
+                    active[idx[j]] = False
+        t = xp.ones_like(ra)
+        improved = [False] * len(idx)
+        best_X, best_R, best_r = Xa, Ra, ra
+        for _h in range(int(halvings) + 1):
+            cand = Xa + t[:, None] * delta
+            Rc, rc = res(cand)
+            better = xp.logical_and(xp.isfinite(rc), rc < best_r)
+            new = [bool(better[j]) and not improved[j] for j in range(len(idx))]
+            if any(new):
+                sel = xp.asarray(new)
+                best_X = xp.where(sel[:, None], cand, best_X)
+                best_R = xp.where(sel[:, None], Rc, best_R)
+                best_r = xp.where(sel, rc, best_r)
+                improved = [a or b for a, b in zip(improved, new)]
+            if all(improved):
+                break
+            t = xp.where(xp.asarray(improved), t, t / 2)
+        rows = list(range(m))
+        pos = {i: j for j, i in enumerate(idx)}
+        X = xp.stack([best_X[pos[i], :] if i in pos else X[i, :] for i in rows], axis=0)
+        R = xp.stack([best_R[pos[i], :] if i in pos else R[i, :] for i in rows], axis=0)
+        r = xp.stack([best_r[pos[i]] if i in pos else r[i] for i in rows], axis=0)
+        for j, i in enumerate(idx):
+            if improved[j]:
+                steps[i] += 1
+            else:
+                active[i] = False  # no step lowers the residual: as far as Newton gets
+    scale = xp.maximum(xp.sqrt(xp.sum(X * X, axis=1)), xp.ones_like(r))
+    conv = [float(r[i]) <= math.sqrt(u) * float(scale[i]) for i in range(m)]
+    moved = xp.sqrt(xp.sum((X - X0) ** 2, axis=1))
+    return FixedPoints(X, [float(v) for v in r], [float(v) for v in moved], steps, conv)
 
 
 @dataclass

@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["clopper_pearson", "fraction", "greater_test", "rho_classes", "trend_test", "wilson"]
+__all__ = ["clopper_pearson", "fraction", "fraction_greater_test", "greater_test", "rho_classes", "trend_test", "wilson"]
 
 
 def _counts(k, n) -> tuple:
@@ -140,3 +140,16 @@ def greater_test(a, b) -> dict:
     res = mannwhitneyu(a, b, alternative="greater")
     return {"test": "one-sided Mann-Whitney U (scipy.stats.mannwhitneyu, alternative greater)", "u": float(res.statistic),
             "p_greater": float(res.pvalue), "n_a": int(a.size), "n_b": int(b.size)}
+
+
+def fraction_greater_test(k_a, n_a, k_b, n_b) -> dict:
+    """Is the fraction ``k_a / n_a`` larger than ``k_b / n_b``?  One-sided Fisher exact test on the
+    2 x 2 table (``scipy.stats.fisher_exact``, alternative ``greater``): exact at any sample size.
+    Returns ``{"test", "odds_ratio", "p_greater", "a", "b"}``."""
+    from scipy.stats import fisher_exact
+
+    k_a, n_a = _counts(k_a, n_a)
+    k_b, n_b = _counts(k_b, n_b)
+    res = fisher_exact([[k_a, n_a - k_a], [k_b, n_b - k_b]], alternative="greater")
+    return {"test": "one-sided Fisher exact (scipy.stats.fisher_exact, alternative greater)",
+            "odds_ratio": float(res.statistic), "p_greater": float(res.pvalue), "a": [k_a, n_a], "b": [k_b, n_b]}

@@ -2,17 +2,19 @@
 
 Verdicts (:attr:`Measurement.verdict`):
 
-* ``holds``: the hypotheses hold, every comparison passes, and every training run reached its
-  loss target;
+* ``holds``: the hypotheses hold, every comparison passes, and every training run reached what
+  its verdict needs (its loss target, or a decision stable over the last loss levels it reached:
+  :mod:`theory.convergence`);
 * ``refuted``: a comparison fails inside the claim's hypotheses and the failure is a
   counterexample: for an exact claim (closed forms, identities: deterministic numbers) any
   failing comparison; for an empirical claim (trained networks, random draws) only when its check
   sets :attr:`Measurement.refutation` (the counterexample persists across seeds and sizes, or
   is a proof);
-* ``not-reproduced``: an empirical claim that falls short at the sizes and protocols tried
-  (:attr:`Measurement.scope` names the largest size and the measured trend), a run whose
-  training stopped above its loss target (:attr:`Measurement.unconverged`: such a run can never
-  make a claim hold), or a check that could not finish;
+* ``not-reproduced``: an empirical claim that falls short at the sizes and protocols tried on the
+  runs that decide (:attr:`Measurement.scope` names the largest size and the measured trend; the
+  failing comparison is the reason), or whose comparisons pass but some run did not reach what its
+  verdict needs (:attr:`Measurement.inconclusive`: such a run can never make a claim hold), or a
+  check that could not finish;
 * ``hypotheses-not-met``: the data violate a hypothesis (:attr:`Measurement.violations`).
 
 Every verdict but ``holds`` carries a one-line :attr:`Measurement.reason`.
@@ -82,8 +84,9 @@ class Measurement:
 
     ``verdict`` follows the module's rules; ``metrics`` are the named measured numbers; ``key``
     names the one metric a summary table shows.  ``empirical`` is set by the runner from the
-    claim.  ``unconverged`` lists the training runs that stopped above their loss target (one
-    line each); ``refutation`` (a check's one line) marks an empirical failure that persists
+    claim.  ``inconclusive`` lists the training runs that did not reach what the verdict needs (one
+    line each: stopped above the target with an unstable decision, a finishing phase that moved
+    it, a stationary point); the comparisons are made on the other runs.  ``refutation`` (a check's one line) marks an empirical failure that persists
     across seeds and sizes; ``scope`` says, for an empirical claim, the largest size tried and the
     measured trend; ``statistics`` is the claim's statistics over seeds (JSON-ready).
     """
@@ -94,7 +97,7 @@ class Measurement:
     key: str
     violations: list = field(default_factory=list)
     notes: list = field(default_factory=list)
-    unconverged: list = field(default_factory=list)
+    inconclusive: list = field(default_factory=list)
     refutation: str | None = None
     scope: str | None = None
     statistics: dict | None = None
@@ -108,15 +111,13 @@ class Measurement:
     def verdict(self) -> str:
         if self.violations:
             return NOT_MET
-        if self.unconverged:
-            return NOT_REPRODUCED  # training that stopped above its target never makes a claim hold
         if not self.comparisons:
             return NOT_REPRODUCED  # nothing was compared: a claim never holds vacuously
-        if not self.failing:
-            return HOLDS
-        if self.refutation or not self.empirical:
-            return REFUTED
-        return NOT_REPRODUCED
+        if self.failing and not (self.inconclusive and not self.empirical):
+            return REFUTED if (self.refutation or not self.empirical) else NOT_REPRODUCED
+        if self.inconclusive:  # an exact claim's comparisons include the unfinished descent: no counterexample
+            return NOT_REPRODUCED  # a run short of what its verdict needs never makes a claim hold
+        return HOLDS
 
     @property
     def reason(self) -> str | None:
@@ -126,10 +127,12 @@ class Measurement:
             return None
         if v == NOT_MET:
             return "hypothesis not met: " + _first(self.violations)
-        if self.unconverged:
-            return "training stopped above its loss target: " + _first(self.unconverged, " runs")
         if not self.comparisons:
+            if self.inconclusive:
+                return "no run decided: " + _first(self.inconclusive, " runs")
             return "nothing was compared (no case of the claim was selected)"
+        if not self.failing or (self.inconclusive and not self.empirical):
+            return "inconclusive: " + _first(self.inconclusive, " runs")
         failing = _first([c.describe() for c in self.failing], " failing comparisons")
         if v == REFUTED:
             return _one_line(self.refutation) if self.refutation else "counterexample: " + failing
@@ -187,7 +190,7 @@ class Evidence:
             "reason": m.reason,
             "empirical": m.empirical,
             "hypotheses_violated": list(m.violations),
-            "unconverged": list(m.unconverged),
+            "inconclusive": list(m.inconclusive),
             "metrics": dict(m.metrics),
             "key_metric": m.key,
             "tolerance": None if m.tolerance is None else {"value": m.tolerance.value, "derivation": m.tolerance.derivation},

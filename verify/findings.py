@@ -66,9 +66,10 @@ def _frac(f) -> str:
 
 
 def render_sweep(doc: dict, source: str) -> str:
-    """One recorded claim's rows over seeds: converged runs, attractor fraction, runs in which every
-    example attracts, rho's median and maximum, and the shares of starts recovered and spurious
-    (fractions with their 95% Wilson intervals), then the verdict and its reason."""
+    """One recorded claim's rows over seeds: the runs that decide (and how many of them at the loss
+    target), attractor fraction, runs in which every example attracts, rho's median and maximum, and
+    the shares of starts recovered and spurious (fractions with their 95% Wilson intervals, over the
+    runs that decide), then the verdict and its reason."""
     prov = doc["provenance"]
     lines = []
     if len(doc["claims"]) > 1:
@@ -81,15 +82,16 @@ def render_sweep(doc: dict, source: str) -> str:
                   f"commit {(prov.get('commit') or 'unknown')[:10]}, started {prov.get('started')}): `{c['id']}` "
                   f"{c['verdict']} in {float(c['seconds']) / 60:.1f} min, {st.get('seeds')} seeds, verdict on "
                   f"{st.get('rests_on')}.", "",
-                  "| row | runs at the loss target | attractor fraction | every example attracts | rho median / max "
+                  "| row | runs deciding (at the target) | attractor fraction | every example attracts | rho median / max "
                   "| recovered | spurious |",
                   "| --- | --- | --- | --- | --- | --- | --- |"]
         for key, r in (st.get("rows") or {}).items():
             seeds = r.get("per_seed") or []
             done = sum(1 for x in seeds if x.get("converged"))
+            decided = sum(1 for x in seeds if x.get("decided", x.get("converged")))
             q = (r.get("rho") or {}).get("quantiles") or {}
             rho = f"{q['0.5']:.3f} / {q['1']:.3f}" if q else ""
-            lines.append(f"| {_cell(key)} | {done}/{len(seeds)} | {_frac(r.get('attractor_fraction'))} | "
+            lines.append(f"| {_cell(key)} | {decided}/{len(seeds)} ({done}) | {_frac(r.get('attractor_fraction'))} | "
                          f"{_frac(r.get('all_attract_runs'))} | {rho} | {_frac(r.get('recovered'))} | "
                          f"{_frac(r.get('spurious'))} |")
         lines += ["", f"Verdict: **{c['verdict']}**" + (f": {_cell(c['reason'])}" if c.get("reason") else "") + "."]

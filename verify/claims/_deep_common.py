@@ -12,6 +12,7 @@ from theory import dynamics as dyn
 from theory.common import check_training_set
 
 from .. import datasets
+from . import _runs
 
 FAMILY = "deep"
 
@@ -62,13 +63,13 @@ def digits_only(data, ctx):
     raise AssertionError("no digits set")
 
 
-def initial_network(ctx, name, X, *, width, depth, scheme, scale, seed, hidden):
+def initial_network(ctx, name, X, *, width, depth, scheme, scale, seed, hidden, draw: int = 0):
     """The initialisation :func:`train_autoencoder` starts from (seeded by the run, the data set's name,
-    the size, the scheme and the seed index; the same for both optimizers)."""
+    the size, the scheme, the seed index and, for a restart, the draw; the same for both optimizers)."""
     d = X.shape[1]
+    stream = f"deep-init-{name}-{width}-{depth}-{scheme}-{scale}-{seed}" + (f"-draw{draw}" if draw else "")
     return D.init_network((d,) + (width,) * depth + (d,), hidden=hidden, scheme=scheme, scale=scale,
-                          rng=ctx.rng(f"deep-init-{name}-{width}-{depth}-{scheme}-{scale}-{seed}"), xp=ctx.xp,
-                          dtype=ctx.float)
+                          rng=ctx.rng(stream), xp=ctx.xp, dtype=ctx.float)
 
 
 def protocol(p: dict, optimizer: str, hidden: str, name: str = "") -> dict:
@@ -88,9 +89,13 @@ def protocol(p: dict, optimizer: str, hidden: str, name: str = "") -> dict:
 
 
 def train_autoencoder(ctx, name, X, *, width, depth, scheme=None, scale=None, seed=0, hidden=None,
-                      checkpoints=(), optimizer=None, loss_tol=None, callback=None, max_steps=None):
+                      checkpoints=(), optimizer=None, loss_tol=None, callback=None, max_steps=None, draw=0,
+                      finish=True, adam_eps=None):
     """Train (or take from the run's cache) a deep autoencoder ``d -> width^depth -> d`` on ``X``
-    with ``optimizer`` (default: the profile's; ``max_steps`` caps the profile's budget)."""
+    with ``optimizer`` (default: the profile's; ``max_steps`` caps the profile's budget) under the
+    profile's protocol (:func:`._runs.protocol`: Adam's plateau schedule, the L-BFGS finish unless
+    ``finish`` is False, the loss levels); ``draw`` > 0 restarts from a new initialisation;
+    ``adam_eps`` None is :func:`theory.descent.adam_eps` of the dtype."""
     p = ctx.sizes(FAMILY)
     scheme = scheme or p["scheme"]
     hidden = hidden or p["hidden"]
@@ -100,30 +105,60 @@ def train_autoencoder(ctx, name, X, *, width, depth, scheme=None, scale=None, se
     budget = protocol(p, optimizer, hidden, name)
     if max_steps is not None:
         budget["max_steps"] = min(budget["max_steps"], int(max_steps))
+    # the finishing phase serves the verdict's protocol; the other optimizer's rows are reported as
+    # they are (plain GD at its stable step: a decay would only slow it)
+    run = _runs.protocol(p, finish=finish and optimizer == p["optimizer"])
+    if optimizer != "adam":
+        run["schedule"] = None
     key = ("deep", name, X.shape, width, depth, scheme, scale, hidden, seed, tuple(checkpoints), optimizer, loss_tol,
-           callback is not None, budget["max_steps"])
+           callback is not None, budget["max_steps"], draw, run["finish_iter"], adam_eps)
     if key not in ctx.cache or callback is not None:
         net = initial_network(ctx, name, X, width=width, depth=depth, scheme=scheme, scale=scale, seed=seed,
-                              hidden=hidden)
+                              hidden=hidden, draw=draw)
         ctx.cache[key] = D.train(net, X, optimizer=optimizer, loss_tol=loss_tol, checkpoints=checkpoints,
-                                 callback=callback, **budget)
+                                 callback=callback, adam_eps=adam_eps, **budget, **run)
     return ctx.cache[key]
 
 
-def runs(ctx, name, X, *, width, depth, optimizer, control=False, hidden=None, **kw):
-    """``(seed, network, result)`` for each of the profile's seeds; the identity network (converged,
-    loss 0) in place of every trained one for a negative control."""
+def control_result(X, depth, ctx):
+    """The identity network as a run that reached its target (loss 0): every negative control's."""
     from theory.descent import DescentResult
 
+    net = D.identity_network(X.shape[1], depth, xp=ctx.xp, dtype=ctx.float)
+    return DescentResult((net, None), 0, 0.0, True, "loss_tol")
+
+
+def runs(ctx, name, X, *, width, depth, optimizer, judge, same=None, control=False, hidden=None, seeds=None, **kw):
+    """``(seed, network, result, decision, restarts)`` for each of ``seeds`` seeds (the profile's by
+    default): each run trained, judged by ``judge(net) -> (decision, value)`` and restarted from a new
+    draw where it stopped at a stationary point (:func:`._runs.decide`); the identity network
+    (converged, loss 0) in place of every trained one for a negative control."""
     p = ctx.sizes(FAMILY)
-    for s in range(p["seeds"]):
+    for s in range(p["seeds"] if seeds is None else seeds):
         if control:
-            net = D.identity_network(X.shape[1], depth, xp=ctx.xp, dtype=ctx.float)
-            yield s, net, DescentResult((net, None), 0, 0.0, True, "loss_tol")
+            res = control_result(X, depth, ctx)
+            res, rd, restarts = _runs.decide(lambda draw: res, judge, p=p, same=same)
         else:
-            res = train_autoencoder(ctx, name, X, width=width, depth=depth, seed=s, optimizer=optimizer, hidden=hidden,
-                                    **kw)
-            yield s, res.params[0], res
+            res, rd, restarts = _runs.decide(
+                lambda draw: train_autoencoder(ctx, name, X, width=width, depth=depth, seed=s, optimizer=optimizer,
+                                               hidden=hidden, draw=draw, **kw), judge, p=p, same=same)
+        yield s, res.params[0], res, rd, restarts
+
+
+def example_classes(net, X, p) -> tuple:
+    """Theorem 2 at each training example, at the fixed point nearest it: Newton's method from the
+    example (:func:`theory.dynamics.fixed_points_near`); the example is ``no fixed point`` when
+    Newton finds none within the recovery tolerance of it, else the class of ``rho(J(x*))``
+    (attractor / repeller / undecided within ``band`` of 1).  Returns ``(classes, rho, moved)``
+    (host lists); a map that is not a :class:`theory.deep_fc.Network` (tests' stand-ins) has none."""
+    if not isinstance(net, D.Network):
+        return (), [], []
+    tol = recovery_tol(X, p)
+    fp = dyn.fixed_points_near(net, lambda Z: D.jacobian(net, Z), X)
+    rho = spectral(net, fp.points)
+    classes = tuple("no fixed point" if not (fp.converged[i] and fp.moved[i] <= tol) else dyn.classify(float(rho[i]), p["band"])
+                    for i in range(X.shape[0]))
+    return classes, [float(v) for v in rho], list(fp.moved)
 
 
 def recovery_tol(X, p) -> float:

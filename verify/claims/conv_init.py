@@ -16,85 +16,117 @@ from __future__ import annotations
 import numpy as np
 
 from gpu import to_numpy
-from theory import conv
+from theory import conv, conv_nets
 from theory import conv_nonlinear as cn
+from theory.conv_seeds import train_seeds
 from theory import dynamics, stats
 from theory import linear as lin
 
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
+from . import _runs
 from .conv import FAMILY, _empty, _images
 
 SCHEMES = ("xavier", "pytorch", "kaiming")
 
 
-def _run(ctx, p, scheme: str, seed: int, X, Z, nonlinear: bool) -> dict:
-    """One trained network: its loss, and the distance (linear) or output noise (nonlinear)."""
+def _runs_of(ctx, p, scheme: str, X, Z, nonlinear: bool) -> list:
+    """The seeds' trained networks of one scheme, their first draws trained together
+    (:func:`theory.conv_seeds.train_seeds`) and restarted one by one from a new draw at a stationary
+    point: per seed its loss, whether it decides, and the distance (linear) or output noise
+    (nonlinear); a run decides at its loss target or where that value is stable (within half the
+    claim's margin) over the last two loss decades.  Returns ``[(row, decision)]``."""
     s, depth = p["initc_size"], p["initc_depth"]
-    net = conv.linear_conv_net(s, depth, filters=p["initc_filters"], scheme=scheme,
-                               rng=ctx.rng(f"initc-{'nl' if nonlinear else 'lin'}-{scheme}-{seed}"), xp=ctx.xp,
-                               dtype=ctx.float)
+    slope = cn.LEAKY_SLOPE if nonlinear else None
+
+    def make(seed, draw):
+        return conv.linear_conv_net(s, depth, filters=p["initc_filters"], scheme=scheme,
+                                    rng=ctx.rng(f"initc-{'nl' if nonlinear else 'lin'}-{scheme}-{seed}"
+                                                + (f"-draw{draw}" if draw else "")), xp=ctx.xp, dtype=ctx.float)
+
+    train = dict(lr=p["initc_lr"], max_steps=p["initc_steps"], loss_tol=p["tab_loss_tol"], **_runs.protocol(p))
+    nets = [make(seed, 0) for seed in range(p["contrast_seeds"])]
     if nonlinear:
-        res = cn.train(cn.ConvAutoencoder(net), X, optimizer="adam", lr=p["initc_lr"], max_steps=p["initc_steps"],
-                       loss_tol=p["tab_loss_tol"])
-        init_out = cn.ConvAutoencoder(net)(Z)
-        value = float(np.median(dynamics.composition(res.params[0](Z), X, 1.0)["sine_nearest"]))
+        def again(seed, draw):
+            return cn.train(cn.ConvAutoencoder(make(seed, draw)), X, optimizer="adam", **train)
+
+        def judge(model):
+            v = round(float(np.median(dynamics.composition(model(Z), X, 1.0)["sine_nearest"])), 6)
+            return v, v
     else:
-        res = conv.train_linear_conv(net, X, optimizer="adam", lr=p["initc_lr"], max_steps=p["initc_steps"],
-                                     loss_tol=p["tab_loss_tol"])
-        init_out = net(Z.T).T
-        diag = lin.projection_diagnostics(res.params[0].operator(), lin.data_svd(X).V, Z)
-        value = float(diag["projection_error"])
-    norm = float(np.mean(np.linalg.norm(to_numpy(init_out), axis=1) / np.linalg.norm(to_numpy(Z), axis=1)))
-    return {"seed": seed, "value": value, "output_norm_at_init": norm, "loss": float(res.loss), "steps": int(res.steps),
-            "converged": bool(res.converged)}
+        def again(seed, draw):
+            return conv.train_linear_conv(make(seed, draw), X, optimizer="adam", **train)
+
+        def judge(net):
+            v = round(float(lin.projection_diagnostics(net.operator(), lin.data_svd(X).V, Z)["projection_error"]), 6)
+            return v, v
+
+    first = train_seeds(nets, X, slope=slope, **train) if all(conv_nets.is_uniform(n) for n in nets) else \
+        [again(seed, 0) for seed in range(len(nets))]
+    out = []
+    for seed, (res, rd, restarts) in enumerate(_runs.decide_seeds(first, again, judge, p=p,
+                                                                  same=_runs.same_within(p["init_margin"] / 2))):
+        net = nets[seed]
+        init_out = cn.ConvAutoencoder(net)(Z) if nonlinear else net(Z.T).T
+        norm = float(np.mean(np.linalg.norm(to_numpy(init_out), axis=1) / np.linalg.norm(to_numpy(Z), axis=1)))
+        out.append(({"seed": seed, "value": rd.value, "output_norm_at_init": norm, **_runs.record(res, rd, restarts)},
+                    rd))
+    return out
 
 
 def check_conv_init(data, ctx, *, control: bool = False) -> Measurement:
     """Per scheme and seed, a linear and a nonlinear network trained on one image.  For each kind
     Kaiming's mean against the larger of the others' (the ratio must reach ``1 + init_margin``)
     and a one-sided Mann-Whitney test of Kaiming's per-seed values against the others' pooled
-    (p at most ``initc_alpha``): both must hold."""
+    (p at most ``initc_alpha``), over ``contrast_seeds`` seeds a scheme, the runs that decide: both
+    must hold."""
     p = ctx.sizes(FAMILY)
-    s, seeds = p["initc_size"], p["tab_seeds"]
+    s, seeds = p["initc_size"], p["contrast_seeds"]
     X = ctx.asarray(_images(ctx, "initc-image", 1, s * s))
     Z = ctx.asarray(_images(ctx, "initc-new", p["initc_inputs"], s * s))
-    rows, unconverged, comps, tests = {}, [], [], {}
+    rows, inconclusive, comps, tests, means = {}, [], [], {}, {}
     for kind, nonlinear in (("linear", False), ("nonlinear", True)):
         rows[kind] = {}
         for scheme in SCHEMES:
             used = "xavier" if (control and scheme == "kaiming") else scheme
-            runs = [_run(ctx, p, used, seed, X, Z, nonlinear) for seed in range(seeds)]
-            rows[kind][scheme] = runs
-            unconverged += [f"{kind} {scheme} seed {r['seed']}: loss {r['loss']:.3g} after {r['steps']} steps (target "
-                            f"{p['tab_loss_tol']:g})" for r in runs if not r["converged"]]
-        mean = {sc: float(np.mean([r["value"] for r in rows[kind][sc]])) for sc in SCHEMES}
+            judged = _runs_of(ctx, p, used, X, Z, nonlinear)
+            rows[kind][scheme] = [r for r, _ in judged]
+            if not control:
+                inconclusive += [line for r, rd in judged for line in _runs.inconclusive(f"{kind} {scheme} seed {r['seed']}", rd)]
+        values = {sc: [r["value"] for r in rows[kind][sc] if r["decided"]] for sc in SCHEMES}
+        if not all(values.values()):
+            continue
+        mean = {sc: float(np.mean(v)) for sc, v in values.items()}
         what = ("distance of the trained operator from the projection onto span(X)" if not nonlinear
                 else "median sine between f(z) and the training image over new inputs")
-        comps.append(Comparison(f"kaiming / max(xavier, pytorch) {what} [{kind}]",
-                                mean["kaiming"] / max(mean["xavier"], mean["pytorch"], np.finfo(float).tiny),
-                                1.0 + p["init_margin"], ">="))
-        tests[kind] = stats.greater_test([r["value"] for r in rows[kind]["kaiming"]],
-                                         [r["value"] for sc in ("xavier", "pytorch") for r in rows[kind][sc]])
+        means[kind] = mean["kaiming"] / max(mean["xavier"], mean["pytorch"], np.finfo(float).tiny)
+        comps.append(Comparison(f"kaiming / max(xavier, pytorch) {what} [{kind}]", means[kind], 1.0 + p["init_margin"], ">="))
+        tests[kind] = stats.greater_test(values["kaiming"], values["xavier"] + values["pytorch"])
         comps.append(Comparison(f"one-sided Mann-Whitney p, Kaiming's per-seed values above the others' [{kind}]",
                                 tests[kind]["p_greater"], p["initc_alpha"]))
     norms = {sc: float(np.mean([r["output_norm_at_init"] for r in rows["linear"][sc]])) for sc in SCHEMES}
-    metrics = {"size": s, "depth": p["initc_depth"], "filters": p["initc_filters"], "ratio_linear": comps[0].measured,
-               "ratio_nonlinear": comps[2].measured, "output_norm_at_init": norms,
-               "p_linear": tests["linear"]["p_greater"], "p_nonlinear": tests["nonlinear"]["p_greater"]}
-    tol = Tolerance(p["init_margin"], f"Kaiming's mean over {seeds} seeds must exceed the larger of Xavier's and "
-                                      f"PyTorch-default's by at least {p['init_margin']:.0%}, for the linear networks' "
-                                      f"distance from the projection and for the nonlinear networks' output noise "
-                                      f"over {p['initc_inputs']} new uniform inputs, and a one-sided Mann-Whitney "
-                                      f"test (Kaiming's seeds against the others') must give p <= {p['initc_alpha']:g}; "
-                                      f"trained with Adam "
-                                      f"(lr {p['initc_lr']:g}) to a loss of {p['tab_loss_tol']:g} or "
-                                      f"{p['initc_steps']} steps")
+    metrics = {"size": s, "depth": p["initc_depth"], "filters": p["initc_filters"],
+               "ratio_linear": means.get("linear", float("nan")), "ratio_nonlinear": means.get("nonlinear", float("nan")),
+               "output_norm_at_init": norms, "p_linear": tests["linear"]["p_greater"] if "linear" in tests else None,
+               "p_nonlinear": tests["nonlinear"]["p_greater"] if "nonlinear" in tests else None}
+    tol = Tolerance(p["init_margin"], f"Kaiming's mean over the seeds that decide (of {seeds}) must exceed the larger of "
+                                      f"Xavier's and PyTorch-default's by at least {p['init_margin']:.0%}, for the "
+                                      f"linear networks' distance from the projection and for the nonlinear networks' "
+                                      f"output noise over {p['initc_inputs']} new uniform inputs, and a one-sided "
+                                      f"Mann-Whitney test (Kaiming's seeds against the others') must give p <= "
+                                      f"{p['initc_alpha']:g}; trained with Adam (lr {p['initc_lr']:g}, halved on "
+                                      f"plateaus) for at most {p['initc_steps']} steps, then at most {p['finish_iter']} "
+                                      f"L-BFGS iterations; a run decides at the loss target {p['tab_loss_tol']:g} or "
+                                      f"where its value stays within {p['init_margin'] / 2:.0%} over the last two loss "
+                                      "decades")
+
+    def pval(kind):
+        return f"{tests[kind]['p_greater']:.3g}" if kind in tests else "not tested"
+
     scope = (f"largest size tried: {s} x {s} image, {p['initc_depth']} layers of {p['initc_filters']} filter(s), "
-             f"{seeds} seeds per scheme; one-sided Mann-Whitney p (Kaiming larger): linear "
-             f"{tests['linear']['p_greater']:.3g}, nonlinear {tests['nonlinear']['p_greater']:.3g}")
-    return Measurement(comps, metrics, tol, key="ratio_linear", notes=list(unconverged),
-                       unconverged=[] if control else unconverged, scope=scope,
+             f"{seeds} seeds per scheme; one-sided Mann-Whitney p (Kaiming larger): linear {pval('linear')}, "
+             f"nonlinear {pval('nonlinear')}")
+    return Measurement(comps, metrics, tol, key="ratio_linear", inconclusive=inconclusive, scope=scope,
                        statistics={"seeds": seeds, "per_seed": rows, "tests": tests, "confidence": 0.95})
 
 

@@ -19,21 +19,22 @@ from gpu import to_numpy
 from theory import conv
 from theory import conv_nonlinear as cn
 from theory import dynamics, stats
+from theory.conv_seeds import train_seeds
 
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
+from . import _runs
 from .conv import FAMILY, _empty, _images
-from .conv_training import _budget_note
 
 
-def _init(ctx, p, seed: int, control: bool, stream: str = "apph-init", filters: int = 1):
+def _init(ctx, p, seed: int, control: bool, stream: str = "apph-init", filters: int = 1, draw: int = 0):
     """Kaiming-scaled N(0, 2/((1 + a^2) fan_in)) weights (the variance-preserving scale for a leaky
     ReLU; the paper's 'as close to 0 as possible' does not train 29 layers: the product vanishes,
     measured); the control is the identity filter in every layer (the identity map)."""
     s, depth = p["apph_size"], p["apph_depth"]
     gain = math.sqrt(2.0 / (1.0 + cn.LEAKY_SLOPE**2))
-    net = conv.linear_conv_net(s, depth, filters=filters, scheme="near_zero", scale=gain, rng=ctx.rng(f"{stream}-{seed}"),
-                               xp=ctx.xp, dtype=ctx.float)
+    net = conv.linear_conv_net(s, depth, filters=filters, scheme="near_zero", scale=gain,
+                               rng=ctx.rng(f"{stream}-{seed}" + (f"-draw{draw}" if draw else "")), xp=ctx.xp, dtype=ctx.float)
     if control:
         ident = []
         for W in net.weights:
@@ -53,29 +54,46 @@ def check_apph(data, ctx, *, control: bool = False) -> Measurement:
     x = ctx.asarray(_images(ctx, "apph-image", 1, s * s))
     Z = ctx.asarray(_images(ctx, "apph-new", p["apph_inputs"], s * s))
     xh = to_numpy(x)[0]
-    per_seed, unconverged = [], []
-    for seed in range(p["tab_seeds"]):
-        model = _init(ctx, p, seed, control)
-        if control:
-            trained, loss, steps, converged = model, 0.0, 0, True
-        else:
-            res = cn.train(model, x, optimizer="adam", lr=p["apph_lr"], max_steps=p["apph_steps"],
-                           loss_tol=p["tab_loss_tol"])
-            trained, loss, steps, converged = res.params[0], res.loss, res.steps, res.converged
-            unconverged += _budget_note(f"seed {seed}", res, p, caveat="")
+    per_seed, inconclusive = [], []
+
+    @_runs.memoized
+    def measure(trained):
         J = to_numpy(cn.jacobian(trained, x[0, :]))
         lam = np.sort(np.abs(np.linalg.eigvals(J)))[::-1]
         out = to_numpy(trained(Z))
         cos = out @ xh / (np.linalg.norm(out, axis=1) * np.linalg.norm(xh) + np.finfo(float).tiny)
         homog = float(np.linalg.norm(J @ xh - to_numpy(trained(x))[0]) / np.linalg.norm(xh))
-        row = {"seed": seed, "loss": float(loss), "steps": int(steps), "converged": bool(converged),
-               "top_eigenvalues": lam[:4].tolist(), "eig_one": float(abs(lam[0] - 1.0)),
+        row = {"top_eigenvalues": lam[:4].tolist(), "eig_one": float(abs(lam[0] - 1.0)),
                "second_eigenvalue": float(lam[1]) if lam.shape[0] > 1 else 0.0,
-               "median_cosine": float(np.median(cos)), "min_cosine": float(np.min(cos)),
-               "homogeneity_residual": homog}
-        row["memorizes"] = bool(converged and row["eig_one"] <= p["near_one"] and row["second_eigenvalue"] <= p["small"]
+               "median_cosine": float(np.median(cos)), "min_cosine": float(np.min(cos)), "homogeneity_residual": homog}
+        row["memorizes"] = bool(row["eig_one"] <= p["near_one"] and row["second_eigenvalue"] <= p["small"]
                                 and row["median_cosine"] >= p["apph_cosine"])
-        per_seed.append(row)
+        return row
+
+    def judge(trained):
+        row = measure(trained)
+        return {"memorizes": row["memorizes"]}, round(row["second_eigenvalue"], 4)
+
+    if control:
+        from theory.descent import DescentResult
+
+        first = [DescentResult((_init(ctx, p, seed, True), None), 0, 0.0, True, "loss_tol") for seed in range(p["tab_seeds"])]
+    else:  # the seeds' first draws trained together (one uniform single-filter stack)
+        first = train_seeds([_init(ctx, p, seed, False).net for seed in range(p["tab_seeds"])], x, slope=cn.LEAKY_SLOPE,
+                            lr=p["apph_lr"], max_steps=p["apph_steps"], loss_tol=p["tab_loss_tol"], **_runs.protocol(p))
+
+    def again(seed, draw):
+        return cn.train(_init(ctx, p, seed, False, draw=draw), x, optimizer="adam", lr=p["apph_lr"],
+                        max_steps=p["apph_steps"], loss_tol=p["tab_loss_tol"], **_runs.protocol(p))
+
+    for seed, (res, rd, restarts) in enumerate(_runs.decide_seeds(first, again, judge, p=p)):
+        if not control:
+            inconclusive += _runs.inconclusive(f"seed {seed}", rd)
+        per_seed.append({"seed": seed, **_runs.record(res, rd, restarts), **measure(res.params[0])})
+    per_seed_all, per_seed = per_seed, [r for r in per_seed if r["decided"]]
+    if not per_seed:
+        return Measurement([], {"size": s, "depth": depth}, None, key="size", inconclusive=inconclusive,
+                           statistics={"seeds": p["tab_seeds"], "per_seed": per_seed_all, "confidence": 0.95})
     med = {k: float(np.median([r[k] for r in per_seed])) for k in ("eig_one", "second_eigenvalue", "median_cosine")}
     comps = [Comparison("median |lambda_1 - 1| of J at the image", med["eig_one"], p["near_one"]),
              Comparison("median |lambda_2| of J at the image", med["second_eigenvalue"], p["small"]),
@@ -88,14 +106,17 @@ def check_apph(data, ctx, *, control: bool = False) -> Measurement:
     tol = Tolerance(p["near_one"], f"memorizes: the Jacobian at the training image has |lambda_1| within "
                                    f"{p['near_one']:g} of 1 and |lambda_2| <= {p['small']:g} (Table 2's criterion, "
                                    f"the linear operator's spectrum), and outputs for {p['apph_inputs']} new uniform "
-                                   f"inputs have median cosine >= {p['apph_cosine']:g} with the image; trained with Adam "
-                                   f"(lr {p['apph_lr']:g}) to a loss of {p['tab_loss_tol']:g} or {p['apph_steps']} steps")
+                                   f"inputs have median cosine >= {p['apph_cosine']:g} with the image; medians over the "
+                                   f"seeds that decide (at the loss target {p['tab_loss_tol']:g}, or where memorizes "
+                                   f"stays the same over the last two loss decades); trained with Adam (lr "
+                                   f"{p['apph_lr']:g}, halved on plateaus) for at most {p['apph_steps']} steps, then at "
+                                   f"most {p['finish_iter']} L-BFGS iterations")
     notes = [f"J(x) x = f(x) exactly for a bias-free leaky-ReLU network (positive homogeneity): measured "
              f"||J(x) x - f(x)|| / ||x|| <= {metrics['max_homogeneity_residual']:.2g}, so at an interpolated image the "
-             "eigenvalue 1 along it is exact and Theorem 2's strict criterion rho < 1 cannot hold"] + unconverged
+             "eigenvalue 1 along it is exact and Theorem 2's strict criterion rho < 1 cannot hold"]
     return Measurement(comps, metrics, tol, key="median_second_eigenvalue", notes=notes,
-                       unconverged=[] if control else unconverged, scope=scope,
-                       statistics={"seeds": p["tab_seeds"], "per_seed": per_seed, "memorizing_seeds": memo,
+                       inconclusive=[] if control else inconclusive, scope=scope,
+                       statistics={"seeds": p["tab_seeds"], "per_seed": per_seed_all, "memorizing_seeds": memo,
                                    "confidence": 0.95})
 
 
@@ -128,24 +149,38 @@ def check_fig10(data, ctx, *, control: bool = False) -> Measurement:
     s, depth, n = p["apph_size"], p["apph_depth"], p["fig10_images"]
     X = ctx.asarray(_images(ctx, "fig10-images", n, s * s))
     Z = ctx.asarray(_images(ctx, "fig10-new", p["apph_inputs"], s * s))
-    per_seed, unconverged, counts = [], [], {"individual": 0, "combination": 0, "neither": 0}
+    per_seed, inconclusive, counts = [], [], {"individual": 0, "combination": 0, "neither": 0}
+    m = int(Z.shape[0])
+
+    @_runs.memoized
+    def classify(model):
+        return dynamics.composition(model(Z), X, p["fig10_margin"])
+
+    def judge(model):
+        k = classify(model)["classes"].count("individual")
+        return k, k  # the count of individual outputs
+
     for seed in range(p["tab_seeds"]):
         if control:
             Q, _ = ctx.xp.linalg.qr(X.T)
-            out, loss, steps, converged = Z @ Q @ Q.T, 0.0, 0, True
+            comp = dynamics.composition(Z @ Q @ Q.T, X, p["fig10_margin"])
+            rec = {"loss": 0.0, "steps": 0, "converged": True, "decided": True, "status": "at-target"}
         else:
-            res = cn.train(_init(ctx, p, seed, False, stream="fig10-init", filters=p["fig10_filters"]), X, optimizer="adam", lr=p["apph_lr"],
-                           max_steps=p["fig10_steps"], loss_tol=p["tab_loss_tol"])
-            loss, steps, converged = res.loss, res.steps, res.converged
-            out = res.params[0](Z)
-            unconverged += _budget_note(f"seed {seed}", res, p, caveat="")
-        comp = dynamics.composition(out, X, p["fig10_margin"])
+            res, rd, restarts = _runs.decide(
+                lambda draw: cn.train(_init(ctx, p, seed, False, stream="fig10-init", filters=p["fig10_filters"], draw=draw),
+                                      X, optimizer="adam", lr=p["apph_lr"], max_steps=p["fig10_steps"],
+                                      loss_tol=p["tab_loss_tol"], **_runs.protocol(p)), judge, p=p, same=_runs.same_fraction(m))
+            comp, rec = classify(res.params[0]), _runs.record(res, rd, restarts)
+            inconclusive += _runs.inconclusive(f"seed {seed}", rd)
         k = {c: comp["classes"].count(c) for c in counts}
-        for c in counts:
-            counts[c] += k[c]
-        per_seed.append({"seed": seed, "loss": float(loss), "steps": int(steps), "converged": bool(converged), **k,
-                         "median_sine_nearest": float(np.median(comp["sine_nearest"])),
+        if rec["decided"]:
+            for c in counts:
+                counts[c] += k[c]
+        per_seed.append({"seed": seed, **rec, **k, "median_sine_nearest": float(np.median(comp["sine_nearest"])),
                          "median_sine_span": float(np.median(comp["sine_span"]))})
+    if not sum(counts.values()):
+        return Measurement([], {"size": s, "depth": depth, "images": n}, None, key="size", inconclusive=inconclusive,
+                           statistics={"seeds": p["tab_seeds"], "per_seed": per_seed, "confidence": 0.95})
     total = sum(counts.values())
     share = stats.fraction(counts["individual"], total)
     comb = stats.fraction(counts["combination"], total)
@@ -154,18 +189,20 @@ def check_fig10(data, ctx, *, control: bool = False) -> Measurement:
                         share["wilson95"][0], p["fig10_majority"], ">=")]
     metrics = {"size": s, "depth": depth, "images": n, "filters": p["fig10_filters"], "individual_share": share["value"],
                "combination_share": comb["value"], "separation": sep,
-               "median_sine_nearest": float(np.median([r["median_sine_nearest"] for r in per_seed]))}
+               "median_sine_nearest": float(np.median([r["median_sine_nearest"] for r in per_seed if r["decided"]]))}
     tol = Tolerance(p["fig10_majority"], f"an output is an individual training example when the sine of its angle to "
                                          f"the nearest one is at most {p['fig10_margin']:g} x the smallest sine between "
                                          f"two training images ({sep:.3g}); a combination when it is that close to "
                                          f"their span but not to any one; the share of individual outputs over "
                                          f"{p['apph_inputs']} new uniform inputs x {p['tab_seeds']} seeds, with its "
-                                         f"Wilson 95% interval; trained with Adam (lr {p['apph_lr']:g}) to a loss of "
-                                         f"{p['tab_loss_tol']:g} or {p['fig10_steps']} steps")
+                                         f"Wilson 95% interval, over the seeds that decide (at the loss target "
+                                         f"{p['tab_loss_tol']:g}, or where the count of individual outputs stays within "
+                                         f"its Wilson interval over the last two loss decades); trained with Adam (lr "
+                                         f"{p['apph_lr']:g}, halved on plateaus) for at most {p['fig10_steps']} steps, "
+                                         f"then at most {p['finish_iter']} L-BFGS iterations")
     scope = (f"largest size tried: {n} images of {s} x {s}, {depth} leaky-ReLU layers of {p['fig10_filters']} filters, {p['tab_seeds']} "
              f"seeds; individual outputs {share['k']}/{share['n']}, combinations {comb['k']}/{comb['n']}")
-    return Measurement(comps, metrics, tol, key="individual_share", notes=list(unconverged),
-                       unconverged=[] if control else unconverged, scope=scope,
+    return Measurement(comps, metrics, tol, key="individual_share", inconclusive=inconclusive, scope=scope,
                        statistics={"seeds": p["tab_seeds"], "per_seed": per_seed, "individual": share,
                                    "combination": comb, "confidence": 0.95})
 
@@ -189,32 +226,57 @@ register(Claim(
 def _fig5_run(ctx, p, X, S, seed: int, control: bool) -> dict:
     """One network of Figure 5's kind trained on ``X``: strided convolutions down to 1 x 1 and back
     (:func:`theory.conv.downsampling_net`) with leaky ReLUs and per-channel biases (without biases
-    the network is homogeneous and an interpolated example has the eigenvalue 1 exactly); its
-    spectral radii at the examples, the starts ``S`` iterated until settled, and R(1)."""
-    s, n = p["fig5_size"], X.shape[0]
+    the network is homogeneous and an interpolated example has the eigenvalue 1 exactly); Theorem
+    2's class at each example's nearest fixed point (Newton's method, within the recovery tolerance),
+    the starts ``S`` iterated until settled, and R(1).  The run's decision is what the claim pools:
+    the number of examples that attract and of starts recovered (stable when each count lies in the
+    other's 95% Wilson interval)."""
+    s, n, m = p["fig5_size"], X.shape[0], int(S.shape[0])
+    spacing = dynamics.min_spacing(to_numpy(X))
+    tol = p["fig5_recover_frac"] * spacing
+
+    @_runs.memoized
+    def measure(trained):
+        fp = dynamics.fixed_points_near(trained, lambda Z: cn.jacobians(trained, Z), X)
+        rho = cn.spectral_radius(trained, fp.points)
+        classes = tuple("no fixed point" if not (fp.converged[i] and fp.moved[i] <= tol)
+                        else dynamics.classify(rho[i], p["fig5_band"]) for i in range(n))
+        st = dynamics.settle(trained, S, X, tol=tol, move_tol=1e-6 * spacing, cap=p["fig5_cap"])
+        return classes, rho, fp, st
+
+    def judge(trained):
+        classes, rho, _, st = measure(trained)
+        return {"attractors": classes.count("attractor"), "recovered": st.outcome.count("recovered")}, \
+            [round(v, 4) for v in rho]
+
+    def same(a, b):
+        return _runs.same_fraction(n)(a["attractors"], b["attractors"]) and \
+            _runs.same_fraction(m)(a["recovered"], b["recovered"])
+
     if control:  # the identity map: every point fixed, rho = 1
         from theory.conv_nets import LinearConvNet
+        from theory.descent import DescentResult
 
-        trained = cn.ConvAutoencoder(LinearConvNet((None,), (None,), (ctx.xp.eye(X.shape[1], dtype=X.dtype),)))
-        loss, steps, converged = 0.0, 0, True
+        ident = cn.ConvAutoencoder(LinearConvNet((None,), (None,), (ctx.xp.eye(X.shape[1], dtype=X.dtype),)))
+        fixed = DescentResult((ident, None), 0, 0.0, True, "loss_tol")
+        res, rd, restarts = _runs.decide(lambda draw: fixed, judge, p=p, same=same)
     else:
-        net = conv.downsampling_net(s, width=p["fig5_width"], mid_layers=p["fig5_mid"], scheme="pytorch",
-                                    rng=ctx.rng(f"fig5-init-{n}-{seed}"), xp=ctx.xp, dtype=ctx.float)
-        res = cn.train(cn.ConvAutoencoder.zero_biases(net), X, optimizer="adam", lr=p["fig5_lr"],
-                       max_steps=p["fig5_steps"], loss_tol=p["tab_loss_tol"])
-        trained, loss, steps, converged = res.params[0], res.loss, res.steps, res.converged
-    rho = cn.spectral_radius(trained, X)
-    Xh = to_numpy(X)
-    spacing = dynamics.min_spacing(Xh)
-    tol = p["fig5_recover_frac"] * spacing
-    residual = np.linalg.norm(to_numpy(trained(X)) - Xh, axis=1)
-    st = dynamics.settle(trained, S, X, tol=tol, move_tol=1e-6 * spacing, cap=p["fig5_cap"])
+        def train(draw):
+            net = conv.downsampling_net(s, width=p["fig5_width"], mid_layers=p["fig5_mid"], scheme="pytorch",
+                                        rng=ctx.rng(f"fig5-init-{n}-{seed}" + (f"-draw{draw}" if draw else "")),
+                                        xp=ctx.xp, dtype=ctx.float)
+            return cn.train(cn.ConvAutoencoder.zero_biases(net), X, optimizer="adam", lr=p["fig5_lr"],
+                            max_steps=p["fig5_steps"], loss_tol=p["tab_loss_tol"],
+                            **_runs.protocol(p, finish_iter=p["fig5_finish"]))
+
+        res, rd, restarts = _runs.decide(train, judge, p=p, same=same)
+    trained = res.params[0]
+    classes, rho, fp, st = measure(trained)
     R1 = dynamics.recovery_probability(trained, S, X, [1], tol)[0]
-    attract = [bool(residual[i] <= tol and dynamics.classify(rho[i], p["fig5_band"]) == "attractor") for i in range(n)]
-    return {"seed": seed, "loss": float(loss), "steps": int(steps), "converged": bool(converged), "rho": rho,
-            "max_fixed_point_residual": float(residual.max()), "recover_tol": tol, "attractors": sum(attract),
+    return {"seed": seed, **_runs.record(res, rd, restarts), "rho": rho, "classes": list(classes),
+            "fixed_point_moved": max(fp.moved), "recover_tol": tol, "attractors": classes.count("attractor"),
             "recovered": st.outcome.count("recovered"), "spurious": st.outcome.count("spurious"),
-            "unsettled": st.outcome.count("unsettled"), "starts": len(st.outcome), "R1": float(R1)}
+            "unsettled": st.outcome.count("unsettled"), "starts": len(st.outcome), "R1": float(R1)}, rd
 
 
 def check_fig5(data, ctx, *, control: bool = False) -> Measurement:
@@ -227,7 +289,7 @@ def check_fig5(data, ctx, *, control: bool = False) -> Measurement:
     from .. import datasets
 
     s = p["fig5_size"]
-    comps, rows, unconverged, sets = [], {}, [], []
+    comps, rows, inconclusive, sets = [], {}, [], []
     cifar = datasets.has_cifar10(ctx.data_dir)
     ignored = [f"CIFAR-10 images block-averaged to {s} x {s} x 3"] if cifar and s != 32 else []
     for n in p["fig5_sets"]:
@@ -238,43 +300,62 @@ def check_fig5(data, ctx, *, control: bool = False) -> Measurement:
             patches, where = datasets.natural_patches(n + p["fig5_starts"], s, rng=ctx.rng(f"fig5-patches-{n}"))
         X = ctx.asarray(patches[:n])
         S = ctx.asarray(np.vstack([patches[n:], ctx.rng(f"fig5-noise-{n}").random((p["fig5_starts"], 3 * s * s))]))
-        runs = [_fig5_run(ctx, p, X, S, seed, control) for seed in range(p["tab_seeds"])]
-        unconverged += [f"{n} images, seed {r['seed']}: training stopped at its budget of {r['steps']} Adam steps with "
-                        f"loss {r['loss']:.3g} (target {p['tab_loss_tol']:g})" for r in runs if not r["converged"]]
+        judged = [_fig5_run(ctx, p, X, S, seed, control) for seed in range(p["tab_seeds"])]
+        inconclusive += [line for r, rd in judged for line in _runs.inconclusive(f"{n} images, seed {r['seed']}", rd)]
+        everyone = [r for r, _ in judged]
+        runs = [r for r in everyone if r["decided"]]
+        sets.append(n)
+        if not runs:
+            rows[str(n)] = {"per_seed": everyone, "decided": 0, "images": where[:n]}
+            continue
         att = stats.fraction(sum(r["attractors"] for r in runs), n * len(runs))
         rec = stats.fraction(sum(r["recovered"] for r in runs), sum(r["starts"] for r in runs))
         one = stats.fraction(round(sum(r["R1"] * r["starts"] for r in runs)), sum(r["starts"] for r in runs))
-        rows[str(n)] = {"attractor_fraction": att, "recovered": rec, "R1": one,
+        rows[str(n)] = {"attractor_fraction": att, "recovered": rec, "R1": one, "decided": len(runs),
                         "all_attract_runs": stats.fraction(sum(r["attractors"] == n for r in runs), len(runs)),
                         "spurious": sum(r["spurious"] for r in runs), "unsettled": sum(r["unsettled"] for r in runs),
-                        "rho": stats.rho_classes([v for r in runs for v in r["rho"]]), "per_seed": runs}
+                        "rho": stats.rho_classes([v for r in runs for v in r["rho"]]), "per_seed": everyone}
         comps += [Comparison(f"attractor fraction [{n} images]", att["value"], 1.0, ">="),
                   Comparison(f"recovered when settled [{n} images]", rec["value"], p["recover_min"], ">=")]
-        sets.append(n)
         rows[str(n)]["images"] = where[:n]  # provenance: which sample image and window each training patch is
-    comps.append(Comparison(f"R(1) [{min(sets)} images]", rows[str(min(sets))]["R1"]["value"], p["recover_min"], ">="))
+    smallest = rows[str(min(sets))]
+    if "R1" in smallest:
+        comps.append(Comparison(f"R(1) [{min(sets)} images]", smallest["R1"]["value"], p["recover_min"], ">="))
+
+    def value(n, k):
+        return rows[str(n)][k]["value"] if k in rows[str(n)] else float("nan")
+
     metrics = {"size": s, "sets": sets, "width": p["fig5_width"], "mid_layers": p["fig5_mid"],
                "data": ("CIFAR-10" if cifar else "scikit-learn sample-image patches") +
                        " (statistics.sets[n].images)",
-               **{f"attractor_fraction_{n}": rows[str(n)]["attractor_fraction"]["value"] for n in sets},
-               **{f"recovered_{n}": rows[str(n)]["recovered"]["value"] for n in sets},
-               "R1_smallest": rows[str(min(sets))]["R1"]["value"]}
-    tol = Tolerance(p["recover_min"], f"every training example a fixed point (within {p['fig5_recover_frac']:g} of the "
-                                      f"examples' spacing) with rho(J) < 1 - {p['fig5_band']:g}, pooled over "
-                                      f"{p['tab_seeds']} seeds; of {p['fig5_starts']} held-out patches and "
-                                      f"{p['fig5_starts']} uniform inputs at least {p['recover_min']:g} end within "
-                                      f"that distance of an example when iterated until settled (cap {p['fig5_cap']}), "
-                                      f"and after one step on the smallest set; trained with Adam (lr "
-                                      f"{p['fig5_lr']:g}) to a loss of {p['tab_loss_tol']:g} or {p['fig5_steps']} steps")
+               **{f"attractor_fraction_{n}": value(n, "attractor_fraction") for n in sets},
+               **{f"recovered_{n}": value(n, "recovered") for n in sets},
+               "R1_smallest": value(min(sets), "R1")}
+    tol = Tolerance(p["recover_min"], f"every training example has a fixed point within {p['fig5_recover_frac']:g} of "
+                                      f"the examples' spacing (Newton's method) with rho(J) < 1 - {p['fig5_band']:g} "
+                                      f"there, pooled over the seeds that decide; of {p['fig5_starts']} held-out "
+                                      f"patches and {p['fig5_starts']} uniform inputs at least {p['recover_min']:g} end "
+                                      f"within that distance of an example when iterated until settled (cap "
+                                      f"{p['fig5_cap']}), and after one step on the smallest set; trained with Adam (lr "
+                                      f"{p['fig5_lr']:g}, halved on plateaus) for at most {p['fig5_steps']} steps, then "
+                                      f"at most {p['fig5_finish']} L-BFGS iterations; a run decides at the loss target "
+                                      f"{p['tab_loss_tol']:g} or where its classes and recovered count are stable over "
+                                      "the last two loss decades")
+
+    def tally(n):
+        r = rows[str(n)]
+        if "attractor_fraction" not in r:
+            return f"{n} images: no run decided"
+        return (f"{n} images: attractors {r['attractor_fraction']['k']}/{r['attractor_fraction']['n']}, "
+                f"recovered {r['recovered']['k']}/{r['recovered']['n']}")
+
     scope = (f"largest size tried: {max(sets)} natural-image patches of {s} x {s} x 3, a downsampling network of width "
-             f"{p['fig5_width']} with biases, {p['tab_seeds']} seeds; " + "; ".join(
-                 f"{n} images: attractors {rows[str(n)]['attractor_fraction']['k']}/{rows[str(n)]['attractor_fraction']['n']}, "
-                 f"recovered {rows[str(n)]['recovered']['k']}/{rows[str(n)]['recovered']['n']}" for n in sets))
+             f"{p['fig5_width']} with biases, {p['tab_seeds']} seeds; " + "; ".join(tally(n) for n in sets))
     return Measurement(comps, metrics, tol, key=f"attractor_fraction_{max(sets)}",
                        notes=ignored + ["training images: " + ("CIFAR-10" if cifar else
                                                               "scikit-learn sample-image patches") + ", listed per set in "
-                                        "statistics.sets[n].images; starts: held-out images and uniform noise"] + unconverged,
-                       unconverged=[] if control else unconverged, scope=scope,
+                                        "statistics.sets[n].images; starts: held-out images and uniform noise"],
+                       inconclusive=[] if control else inconclusive, scope=scope,
                        statistics={"seeds": p["tab_seeds"], "sets": rows, "confidence": 0.95})
 
 

@@ -95,11 +95,11 @@ def compare_to_limit(W, predicted: lin.FactoredMap, tol: Tolerance, certified: f
     rel = absolute / scale
     metrics = {"rel_error": rel, "abs_error": absolute, "certified_rel_distance": certified, **metrics}
     comps = [Comparison("rel_error", rel, tol.value), Comparison("certified_rel_distance", certified, required)]
-    unconverged = []
+    inconclusive = []
     if certified > required:  # descent stopped before it could certify the limit: nothing is refuted
-        unconverged.append(f"descent stopped after {metrics.get('steps')} steps at loss {metrics.get('final_loss', float('nan')):.3g} "
+        inconclusive.append(f"descent stopped after {metrics.get('steps')} steps at loss {metrics.get('final_loss', float('nan')):.3g} "
                            f"with certified relative distance {certified:.3g} > {required:g}")
-    return Measurement(comps, metrics, tol, key="rel_error", unconverged=unconverged)
+    return Measurement(comps, metrics, tol, key="rel_error", inconclusive=inconclusive)
 
 
 # ---------------------------------------------------------------- linear-min-norm

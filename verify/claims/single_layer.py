@@ -124,7 +124,7 @@ SATURATED = 1e-6
 
 def check_limit(data, ctx, *, adaptive: bool, control: str | None = None) -> Measurement:
     """Trained A vs A* = phi^{-1}(X) X^+ for every pair; ``control`` picks a wrong prediction or start."""
-    comps, metrics, notes, viol, unconverged = [], {}, [], [], []
+    comps, metrics, notes, viol, inconclusive = [], {}, [], [], []
     worst, worst_tol = -1.0, None
     required = 10 * ctx.sizes(FAMILY)["target"]
     for label, act, X in pairs(data, ctx):
@@ -151,7 +151,7 @@ def check_limit(data, ctx, *, adaptive: bool, control: str | None = None) -> Mea
             "rel_error_vs_steps": {str(t): e for t, e in run["history"].items()},
         }
         if certified > required:
-            unconverged.append(f"{label}: {res.steps} steps, final loss {res.loss:.3g}, certified distance {certified:.3g} "
+            inconclusive.append(f"{label}: {res.steps} steps, final loss {res.loss:.3g}, certified distance {certified:.3g} "
                                f"> {required:g}")
             m, M = acts.derivative_bounds(act, sl.preimages(X, act))
             why = (f"the data sit where {act.name} saturates: |phi'| at the pre-images falls to {m:.3g} (its "
@@ -170,7 +170,7 @@ def check_limit(data, ctx, *, adaptive: bool, control: str | None = None) -> Mea
     notes.append("any descent from A = 0 keeps A = C X^T, and an interpolating A = C X^T equals Y X^+: "
                  "the limit does not depend on the step rule, only convergence does")
     return Measurement(comps, metrics, worst_tol, key="rel_error", violations=viol, notes=notes,
-                       unconverged=[] if control else unconverged)
+                       inconclusive=[] if control else inconclusive)
 
 
 register(Claim(
@@ -315,7 +315,7 @@ def check_monotone(data, ctx, *, control: bool = False) -> Measurement:
     step back beyond rounding is a counterexample.  The control replaces the path by
     A_t = (1 - (-1/2)^t) A*, which overshoots and oscillates."""
     p = ctx.sizes(FAMILY)
-    comps, metrics, viol, unconverged = [], {}, [], []
+    comps, metrics, viol, inconclusive = [], {}, [], []
     for n, d in p["mono_sizes"]:
         for seed in range(p["mono_seeds"]):
             unit = scale_into(synthetic(n, d, cond=p["cond"], rng=ctx.rng(f"thm1-monotone-{n}-{d}-{seed}")), (0.0, 1.0))
@@ -340,7 +340,7 @@ def check_monotone(data, ctx, *, control: bool = False) -> Measurement:
                 if not res.converged and not control and m["steps_back"] == 0:
                     # a step back is a counterexample wherever it happens; a monotone path certifies the
                     # claim only if it reached the limit
-                    unconverged.append(f"{label}: {res.steps} steps, loss {res.loss:.3g} > {p['mono_loss_tol']:g}")
+                    inconclusive.append(f"{label}: {res.steps} steps, loss {res.loss:.3g} > {p['mono_loss_tol']:g}")
                 metrics[label] = {**m, "steps": res.steps, "tol": tol, "largest_step_back_rel": m["largest_step_back"] / scale}
                 comps.append(Comparison(f"steps back against sign(A*) [{label}]", float(m["steps_back"]), 0.0))
     worst = max(metrics.values(), key=lambda r: r["share_back"])
@@ -350,7 +350,7 @@ def check_monotone(data, ctx, *, control: bool = False) -> Measurement:
                          "64 eps max|A*| (the rounding of one update), at every step of adaptive descent from 0 to a "
                          f"loss of {p['mono_loss_tol']:g}")
     return Measurement(comps, metrics, tol, key="worst_share_back", violations=viol,
-                       unconverged=[] if control else unconverged,
+                       inconclusive=[] if control else inconclusive,
                        notes=["the claim concerns the proof's intermediate step; Theorem 1's conclusion (the limit) is "
                               "thm1-adaptive-step"])
 
