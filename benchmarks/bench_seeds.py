@@ -5,7 +5,8 @@
 Decides where the claims stack their seeds (``theory.conv_seeds.train_seeds``): the uniform
 single-filter convolutional stacks (Tables 1-2, Appendix H, Appendix I.2), whose steps are
 dominated by Python's overhead; and shows why the deep fully connected networks are not stacked:
-a stacked NumPy product of (S, n, w) by (S, w, w) is slower than S BLAS calls from width 128.
+their stacked gradient gains little over S one-by-one ones from width 128, and their trainer's
+fused Adam (which forms no weight gradient) would be lost.
 The deep stacked gradient is the same forward and backprop as ``theory.deep_fc.gradients``
 written over a leading seed axis (leaky ReLU, 10 rows, d = 64, depth 3).  Best of ``--repeats``,
 the two ways taking turns.

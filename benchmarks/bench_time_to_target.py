@@ -15,7 +15,7 @@ same number of steps with the step halved after ``patience`` steps without a 1% 
 then L-BFGS for at most ``finish`` iterations, and stop as soon as the loss is at most 1e-10.
 
 Differences that remain, stated: optax's plateau rule has no ``below`` threshold (ours does not
-decay above 1e-3 of the first loss; optax's ``reduce_on_plateau`` here starts counting at once);
+decay above 1e-2 of the first loss; optax's ``reduce_on_plateau`` here starts counting at once);
 optax's L-BFGS uses a zoom line search with history 10, scipy's L-BFGS-B (ours) a More-Thuente
 one with history 10; the JAX time includes no compilation (each jitted function is compiled in a
 warm-up call first, reported separately).  float64 on both sides.  The wall times are the best of

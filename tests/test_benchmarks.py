@@ -98,3 +98,28 @@ def test_mutation_sample_is_seeded_stratified_and_scored_without_its_equivalents
     assert s["killed"] == sum(results[n] == 1 for n in one[1:]) and set(s["survived"]) == {n for n in one[1:] if results[n] == 0}
     text = m.render(s, 3, 20, equiv, len(names), "a note")
     assert "seed 3" in text and f"`{one[0]}`: means the same" in text and "a note" in text
+
+
+def test_seeds_benchmark_prints_its_table(capsys):
+    _script("bench_seeds").main(["--seeds", "2", "--repeats", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("| network | 2 gradients one by one | stacked |")
+    assert len(lines) == 3 + 3 + 4 and all(line.count("|") == 5 for line in lines[3:])
+
+
+def test_time_to_target_sides_train_the_same_networks():
+    """Every case's JAX network is ours (its initial loss is checked inside run_jax); both sides
+    run at tiny budgets and report their losses."""
+    pytest.importorskip("optax", reason="optax is in the test extra")
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import math
+
+    bench = _script("bench_time_to_target")
+    for name, (ours, jax_loss, lr, _, _) in bench.cases().items():
+        params, loss, start = jax_loss(jax.numpy)
+        assert math.isclose(float(loss(params)), start, rel_tol=1e-9), name  # the same network and weights
+    ours, jax_loss, lr, _, _ = bench.cases()["tab2-4x4-29-layers"]
+    a, b = bench.run_ours(ours, 3, 2), bench.run_jax(jax_loss, lr, 3, 2)
+    assert a["adam_steps"] <= 3 and b["adam_steps"] <= 3
+    assert a["loss"] > 0 and b["loss"] > 0 and b["compile_seconds"] >= 0

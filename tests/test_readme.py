@@ -117,7 +117,7 @@ def test_the_recorded_paper_sweep_is_the_one_issue_14_asks_for():
 # protocol constants the prose may name (steps, levels, targets, the ray's 1.01 x_m); a measured
 # number belongs in a rendered block or a recorded file, not typed into the prose
 PROTOCOL_CONSTANTS = {"1e-10", "1e-9", "1e-8", "1e-12", "1e-6", "1e-3", "0.05", "0.1", "1.01", "0.5", "0.99",
-                      "1e-4", "1e-5",  # memorization's "small", Appendix H's cosine, loss decades
+                      "1e-2", "1e-4", "1e-5",  # memorization's "small", Appendix H's cosine, loss decades, the plateau's threshold
                       "1810.10333", "3.10"}  # and the arXiv id, the Python version
 
 

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
 from .common import array_namespace, sq_norm
 from .conv import ConvLayout, upsample_matrix
@@ -46,6 +47,9 @@ class LinearConvNet:
     bases: tuple = ()   # per layer: the dense basis of C(W) (small layers) or None (sparse)
 
     DENSE_LIMIT = 250_000  # n_weights x d_out x d_in up to which a layer uses a dense basis (Tables 1-2: 21,609)
+    # d_out x d_in up to which a layer without a basis is assembled dense (one scatter) on NumPy and CuPy:
+    # building a sparse matrix costs more than its products there (Figure 8's 64 x 64 layers)
+    DENSE_SCATTER = 1 << 16
 
     @property
     def depth(self) -> int:
@@ -64,7 +68,9 @@ class LinearConvNet:
                 xp = array_namespace(W)
                 out.append(xp.tensordot(xp.reshape(W, (-1,)), self.bases[l], axes=1))
             else:
-                out.append(lay.matrix(W))
+                xp = array_namespace(W)
+                small = math.prod(lay.shape) <= self.DENSE_SCATTER and (is_numpy_namespace(xp) or is_cupy_namespace(xp))
+                out.append(lay.matrix(W, dense=small))
         return out
 
     def weight_gradient(self, l: int, G, H):
@@ -98,9 +104,10 @@ class LinearConvNet:
             return {}
         return {start + B: start for start in range(0, self.depth - B + 1, B)}
 
-    def forward(self, H):
-        """Activations ``[H_0, ..., H_L]`` for inputs ``H`` (d, m) (columns are examples)."""
-        Cs, skips, Hs = self.matrices(), self._skips(), [H]
+    def forward(self, H, Cs=None):
+        """Activations ``[H_0, ..., H_L]`` for inputs ``H`` (d, m) (columns are examples); ``Cs``: the
+        layers' matrices when the caller has them."""
+        Cs, skips, Hs = self.matrices() if Cs is None else Cs, self._skips(), [H]
         for l, C in enumerate(Cs):
             Z = C @ Hs[-1]
             if l + 1 in skips:
@@ -168,13 +175,13 @@ def _conv_init(rng, scheme: str, scale: float, shape):
 def conv_gradients(net: LinearConvNet, X):
     """``(loss, [dW_l])`` for ``L = 1/(2n) ||f(X) - X||_F^2`` with ``X`` (d, n) (columns are
     examples), by backpropagation through the layers' matrices and the skips."""
-    Hs = net.forward(X)
+    Cs = net.matrices()
+    Hs = net.forward(X, Cs)
     n = X.shape[1]
     R = Hs[-1] - X
     value = 0.5 * sq_norm(R) / n
     skips = net._skips()
     into = {start: end for end, start in skips.items()}
-    Cs = net.matrices()
     G, at_end, grads = R / n, {}, [None] * net.depth
     for l in range(net.depth - 1, -1, -1):
         if l + 1 in skips:

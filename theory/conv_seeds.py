@@ -5,9 +5,9 @@ single-filter convolution, :func:`theory.conv_nets.linear_conv_net` with one fil
 initialisations.  Each step of such a network is a few dozen operations on 9 x 9 to 25 x 25
 matrices, so Python's overhead, not arithmetic, sets its speed; stacking ``S`` seeds along a
 leading axis does the ``S`` steps in the same number of operations (``benchmarks/bench_seeds.py``,
-recorded in ``benchmarks/RESULTS.md``; the deep fully connected networks gain nothing this way:
-NumPy's stacked products are slower than ``S`` BLAS calls from width 128, so they are trained one
-by one).
+recorded in ``benchmarks/RESULTS.md``).  The deep fully connected networks are trained one by one:
+their stacked gradient gains little over ``S`` BLAS-backed ones from width 128 (recorded), and their
+trainer's fused Adam, which never forms a weight gradient, would be lost.
 
 The stack ``W`` (S, L, n_w) holds each seed's layer weights; ``C = W . B`` its layer matrices
 (``B`` the layout's dense basis).  With leaky slope ``a`` (``None``: linear), ``h_0 = x``,

@@ -107,7 +107,7 @@ PROFILES = {
                          apph_size=4, apph_depth=29, apph_steps=10000, apph_lr=1e-3, apph_inputs=50, apph_cosine=0.99,
                          fig10_images=3, fig10_filters=4, fig10_margin=0.1, fig10_majority=0.5, fig10_steps=3000,
                          initc_size=3, initc_depth=9, initc_filters=1, initc_lr=1e-3, initc_steps=5000, initc_inputs=50, initc_alpha=0.05, init_margin=0.1,
-                         fig5_size=4, fig5_sets=(10, 40), fig5_width=32, fig5_mid=0, fig5_lr=1e-3, fig5_steps=600, fig5_finish=600, fig5_starts=20,
+                         fig5_size=4, fig5_sets=(10, 40), fig5_width=32, fig5_mid=0, fig5_lr=1e-3, fig5_steps=2000, fig5_finish=1500, fig5_starts=20,
                          fig5_cap=500, fig5_recover_frac=0.1, fig5_band=1e-6, recover_min=0.9),
             "two_layer": dict(n=5, d=64, digits_n=5, widths=(100, 1000, 10_000), laws=("gaussian", "rademacher", "uniform"),
                               seeds=(0, 1), steps=100, eps=0.01),
