@@ -19,6 +19,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gpu  # noqa: E402
+from theory import conv_nets
 from theory import conv  # noqa: E402
 from theory.errors import DivergenceError  # noqa: E402
 from verify.claims.conv import _images  # noqa: E402
@@ -37,17 +38,17 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     ctx = Context(get_profile("large"), gpu.resolve("numpy"), args.seed, 1.0)
     X = ctx.asarray(_images(ctx, "appg", 2, 3 * args.s * args.s))
-    net = conv.downsampling_net(args.s, width=args.width, rng=ctx.rng("appg-init"), xp=ctx.xp, dtype=ctx.float)
+    net = conv_nets.downsampling_net(args.s, width=args.width, rng=ctx.rng("appg-init"), xp=ctx.xp, dtype=ctx.float)
     print(f"appendix G: {args.s} x {args.s} x 3, width {args.width}, {net.n_params} parameters, Adam lr {args.lr:g}")
     start = time.perf_counter()
     try:
-        res = conv.train_linear_conv(net, X, optimizer="adam", lr=args.lr, max_steps=args.steps, loss_tol=1e-10,
+        res = conv_nets.train_linear_conv(net, X, optimizer="adam", lr=args.lr, max_steps=args.steps, loss_tol=1e-10,
                                      checkpoints=range(0, args.steps + 1, max(args.every, 1)))
     except DivergenceError as exc:
         print(f"diverged: {exc}")
         return
     seconds = time.perf_counter() - start
-    losses = {t: float(conv.conv_gradients(ps[0], X.T)[0]) for t, ps in sorted(res.checkpoints.items())}
+    losses = {t: float(conv_nets.conv_gradients(ps[0], X.T)[0]) for t, ps in sorted(res.checkpoints.items())}
     print(f"{res.steps} steps in {seconds:.1f} s ({1e3 * seconds / max(res.steps, 1):.1f} ms/step); "
           f"final loss {res.loss:.4g} (target 1e-10), converged {res.converged}")
     print("loss at steps " + ", ".join(f"{t}: {v:.4g}" for t, v in losses.items()))

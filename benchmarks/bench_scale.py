@@ -37,6 +37,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gpu  # noqa: E402
+from theory import linear_descent
+from theory import certificates
 from theory import activations as acts  # noqa: E402
 from theory import conv  # noqa: E402
 from theory import linear as lin  # noqa: E402
@@ -101,9 +103,9 @@ def closed_vs_gd(args, backend) -> None:
         (svd, P, scale), t_closed = once(closed, xp)
         eta = 1.0 / svd.s_max**2
         tol = 0.5 * (1e-9 * svd.s_min * scale) ** 2
-        budget = 2 * lin.gd_steps_needed(svd, eta, 1e-10) + 100
+        budget = 2 * certificates.gd_steps_needed(svd, eta, 1e-10) + 100
         rows = [f"linear d={d} n={n} kappa={svd.cond:.2f}: closed form (SVD + projection) {t_closed:.3f} s"]
-        for name, trainer in (("factored", lin.gd_train_factored), ("dense", lin.gd_train)):
+        for name, trainer in (("factored", linear_descent.gd_train_factored), ("dense", linear_descent.gd_train)):
             if name == "dense" and d * d * 8 * 4 > args.dense_limit_gib * 2**30:
                 rows.append(f"  dense GD: skipped, 4 d x d arrays exceed --dense-limit-gib {args.dense_limit_gib}")
                 continue
@@ -182,10 +184,10 @@ def throughput(args, backend) -> None:
         eta = 1.0 / svd.s_max**2
         s = args.steps
         t = interleaved({
-            "dense_s": lambda: lin.gd_train(X, eta=eta, max_steps=s),
-            "dense_2s": lambda: lin.gd_train(X, eta=eta, max_steps=2 * s),
-            "fact_s": lambda: lin.gd_train_factored(X, eta=eta, max_steps=s),
-            "fact_2s": lambda: lin.gd_train_factored(X, eta=eta, max_steps=2 * s),
+            "dense_s": lambda: linear_descent.gd_train(X, eta=eta, max_steps=s),
+            "dense_2s": lambda: linear_descent.gd_train(X, eta=eta, max_steps=2 * s),
+            "fact_s": lambda: linear_descent.gd_train_factored(X, eta=eta, max_steps=s),
+            "fact_2s": lambda: linear_descent.gd_train_factored(X, eta=eta, max_steps=2 * s),
             "gemm_ndd": gemm(xp, n, d, d), "gemm_dnd": gemm(xp, d, n, d), "gemm_nnd": gemm(xp, n, n, d),
         }, args.repeats, xp)
         dense = (t["dense_2s"] - t["dense_s"]) / s
@@ -232,12 +234,12 @@ def versus_torch(args, backend) -> None:
 
         # marginal step times (runs of 2s and s steps, differenced), all timed in the same rounds
         t = interleaved({
-            "ours_s": lambda: lin.gd_train(X, eta=eta, max_steps=s),
-            "ours_2s": lambda: lin.gd_train(X, eta=eta, max_steps=2 * s),
+            "ours_s": lambda: linear_descent.gd_train(X, eta=eta, max_steps=s),
+            "ours_2s": lambda: linear_descent.gd_train(X, eta=eta, max_steps=2 * s),
             "torch_s": lambda: torch_run(s),
             "torch_2s": lambda: torch_run(2 * s),
-            "fact_s": lambda: lin.gd_train_factored(X, eta=eta, max_steps=s),
-            "fact_2s": lambda: lin.gd_train_factored(X, eta=eta, max_steps=2 * s),
+            "fact_s": lambda: linear_descent.gd_train_factored(X, eta=eta, max_steps=s),
+            "fact_2s": lambda: linear_descent.gd_train_factored(X, eta=eta, max_steps=2 * s),
         }, args.repeats, xp)
         ours, theirs, ours_f = ((t[f"{k}_2s"] - t[f"{k}_s"]) / s for k in ("ours", "torch", "fact"))
         print(f"d={d} n={n}: dense linear GD step: ours {1e3 * ours:.2f} ms, PyTorch {1e3 * theirs:.2f} ms, "
@@ -266,8 +268,8 @@ def backends(args, _backend) -> None:
         svd, t_svd = once(lambda: lin.data_svd(X), b.xp)
         eta = 1.0 / svd.s_max**2
         s = args.steps
-        t = interleaved({"s": lambda: lin.gd_train_factored(X, eta=eta, max_steps=s),
-                         "2s": lambda: lin.gd_train_factored(X, eta=eta, max_steps=2 * s)}, args.repeats, b.xp)
+        t = interleaved({"s": lambda: linear_descent.gd_train_factored(X, eta=eta, max_steps=s),
+                         "2s": lambda: linear_descent.gd_train_factored(X, eta=eta, max_steps=2 * s)}, args.repeats, b.xp)
         print(f"{name}: d={args.d[0]} n={args.n}: thin SVD {t_svd:.3f} s, factored GD step "
               f"{1e3 * (t['2s'] - t['s']) / s:.3f} ms")
     reports = {name: verify.run(args.claim or None, profile=args.profile, backend=name, seed=0) for name in names}
@@ -312,7 +314,7 @@ def scaling(args, backend) -> None:
 
         t_c, m_c = measure(closed, xp, trace)
         svd = lin.data_svd(X)
-        t_s, m_s = measure(lambda: lin.gd_train_factored(X, eta=1 / svd.s_max**2, max_steps=10), xp, trace)
+        t_s, m_s = measure(lambda: linear_descent.gd_train_factored(X, eta=1 / svd.s_max**2, max_steps=10), xp, trace)
         rows.append(("linear closed form", "d", d, n, t_c, m_c))
         rows.append(("linear factored GD, 10 steps", "d", d, n, t_s, m_s))
 
@@ -322,7 +324,7 @@ def scaling(args, backend) -> None:
         X = data(backend, n, args.d[0])
         t_c, m_c = measure(lambda: lin.span_projection(X).fro(), xp, trace)
         svd = lin.data_svd(X)
-        t_s, m_s = measure(lambda: lin.gd_train_factored(X, eta=1 / svd.s_max**2, max_steps=10), xp, trace)
+        t_s, m_s = measure(lambda: linear_descent.gd_train_factored(X, eta=1 / svd.s_max**2, max_steps=10), xp, trace)
         rows.append(("linear closed form", "n", args.d[0], n, t_c, m_c))
         rows.append(("linear factored GD, 10 steps", "n", args.d[0], n, t_s, m_s))
     host = scale_into(synthetic(10, 256, cond=2.0, rng=3), (0.0, 1.0))

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from theory import conv_nets
 from theory import conv
 from theory.errors import InputError
 from theory.conv import min_depth_measured, stack_params as conv_params
@@ -65,8 +66,8 @@ def test_direct_convolution_on_array_api_strict():
     (lambda: conv.ConvLayout.build(4, 3, c_in=2).matrix(np.ones((1, 1, 3, 3))), "check the channel counts"),
     (lambda: conv.upsample_matrix(3, 0), "factor must be an integer >= 1"),
     (lambda: conv.min_full_depth(5, 1), "1 x 1 kernel"),
-    (lambda: conv.linear_conv_net(4, 3, filters=2, skip_every=2), "filters == channels"),
-    (lambda: conv.downsampling_net(6), "power-of-2"),
+    (lambda: conv_nets.linear_conv_net(4, 3, filters=2, skip_every=2), "filters == channels"),
+    (lambda: conv_nets.downsampling_net(6), "power-of-2"),
 ])
 def test_bad_input_is_one_clear_error(call, message):
     with pytest.raises(InputError, match=message):
@@ -125,12 +126,12 @@ def test_lemma_distance_is_the_forced_entries_of_the_projection(s, seed):
 
 def test_gradients_match_finite_differences_with_skips_and_filters():
     rng = np.random.default_rng(2)
-    for net in (conv.linear_conv_net(4, 5, scale=1.0, skip_every=2, rng=3),
-                conv.linear_conv_net(3, 3, filters=3, scale=1.0, rng=4),
-                conv.downsampling_net(4, width=2, rng=5)):
+    for net in (conv_nets.linear_conv_net(4, 5, scale=1.0, skip_every=2, rng=3),
+                conv_nets.linear_conv_net(3, 3, filters=3, scale=1.0, rng=4),
+                conv_nets.downsampling_net(4, width=2, rng=5)):
         d = net.layouts[0].shape[1]
         X = rng.random((d, 2))
-        value, grads = conv.conv_gradients(net, X)
+        value, grads = conv_nets.conv_gradients(net, X)
         l = next(i for i, W in enumerate(net.weights) if W is not None and i > 0)
         W = net.weights[l]
         idx = (0,) * W.ndim
@@ -139,24 +140,24 @@ def test_gradients_match_finite_differences_with_skips_and_filters():
         Wp[idx] += e
         Ws = list(net.weights)
         Ws[l] = Wp
-        fd = (conv.conv_gradients(net.with_weights(Ws), X)[0] - value) / e
+        fd = (conv_nets.conv_gradients(net.with_weights(Ws), X)[0] - value) / e
         assert fd == pytest.approx(grads[l][idx], rel=1e-4, abs=1e-8)
 
 
 def test_uniform_fast_path_equals_the_general_path():
     rng = np.random.default_rng(3)
-    net = conv.linear_conv_net(3, 6, scale=1.0, skip_every=3, rng=1)
+    net = conv_nets.linear_conv_net(3, 6, scale=1.0, skip_every=3, rng=1)
     X = rng.random((2, 9))
-    fast = conv.train_linear_conv(net, X, lr=1e-3, max_steps=50)
-    general = conv.LinearConvNet(net.layouts, net.weights, net.fixed, net.skip_every)  # no bases: sparse path
-    slow = conv.train_linear_conv(general, X, lr=1e-3, max_steps=50)
+    fast = conv_nets.train_linear_conv(net, X, lr=1e-3, max_steps=50)
+    general = conv_nets.LinearConvNet(net.layouts, net.weights, net.fixed, net.skip_every)  # no bases: sparse path
+    slow = conv_nets.train_linear_conv(general, X, lr=1e-3, max_steps=50)
     assert np.allclose(fast.params[0].operator(), slow.params[0].operator(), atol=1e-10)
 
 
 def test_deep_single_filter_stack_memorizes_one_image():
     x = np.random.default_rng(4).random((1, 9))
-    net = conv.linear_conv_net(3, 9, scale=1.0, rng=0)
-    res = conv.train_linear_conv(net, x, lr=1e-3, max_steps=10_000, loss_tol=1e-10, adam_eps=1e-30)
+    net = conv_nets.linear_conv_net(3, 9, scale=1.0, rng=0)
+    res = conv_nets.train_linear_conv(net, x, lr=1e-3, max_steps=10_000, loss_tol=1e-10, adam_eps=1e-30)
     lam = np.sort(np.abs(np.linalg.eigvals(res.params[0].operator())))[::-1]
     assert res.converged and abs(lam[0] - 1) < 1e-3 and lam[1] < 0.5
 
@@ -172,4 +173,4 @@ def test_printed_tables_against_their_architectures():
     assert len(one) == 3 and all(n.startswith("Table 1") for n in one)
     assert math.ceil(7**4 / 9) == 267
     for L, f in ((1, 1), (3, 16), (5, 4)):  # the formula counts what the networks hold
-        assert conv_params(L, f) == conv.linear_conv_net(3, L, filters=f).n_params
+        assert conv_params(L, f) == conv_nets.linear_conv_net(3, L, filters=f).n_params

@@ -4,13 +4,14 @@ against finite differences and each other; the matrix-free spectrum against the 
 import numpy as np
 import pytest
 
+from theory import conv_nets
 from theory import conv
 from theory import conv_nonlinear as cn
 from theory.errors import InputError
 
 
 def model(size=5, depth=4, filters=2, slope=0.1, seed=0):
-    net = conv.linear_conv_net(size, depth, filters=filters, scheme="pytorch", rng=seed)
+    net = conv_nets.linear_conv_net(size, depth, filters=filters, scheme="pytorch", rng=seed)
     return cn.ConvAutoencoder(net, slope)
 
 
@@ -71,7 +72,7 @@ def test_training_lowers_the_loss_and_bad_models_are_refused():
     assert res.loss < 0.5 * cn.loss(m, X)
     assert isinstance(res.params[0], cn.ConvAutoencoder)
     with pytest.raises(InputError, match="no skip connections"):
-        cn.ConvAutoencoder(conv.linear_conv_net(3, 4, filters=1, skip_every=2, rng=0))
+        cn.ConvAutoencoder(conv_nets.linear_conv_net(3, 4, filters=1, skip_every=2, rng=0))
     with pytest.raises(InputError, match="slope"):
         cn.ConvAutoencoder(m.net, 2.0)
     with pytest.raises(InputError, match="features"):
@@ -82,7 +83,7 @@ def test_array_api_strict_gives_the_numpy_numbers():
     import array_api_strict as xps
 
     m_np, X = model(), data()
-    net = conv.linear_conv_net(5, 4, filters=2, scheme="pytorch", rng=0, xp=xps, dtype=xps.float64)
+    net = conv_nets.linear_conv_net(5, 4, filters=2, scheme="pytorch", rng=0, xp=xps, dtype=xps.float64)
     m_x = cn.ConvAutoencoder(net, 0.1)
     Xx = xps.asarray(X)
     assert np.allclose(np.asarray(m_x(Xx)), m_np(X), rtol=1e-12, atol=1e-14)
@@ -141,7 +142,7 @@ def test_appendix_h_claim_holds_on_a_memorizing_map_and_not_on_the_identity(monk
 
 def biased_model(seed=0):
     """Multi-channel input (3 channels of 4 x 4), 2 filters, random biases per channel."""
-    net = conv.linear_conv_net(4, 3, filters=2, channels=3, scheme="pytorch", rng=seed)
+    net = conv_nets.linear_conv_net(4, 3, filters=2, channels=3, scheme="pytorch", rng=seed)
     rng = np.random.default_rng(seed + 10)
     m = cn.ConvAutoencoder.zero_biases(net, 0.1)
     return m.with_biases([rng.standard_normal(b.shape) * 0.3 for b in m.biases])

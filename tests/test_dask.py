@@ -6,6 +6,7 @@ import pytest
 
 import gpu
 from gpu import dask_cluster
+from theory import linear_descent
 from theory import activations as acts
 from theory import linear as lin
 from theory import single_layer as sl
@@ -55,8 +56,8 @@ def test_blockwise_descent_equals_one_loop(dask_backend, start):
     kw = dict(eta=1 / svd.s_max**2, max_steps=400, loss_tol=1e-16, checkpoints=[0, 5, 100])
     W0_np = None if start == "zero" else lin.FactoredMap(A, B)
     W0_da = None if start == "zero" else lin.FactoredMap(_on(dask_backend, A), _on(dask_backend, B))
-    ref = lin.gd_train_factored(host, W0=W0_np, **kw)
-    got = lin.gd_train_factored(_on(dask_backend, host), W0=W0_da, **kw)
+    ref = linear_descent.gd_train_factored(host, W0=W0_np, **kw)
+    got = linear_descent.gd_train_factored(_on(dask_backend, host), W0=W0_da, **kw)
     assert got.steps == ref.steps and got.converged == ref.converged
     assert got.loss == pytest.approx(ref.loss, rel=1e-9)
     assert np.max(np.abs(gpu.to_numpy(got.params.left) - ref.params.left)) < 1e-12

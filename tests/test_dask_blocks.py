@@ -9,6 +9,7 @@ import pytest
 dask = pytest.importorskip("dask", reason="dask is in the test extra")
 import dask.array as da  # noqa: E402
 
+from theory import linear_descent
 from theory import linear as lin  # noqa: E402
 from verify.datasets import synthetic  # noqa: E402
 
@@ -31,9 +32,9 @@ def test_blockwise_descent_equals_one_loop(max_steps, loss_tol, checkpoints, sta
     eta = 1 / lin.data_svd(host).s_max ** 2
     kw = dict(eta=eta, max_steps=max_steps, loss_tol=loss_tol, checkpoints=checkpoints)
     with dask.config.set(scheduler="synchronous"):
-        ref = lin.gd_train_factored(host, W0=None if start == "zero" else lin.FactoredMap(A, B), **kw)
+        ref = linear_descent.gd_train_factored(host, W0=None if start == "zero" else lin.FactoredMap(A, B), **kw)
         W0 = None if start == "zero" else lin.FactoredMap(da.from_array(A, chunks=(8, 2)), da.from_array(B, chunks=(8, 2)))
-        got = lin.gd_train_factored(_chunked(host), W0=W0, **kw)
+        got = linear_descent.gd_train_factored(_chunked(host), W0=W0, **kw)
         assert (got.steps, got.converged, got.stop_reason) == (ref.steps, ref.converged, ref.stop_reason)
         assert got.loss == pytest.approx(ref.loss, rel=1e-9, abs=1e-15)  # summed per block: rounding of the O(1) start
         assert np.max(np.abs(np.asarray(got.params.left.compute()) - ref.params.left)) < 1e-12

@@ -6,6 +6,8 @@ import math
 import numpy as np
 import pytest
 
+from theory import conv_nets
+from theory import certificates
 from theory import activations as acts
 from theory import conv
 from theory import dynamics as dyn
@@ -22,9 +24,9 @@ def test_gd_steps_needed_at_the_stability_limit_is_an_input_error():
     svd = lin.data_svd(X)
     eta = lin.largest_stable_step(X, svd=svd)
     with pytest.raises(InputError, match="does not converge"):
-        lin.gd_steps_needed(svd, eta, 1e-3)
-    counts = [lin.gd_steps_needed(svd, eta * (1 - 10.0**-k), 1e-3) for k in (1, 2, 3)]
-    assert counts == sorted(counts) and counts[0] > 0 and lin.gd_steps_needed(svd, eta / 2, 2.0) == 0
+        certificates.gd_steps_needed(svd, eta, 1e-3)
+    counts = [certificates.gd_steps_needed(svd, eta * (1 - 10.0**-k), 1e-3) for k in (1, 2, 3)]
+    assert counts == sorted(counts) and counts[0] > 0 and certificates.gd_steps_needed(svd, eta / 2, 2.0) == 0
 
 
 def test_feature_cosines_away_from_zero():
@@ -64,20 +66,20 @@ def test_escape_ratio_of_the_identity_is_one():
 def test_skip_positions_of_a_residual_stack():
     """skip_every = 2 on 4 layers: blocks end at 2 and 4 and start at 0 and 2; a stack of identity
     convolutions with skips doubles the input per block (x -> 2x -> 4x)."""
-    net = conv.linear_conv_net(3, 4, filters=1, skip_every=2, rng=0)
+    net = conv_nets.linear_conv_net(3, 4, filters=1, skip_every=2, rng=0)
     assert net._skips() == {2: 0, 4: 2}
     ident = [np.zeros_like(w) for w in net.weights]
     for w in ident:
         w.reshape(-1)[w.size // 2] = 1.0  # the centre tap of each 3 x 3 kernel
     H = np.random.default_rng(0).random((9, 2))
     assert np.allclose(net.with_weights(ident)(H), 4 * H)
-    assert conv.linear_conv_net(3, 4, filters=1, rng=0)._skips() == {}
+    assert conv_nets.linear_conv_net(3, 4, filters=1, rng=0)._skips() == {}
 
 
 @pytest.mark.parametrize("scheme", ["near_zero", "pytorch"])
 def test_linear_conv_net_initialisations(scheme):
     """near_zero: scale N(0, 1)/sqrt(fan_in); pytorch: U(+-1/sqrt(fan_in)); fan_in = c_in k^2."""
-    net = conv.linear_conv_net(8, 3, filters=16, scheme=scheme, scale=0.5, rng=3)
+    net = conv_nets.linear_conv_net(8, 3, filters=16, scheme=scheme, scale=0.5, rng=3)
     for W in net.weights[1:2]:  # 16 -> 16 channels: fan_in = 16 * 9
         w = np.asarray(W).reshape(-1)
         bound = 1.0 / math.sqrt(16 * 9)
@@ -87,12 +89,12 @@ def test_linear_conv_net_initialisations(scheme):
         else:
             assert abs(np.std(w) - 0.5 * bound) < 0.1 * 0.5 * bound
     with pytest.raises(InputError, match="unknown initialisation"):
-        conv.linear_conv_net(3, 2, scheme="he")
+        conv_nets.linear_conv_net(3, 2, scheme="he")
 
 
 def test_downsampling_net_near_zero_branch():
-    small = conv.downsampling_net(4, width=2, scheme="near_zero", scale=1e-3, rng=0)
-    big = conv.downsampling_net(4, width=2, scheme="near_zero", scale=1.0, rng=0)
+    small = conv_nets.downsampling_net(4, width=2, scheme="near_zero", scale=1e-3, rng=0)
+    big = conv_nets.downsampling_net(4, width=2, scheme="near_zero", scale=1.0, rng=0)
     ratio = [np.abs(np.asarray(a)).max() / np.abs(np.asarray(b)).max() for a, b in zip(small.weights, big.weights)
              if a is not None]
     assert ratio and np.allclose(ratio, 1e-3)

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import gpu
+from theory import linear_descent
+from theory import certificates
 from theory import activations as acts
 from theory import linear as lin
 from theory import single_layer as sl
@@ -74,8 +76,8 @@ def test_factored_descent_equals_dense_descent(start):
     svd = lin.data_svd(X)
     F = lin.FactoredMap(0.1 * rng.standard_normal((30, 3)), rng.standard_normal((30, 3)))
     W0 = {"zero": None, "dense": F.dense(), "factored": F}[start]
-    dense = lin.gd_train(X, eta=1 / svd.s_max**2, W0=None if W0 is None else F.dense(), max_steps=40)
-    fact = lin.gd_train_factored(X, eta=1 / svd.s_max**2, W0=W0, max_steps=40, checkpoints=[7])
+    dense = linear_descent.gd_train(X, eta=1 / svd.s_max**2, W0=None if W0 is None else F.dense(), max_steps=40)
+    fact = linear_descent.gd_train_factored(X, eta=1 / svd.s_max**2, W0=W0, max_steps=40, checkpoints=[7])
     assert isinstance(fact.params, lin.FactoredMap)
     assert np.max(np.abs(fact.params.dense() - dense.params)) < 1e-13
     assert fact.loss == pytest.approx(dense.loss, rel=1e-10)
@@ -98,18 +100,18 @@ def test_factored_helpers_match_dense():
     X = rng.standard_normal((4, 25))
     svd = lin.data_svd(X)
     W0 = lin.FactoredMap(0.2 * rng.standard_normal((25, 2)), rng.standard_normal((25, 2)))
-    W = lin.gd_train_factored(X, eta=1 / svd.s_max**2, W0=W0, max_steps=30).params
+    W = linear_descent.gd_train_factored(X, eta=1 / svd.s_max**2, W0=W0, max_steps=30).params
     Z = rng.standard_normal((3, 25))
-    dense = lin.projection_diagnostics(W.dense(), svd.V, Z)
-    fact = lin.projection_diagnostics(W, svd.V, Z)
+    dense = certificates.projection_diagnostics(W.dense(), svd.V, Z)
+    fact = certificates.projection_diagnostics(W, svd.V, Z)
     for key in dense:
         assert fact[key] == pytest.approx(dense[key], rel=1e-9, abs=1e-12), key
-    sv = lin.svdvals(W)
+    sv = certificates.svdvals(W)
     assert np.allclose(sv, np.linalg.svd(W.dense(), compute_uv=False)[: sv.shape[0]], atol=1e-12)
     assert lin.distance(W, None) == pytest.approx(np.linalg.norm(W.dense()), rel=1e-12)
     P = lin.span_projection(X, svd=svd)
     assert lin.distance(W, P) == pytest.approx(np.linalg.norm(W.dense() - P.dense()), rel=1e-10)
-    lo, hi, s1 = lin.weyl_bounds(W0, svd.rank, length=6)
+    lo, hi, s1 = certificates.weyl_bounds(W0, svd.rank, length=6)
     assert s1 == pytest.approx(np.linalg.norm(W0.dense(), 2), rel=1e-12) and lo.shape == (6,)
 
 

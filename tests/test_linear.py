@@ -8,6 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gpu import to_backend, to_numpy
+from theory import linear_descent
+from theory import certificates
 from theory import linear as lin
 from theory.common import fro
 from theory.errors import DivergenceError, InputError
@@ -47,10 +49,10 @@ def test_closed_form_iterate_equals_explicit_gd(X, t, from_random):
     svd = lin.data_svd(Xa)
     eta = 1.0 / svd.s_max**2
     W0 = xp.asarray(gaussian_init(X.shape[1], X.shape[1], 0.3, rng=t)) if from_random else None
-    res = lin.gd_train(Xa, eta=eta, W0=W0, max_steps=t)
+    res = linear_descent.gd_train(Xa, eta=eta, W0=W0, max_steps=t)
     closed = lin.gd_iterate(Xa, eta=eta, t=t, W0=W0, svd=svd).dense()
     scale = max(lin.gd_limit(Xa, W0=W0, svd=svd).fro(), 1.0)
-    assert fro(res.params - closed) / scale <= lin.gd_rounding_allowance(svd, t, U)
+    assert fro(res.params - closed) / scale <= certificates.gd_rounding_allowance(svd, t, U)
 
 
 def test_closed_form_with_large_step_branch(xp):
@@ -58,7 +60,7 @@ def test_closed_form_with_large_step_branch(xp):
     X = _put(xp, synthetic(3, 12, cond=1.5, rng=3))
     svd = lin.data_svd(X)
     eta = 1.9 / svd.s_max**2  # eta s_max^2 = 1.9, eta s_min^2 = 0.84: mixed branches
-    res = lin.gd_train(X, eta=eta, max_steps=7)
+    res = linear_descent.gd_train(X, eta=eta, max_steps=7)
     closed = lin.gd_iterate(X, eta=eta, t=7, svd=svd).dense()
     assert fro(res.params - closed) < 1e-13
 
@@ -83,19 +85,19 @@ def test_loss_bound_certifies_distance_to_limit(X, t):
 
     Xa = xp.asarray(X)
     svd = lin.data_svd(Xa)
-    res = lin.gd_train(Xa, eta=1.0 / svd.s_max**2, max_steps=t)
+    res = linear_descent.gd_train(Xa, eta=1.0 / svd.s_max**2, max_steps=t)
     P = lin.span_projection(Xa, svd=svd)
     err = fro(res.params - P.dense())
-    assert err <= lin.gd_error_bound(res.loss, svd) + lin.gd_rounding_allowance(svd, t, U) * P.fro()
+    assert err <= certificates.gd_error_bound(res.loss, svd) + certificates.gd_rounding_allowance(svd, t, U) * P.fro()
 
 
 def test_bound_is_not_vacuous():
     """The certificate is tight: for a one-mode error it equals the error itself."""
     X = np.diag([2.0, 1.0, 0.0, 0.0])[:2]  # rows e1*2, e2*1 in R^4
     svd = lin.data_svd(X)
-    res = lin.gd_train(X, eta=0.25, max_steps=30)  # the s=2 mode converges in one step
+    res = linear_descent.gd_train(X, eta=0.25, max_steps=30)  # the s=2 mode converges in one step
     err = np.linalg.norm(res.params - svd.V @ svd.V.T)
-    assert err == pytest.approx(lin.gd_error_bound(res.loss, svd), rel=1e-9)
+    assert err == pytest.approx(certificates.gd_error_bound(res.loss, svd), rel=1e-9)
 
 
 def test_weyl_bounds_hold_and_are_attained_in_the_limit(xp):
@@ -103,7 +105,7 @@ def test_weyl_bounds_hold_and_are_attained_in_the_limit(xp):
     for scale in (1e-3, 0.1, 2.0):
         W0 = _put(xp, gaussian_init(30, 30, scale, rng=7))
         lim = lin.gd_limit(X, W0=W0).dense()
-        lower, upper, s1 = lin.weyl_bounds(W0, 5)
+        lower, upper, s1 = certificates.weyl_bounds(W0, 5)
         sv = xp.linalg.svdvals(lim)
         assert bool(xp.all(sv <= upper + 1e-12)) and bool(xp.all(sv >= lower - 1e-12))
         assert s1 == pytest.approx(float(np.linalg.norm(to_numpy(W0), 2)))
@@ -139,9 +141,9 @@ def test_projection_diagnostics_zero_for_projection_and_large_otherwise(xp):
     X = _put(xp, synthetic(4, 20, cond=3.0, rng=12))
     svd = lin.data_svd(X)
     Z = _put(xp, np.random.default_rng(13).standard_normal((6, 20)))
-    good = lin.projection_diagnostics(lin.span_projection(X, svd=svd).dense(), svd.V, Z)
+    good = certificates.projection_diagnostics(lin.span_projection(X, svd=svd).dense(), svd.V, Z)
     assert max(good.values()) < 1e-13
-    bad = lin.projection_diagnostics(xp.eye(20, dtype=X.dtype), svd.V, Z)  # identity: idempotent, symmetric
+    bad = certificates.projection_diagnostics(xp.eye(20, dtype=X.dtype), svd.V, Z)  # identity: idempotent, symmetric
     assert bad["idempotency"] < 1e-14 and bad["symmetry"] == 0.0
     assert bad["eig_zero"] == pytest.approx(1.0) and bad["out_of_span"] > 0.5
 
@@ -150,10 +152,10 @@ def test_divergence_names_the_largest_stable_step(xp):
     X = _put(xp, synthetic(4, 20, cond=2.0, rng=14))
     stable = lin.largest_stable_step(X)
     with pytest.raises(DivergenceError, match=r"largest stable step 2/lambda_max\(X X\^T\) = 2") as info:
-        lin.gd_train(X, eta=1.2 * stable, max_steps=10_000)
+        linear_descent.gd_train(X, eta=1.2 * stable, max_steps=10_000)
     assert "\n" not in str(info.value)
     with pytest.raises(InputError, match="does not converge"):
-        lin.gd_steps_needed(lin.data_svd(X), 1.01 * stable, 1e-6)
+        certificates.gd_steps_needed(lin.data_svd(X), 1.01 * stable, 1e-6)
     with pytest.raises(InputError, match="largest stable step"):
         lin.gd_iterate(X, eta=stable, t=math.inf)
 
@@ -181,9 +183,9 @@ def test_bad_arguments():
     with pytest.raises(InputError, match="examples but Y has"):
         lin.min_norm_solution(X, np.ones((4, 10)))
     with pytest.raises(InputError, match="W0 has shape"):
-        lin.gd_train(X, eta=0.5, W0=np.zeros((9, 10)), max_steps=1)
+        linear_descent.gd_train(X, eta=0.5, W0=np.zeros((9, 10)), max_steps=1)
     with pytest.raises(InputError, match="eta must be"):
-        lin.gd_train(X, eta=-1.0, max_steps=1)
+        linear_descent.gd_train(X, eta=-1.0, max_steps=1)
     with pytest.raises(InputError, match="non-negative integer"):
         lin.gd_iterate(X, eta=0.5, t=-1)
     with pytest.raises(InputError, match="not an array"):
@@ -202,7 +204,7 @@ def test_step_limit_uses_the_smaller_gram():
     X = rng.standard_normal((6000, 4))
     tracemalloc.start()
     try:
-        lin.gd_train(X, X[:, :2], eta=1e-5, max_steps=1)
+        linear_descent.gd_train(X, X[:, :2], eta=1e-5, max_steps=1)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

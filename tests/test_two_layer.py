@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from gpu import to_backend, to_numpy
+from theory import linear_descent
 from theory import linear as lin
 from theory import two_layer_relu as tl
 from theory.errors import InputError
@@ -19,7 +20,7 @@ def test_closed_form_last_layer_equals_gradient_descent():
     X, model = model_for(np, k=300)
     Phi = np.maximum(to_numpy(model.Pre), 0.0)
     svd = lin.data_svd(Phi)
-    res = lin.gd_train(Phi, X, eta=1.0 / svd.s_max**2, max_steps=100_000, loss_tol=1e-28)
+    res = linear_descent.gd_train(Phi, X, eta=1.0 / svd.s_max**2, max_steps=100_000, loss_tol=1e-28)
     np.testing.assert_allclose(res.params, model.W2(), atol=1e-12)
     np.testing.assert_allclose(model(X), X, atol=1e-12)  # interpolation
 

@@ -391,16 +391,3 @@ def forced_zero_distance(X, pattern):
     P = V @ V.T
     mask = xp.asarray(~np.asarray(pattern))
     return float(xp.sqrt(xp.sum(xp.where(mask, P * P, xp.zeros_like(P)))))
-
-
-# the networks and their training live in theory.conv_nets (which imports this module); their
-# names stay importable from here, resolved on first use (PEP 562) so that either may be imported first
-_MOVED = ("LinearConvNet", "conv_gradients", "downsampling_net", "linear_conv_net", "train_linear_conv")
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        from . import conv_nets
-
-        return getattr(conv_nets, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -334,22 +334,3 @@ def loss(W, X, Y=None) -> float:
     R = X @ W.T - _targets(X, Y)
     xp = array_namespace(R)
     return 0.5 * float(xp.sum(R * R))
-
-
-# explicit descent and the certificates live in their own modules (which import this one); their
-# names stay importable from here, resolved on first use (PEP 562) so that either module may be
-# imported first
-_MOVED = {
-    **dict.fromkeys(("certificate_floor", "gd_contraction", "gd_error_bound", "gd_rounding_allowance",
-                     "gd_steps_needed", "projection_diagnostics", "svdvals", "weyl_bounds"), "certificates"),
-    **dict.fromkeys(("gd_train", "gd_train_factored", "row_space_descent"), "linear_descent"),
-}
-__all__ += sorted(_MOVED)
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(f"{__package__}.{_MOVED[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

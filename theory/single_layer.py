@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import math
 
+from . import linear_descent
+from . import certificates
 from . import linear as lin
 from .activations import Activation, check_in_range, derivative_bounds
 from .common import array_namespace, check_matrix, fro, sq_norm
@@ -122,7 +124,7 @@ def gd_train(
 ) -> DescentResult:
     """Explicit gradient descent on loss (1) from ``A0`` (default 0) with a constant or the adaptive step.
 
-    ``factored=True`` holds ``A`` as ``A0 + M X`` (:func:`theory.linear.row_space_descent`: the same
+    ``factored=True`` holds ``A`` as ``A0 + M X`` (:func:`theory.linear_descent.row_space_descent`: the same
     iterates, no d x d matrix; ``A0`` may then be a :class:`~theory.linear.FactoredMap`) and returns
     :class:`~theory.linear.FactoredMap` parameters.
 
@@ -161,7 +163,7 @@ def gd_train(
     hint = (f"the {kind}={step:.4g} is too large (linearised limit 2/(lambda_max(X X^T) max|phi'|"
             f"{'' if adaptive else '^2'}) with lambda_max = {smax2:.4g}); use a smaller step")
     if factored:
-        return lin.row_space_descent(X, A0, X, outer, eta=step, max_steps=max_steps, loss_tol=loss_tol,
+        return linear_descent.row_space_descent(X, A0, X, outer, eta=step, max_steps=max_steps, loss_tol=loss_tol,
                                      checkpoints=checkpoints, callback=callback, divergence_hint=hint, G=G)
     A = xp.zeros((d, d), dtype=X.dtype) if A0 is None else (A0.dense() if isinstance(A0, lin.FactoredMap) else A0)
 
@@ -178,10 +180,10 @@ def distance_bound(A, X, act: Activation, svd: lin.DataSVD) -> float:
 
     ``A - A*`` has rows in span(X) (true for descent from 0 with either step rule), and
     ``(A - A*) X^T = Z - Y`` with ``Z = X A^T`` (columns), so ``||A - A*||_F <= ||Z - Y||_F / s_min``
-    (:func:`theory.linear.gd_error_bound` with the pre-image residual).
+    (:func:`theory.certificates.gd_error_bound` with the pre-image residual).
     """
     R = apply(A, X) - preimages(X, act)
-    return lin.gd_error_bound(0.5 * fro(R) ** 2, svd)
+    return certificates.gd_error_bound(0.5 * fro(R) ** 2, svd)
 
 
 def phi_eigen(A, U, act: Activation):

@@ -1,7 +1,7 @@
 """Appendix I.2, Figure 12, for convolutional autoencoders: Kaiming initialisation against Xavier
 and PyTorch's default, over ``tab_seeds`` initialisations per scheme.
 
-* Linear networks (:func:`theory.conv.linear_conv_net`, one image): the distance of the trained
+* Linear networks (:func:`theory.conv_nets.linear_conv_net`, one image): the distance of the trained
   operator from the projection onto the span of the training image, the minimum nuclear norm
   interpolant (``theory.certificates.projection_diagnostics``' ``projection_error``).
 * Nonlinear networks (:mod:`theory.conv_nonlinear`, the same architecture with leaky ReLUs): how
@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from gpu import to_numpy
+from theory import conv_nets
+from theory import certificates
 from theory import conv, conv_nets
 from theory import conv_nonlinear as cn
 from theory.conv_seeds import train_seeds
@@ -40,7 +42,7 @@ def _runs_of(ctx, p, scheme: str, X, Z, nonlinear: bool) -> list:
     slope = cn.LEAKY_SLOPE if nonlinear else None
 
     def make(seed, draw):
-        return conv.linear_conv_net(s, depth, filters=p["initc_filters"], scheme=scheme,
+        return conv_nets.linear_conv_net(s, depth, filters=p["initc_filters"], scheme=scheme,
                                     rng=ctx.rng(f"initc-{'nl' if nonlinear else 'lin'}-{scheme}-{seed}"
                                                 + (f"-draw{draw}" if draw else "")), xp=ctx.xp, dtype=ctx.float)
 
@@ -55,10 +57,10 @@ def _runs_of(ctx, p, scheme: str, X, Z, nonlinear: bool) -> list:
             return v, v
     else:
         def again(seed, draw):
-            return conv.train_linear_conv(make(seed, draw), X, optimizer="adam", **train)
+            return conv_nets.train_linear_conv(make(seed, draw), X, optimizer="adam", **train)
 
         def judge(net):
-            v = round(float(lin.projection_diagnostics(net.operator(), lin.data_svd(X).V, Z)["projection_error"]), 6)
+            v = round(float(certificates.projection_diagnostics(net.operator(), lin.data_svd(X).V, Z)["projection_error"]), 6)
             return v, v
 
     first = train_seeds(nets, X, slope=slope, **train) if all(conv_nets.is_uniform(n) for n in nets) else \

@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from gpu import to_numpy
+from theory import conv_nets
 from theory import conv
 from theory import conv_nonlinear as cn
 from theory import dynamics, stats
@@ -33,7 +34,7 @@ def _init(ctx, p, seed: int, control: bool, stream: str = "apph-init", filters: 
     measured); the control is the identity filter in every layer (the identity map)."""
     s, depth = p["apph_size"], p["apph_depth"]
     gain = math.sqrt(2.0 / (1.0 + cn.LEAKY_SLOPE**2))
-    net = conv.linear_conv_net(s, depth, filters=filters, scheme="near_zero", scale=gain,
+    net = conv_nets.linear_conv_net(s, depth, filters=filters, scheme="near_zero", scale=gain,
                                rng=ctx.rng(f"{stream}-{seed}" + (f"-draw{draw}" if draw else "")), xp=ctx.xp, dtype=ctx.float)
     if control:
         ident = []
@@ -225,7 +226,7 @@ register(Claim(
 
 def _fig5_run(ctx, p, X, S, seed: int, control: bool) -> dict:
     """One network of Figure 5's kind trained on ``X``: strided convolutions down to 1 x 1 and back
-    (:func:`theory.conv.downsampling_net`) with leaky ReLUs and per-channel biases (without biases
+    (:func:`theory.conv_nets.downsampling_net`) with leaky ReLUs and per-channel biases (without biases
     the network is homogeneous and an interpolated example has the eigenvalue 1 exactly); Theorem
     2's class at each example's nearest fixed point (Newton's method, within the recovery tolerance),
     the starts ``S`` iterated until settled, and R(1).  The run's decision is what the claim pools:
@@ -262,7 +263,7 @@ def _fig5_run(ctx, p, X, S, seed: int, control: bool) -> dict:
         res, rd, restarts = _runs.decide(lambda draw: fixed, judge, p=p, same=same)
     else:
         def train(draw):
-            net = conv.downsampling_net(s, width=p["fig5_width"], mid_layers=p["fig5_mid"], scheme="pytorch",
+            net = conv_nets.downsampling_net(s, width=p["fig5_width"], mid_layers=p["fig5_mid"], scheme="pytorch",
                                         rng=ctx.rng(f"fig5-init-{n}-{seed}" + (f"-draw{draw}" if draw else "")),
                                         xp=ctx.xp, dtype=ctx.float)
             return cn.train(cn.ConvAutoencoder.zero_biases(net), X, optimizer="adam", lr=p["fig5_lr"],

@@ -1,7 +1,7 @@
 """Empirical claims about convolutional autoencoders (paper Appendices F and G): Tables 1 and 2 and
 Appendix G train linear convolutional autoencoders over ``tab_seeds`` initialisations with
-:func:`theory.conv.train_linear_conv` (Adam written out, the one descent loop) and read
-memorization off the end-to-end operator's spectrum: ``linear.projection_diagnostics`` against
+:func:`theory.conv_nets.train_linear_conv` (Adam written out, the one descent loop) and read
+memorization off the end-to-end operator's spectrum: ``certificates.projection_diagnostics`` against
 the projection onto the span of the training images.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from gpu import to_numpy
+from theory import conv_nets
+from theory import certificates
 from theory import conv
 from theory import linear as lin
 from theory import stats
@@ -61,7 +63,7 @@ def _spectrum_metrics(A, X, n: int, p) -> dict:
     complement block's spectral radius (the decision), the distance ``eps`` and whether ``A``'s
     eigenvalue counts are certified."""
     svd = lin.data_svd(X)
-    diag = lin.projection_diagnostics(A, svd.V, X)
+    diag = certificates.projection_diagnostics(A, svd.V, X)
     lam = np.sort(np.abs(np.linalg.eigvals(to_numpy(A))))[::-1]
     memo = memorization(A, X, near_one=p["near_one"], small=p["small"])
     return {"top_eigenvalues": lam[: n + 3].tolist(), "eig_one": float(np.max(np.abs(lam[:n] - 1.0))),
@@ -71,7 +73,7 @@ def _spectrum_metrics(A, X, n: int, p) -> dict:
 
 def _train(ctx, X, net, p, steps=None, lr=None):
     """Adam (the profile's step, decay on plateau) to ``loss_tol`` or ``steps``, then the L-BFGS finish."""
-    return conv.train_linear_conv(net, X, optimizer="adam", lr=lr or p["tab_lr"], max_steps=steps or p["tab_steps"],
+    return conv_nets.train_linear_conv(net, X, optimizer="adam", lr=lr or p["tab_lr"], max_steps=steps or p["tab_steps"],
                                   loss_tol=p["tab_loss_tol"], **_runs.protocol(p))
 
 
@@ -127,7 +129,7 @@ def _least_squares_run(ctx, X, s: int):
     from theory.descent import DescentResult
 
     w, residual = conv.least_squares_filter(X, s)
-    net = conv.linear_conv_net(s, 1, rng=0, xp=ctx.xp, dtype=ctx.float).with_weights([ctx.xp.reshape(w, (1, 1, 3, 3))])
+    net = conv_nets.linear_conv_net(s, 1, rng=0, xp=ctx.xp, dtype=ctx.float).with_weights([ctx.xp.reshape(w, (1, 1, 3, 3))])
     return DescentResult((net, None), 0, 0.5 * residual ** 2 / X.shape[0], True, "closed form")
 
 
@@ -168,7 +170,7 @@ def check_tab2(data, ctx, *, control: bool = False) -> Measurement:
         name = f"{s}x{s}, {n} image(s), {depth} layers" + (" (skip every 10)" if skip and not control else "")
         def make(draw, seed):
             stream = f"tab2-init-{s}-{n}" + (f"-{seed}" if seed else "") + (f"-draw{draw}" if draw else "")
-            return conv.linear_conv_net(s, depth, scale=p["tab_init_scale"], skip_every=10 if skip and not control
+            return conv_nets.linear_conv_net(s, depth, scale=p["tab_init_scale"], skip_every=10 if skip and not control
                                         else 0, rng=ctx.rng(stream), xp=ctx.xp, dtype=ctx.float)
 
         seeds = []
@@ -234,7 +236,7 @@ def check_tab1(data, ctx, *, control: bool = False) -> Measurement:
                          for seed in range(p["tab_seeds"])]
             else:
                 def make(draw, seed, depth=depth, f=f):
-                    return conv.linear_conv_net(3, depth, filters=f, scale=p["tab_init_scale"],
+                    return conv_nets.linear_conv_net(3, depth, filters=f, scale=p["tab_init_scale"],
                                                 rng=ctx.rng(f"tab1-{depth}-{f}-{seed}" + (f"-draw{draw}" if draw else "")),
                                                 xp=ctx.xp, dtype=ctx.float)
 
@@ -302,7 +304,7 @@ def _appg_seed(ctx, X, cfg: dict, p, seed: int, control: bool) -> tuple:
     spectrum and eigenvector metrics."""
     def make(draw):
         stream = cfg["stream"] + "-init" + (f"-{seed}" if seed else "") + (f"-draw{draw}" if draw else "")
-        return conv.downsampling_net(cfg["s"], width=cfg["width"], bottleneck=cfg["bottleneck"], mid_layers=cfg["mid"],
+        return conv_nets.downsampling_net(cfg["s"], width=cfg["width"], bottleneck=cfg["bottleneck"], mid_layers=cfg["mid"],
                                      rng=ctx.rng(stream), xp=ctx.xp, dtype=ctx.float)
 
     def train(net):
@@ -310,7 +312,7 @@ def _appg_seed(ctx, X, cfg: dict, p, seed: int, control: bool) -> tuple:
             from theory.descent import DescentResult
 
             return DescentResult((_Fixed(ctx.xp.eye(X.shape[1], dtype=X.dtype)), None), 0, 0.0, True, "loss_tol")
-        return conv.train_linear_conv(net, X, optimizer="adam", lr=cfg["lr"], max_steps=cfg["steps"],
+        return conv_nets.train_linear_conv(net, X, optimizer="adam", lr=cfg["lr"], max_steps=cfg["steps"],
                                       loss_tol=p["tab_loss_tol"], **_runs.protocol(p, finish_iter=cfg["finish"]))
 
     n = cfg["n"]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+from theory import linear_descent
+from theory import certificates
 from theory import linear as lin
 from theory.common import eps
 from theory.errors import InputError
@@ -46,20 +48,20 @@ def train(X, svd, ctx, *, W0=None, scale: float, checkpoints=()):
     goal = target(ctx, svd)
     loss_tol = 0.5 * (goal * svd.s_min * scale) ** 2
     try:
-        needed = lin.gd_steps_needed(svd, eta, goal / 10)
+        needed = certificates.gd_steps_needed(svd, eta, goal / 10)
     except InputError:
         needed = p["max_steps"]  # non-convergent step: let the loop detect the divergence
     budget = min(p["max_steps"], 2 * needed + 100)
     res = trainer(ctx)(X, eta=eta, W0=W0, max_steps=budget, loss_tol=loss_tol, checkpoints=checkpoints)
-    bound = lin.gd_error_bound(res.loss, svd)
-    allowance = lin.gd_rounding_allowance(svd, res.steps, eps(X) / 2)
+    bound = certificates.gd_error_bound(res.loss, svd)
+    allowance = certificates.gd_rounding_allowance(svd, res.steps, eps(X) / 2)
     return res, eta, bound, allowance
 
 
 def trainer(ctx):
     """Dense explicit GD (``W`` a d x d array), or, where the profile says ``factored`` (the large
-    profile), the same descent held as ``W0 + M X`` (:func:`theory.linear.gd_train_factored`)."""
-    return lin.gd_train_factored if ctx.factored(FAMILY) else lin.gd_train
+    profile), the same descent held as ``W0 + M X`` (:func:`theory.linear_descent.gd_train_factored`)."""
+    return linear_descent.gd_train_factored if ctx.factored(FAMILY) else linear_descent.gd_train
 
 
 def tolerance_for(bound: float, allowance: float, scale: float) -> Tolerance:
@@ -73,8 +75,8 @@ def tolerance_for(bound: float, allowance: float, scale: float) -> Tolerance:
 
 def target(ctx, svd) -> float:
     """The profile's target relative distance, or the dtype's certificate floor where that is larger
-    (float32: :func:`theory.linear.certificate_floor`; in float64 the profile's target always wins)."""
-    return max(ctx.sizes(FAMILY)["target"], lin.certificate_floor(svd, eps(svd.s) / 2))
+    (float32: :func:`theory.certificates.certificate_floor`; in float64 the profile's target always wins)."""
+    return max(ctx.sizes(FAMILY)["target"], certificates.certificate_floor(svd, eps(svd.s) / 2))
 
 
 def convergence_required(ctx, svd) -> float:
@@ -149,7 +151,7 @@ def check_trajectory(data, ctx, *, offset: int = 0) -> Measurement:
     svd = lin.data_svd(X)
     p = ctx.sizes(FAMILY)
     eta = ctx.step_factor / svd.s_max**2
-    total = min(p["max_steps"], lin.gd_steps_needed(svd, eta, target(ctx, svd)))
+    total = min(p["max_steps"], certificates.gd_steps_needed(svd, eta, target(ctx, svd)))
     steps = _checked_steps(total)
     worst, worst_step = 0.0, 0
     per_start = {}
@@ -168,7 +170,7 @@ def check_trajectory(data, ctx, *, offset: int = 0) -> Measurement:
             if rel > worst:
                 worst, worst_step = rel, t
         per_start[label] = max(errs.values())
-    allowance = lin.gd_rounding_allowance(svd, total + offset, eps(X) / 2)
+    allowance = certificates.gd_rounding_allowance(svd, total + offset, eps(X) / 2)
     tol = Tolerance(allowance, f"{X.dtype} rounding u (kappa^2 + t) sqrt(d) at the last checked step; the closed form is exact")
     metrics = {
         "max_rel_error": worst, "worst_step": worst_step, "checked_steps": steps,
@@ -201,7 +203,7 @@ def check_span_projection(data, ctx, *, W0_scale: float = 0.0) -> Measurement:
     W0 = random_init(ctx, FAMILY, X.shape[1], W0_scale, "linear-span-control") if W0_scale else None
     res, eta, bound, allowance = train(X, svd, ctx, W0=W0, scale=math.sqrt(svd.rank))
     Z = ctx.asarray(ctx.rng("linear-span-probe").standard_normal((ctx.sizes(FAMILY)["n_probe"], X.shape[1])))
-    diag = lin.projection_diagnostics(res.params, svd.V, Z)
+    diag = certificates.projection_diagnostics(res.params, svd.V, Z)
     delta = bound + allowance * math.sqrt(svd.rank)
     d = X.shape[1]
     value = 3 * delta + delta**2 + d * eps(X)
@@ -254,8 +256,8 @@ def check_init(data, ctx, *, against_zero_start: bool = False) -> Measurement:
                                 convergence_required(ctx, svd)))
         errors.append(rel)
         distances.append(lin.distance(res.params, P))
-        sv = lin.svdvals(res.params)  # factored: the largest ones only, the rest are 0 (and so are their lower bounds)
-        lower, upper, _ = lin.weyl_bounds(W0, svd.rank, length=sv.shape[0])
+        sv = certificates.svdvals(res.params)  # factored: the largest ones only, the rest are 0 (and so are their lower bounds)
+        lower, upper, _ = certificates.weyl_bounds(W0, svd.rank, length=sv.shape[0])
         excess = max(float(xp.max(sv - upper)), float(xp.max(lower - sv)))
         weyl_excess.append(excess)
         comps.append(Comparison(f"weyl_excess[scale={scale:g}]", excess, bound + allowance * predicted.fro()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from theory import certificates
 from theory import activations as acts
 from theory import linear as lin
 from theory import single_layer as sl
@@ -114,7 +115,7 @@ def train(label, act, X, svd, ctx, *, adaptive: bool, A0=None):
 
 
 def _allowance(svd, steps, X) -> float:
-    return lin.gd_rounding_allowance(svd, steps, eps(X) / 2)
+    return certificates.gd_rounding_allowance(svd, steps, eps(X) / 2)
 
 
 # ---------------------------------------------------------------- thm1-adaptive-step / thm1-constant-step
