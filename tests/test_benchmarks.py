@@ -2,6 +2,7 @@
 break on a typo, and the CPU ones print the lines RESULTS.md quotes."""
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -123,3 +124,23 @@ def test_time_to_target_sides_train_the_same_networks():
     a, b = bench.run_ours(ours, 3, 2), bench.run_jax(jax_loss, lr, 3, 2)
     assert a["adam_steps"] <= 3 and b["adam_steps"] <= 3
     assert a["loss"] > 0 and b["loss"] > 0 and b["compile_seconds"] >= 0
+
+
+def test_the_gpu_script_parses_and_runs_its_steps_within_a_budget(tmp_path):
+    """benchmarks/gpu_run.sh (issue 29): valid bash, and with TINY=1 (the quick profile on numpy) and a
+    budget of a few seconds it logs each step it ran or skipped and packs what it has."""
+    import shutil
+    import subprocess
+    import tarfile
+
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+    script = ROOT / "benchmarks" / "gpu_run.sh"
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    env = {**os.environ, "TINY": "1", "BUDGET": "6", "OUT": str(tmp_path)}
+    subprocess.run(["bash", str(script)], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+    steps = (tmp_path / "gpu" / "steps.txt").read_text().splitlines()
+    assert steps[0].startswith("large64_linear-min-norm rc=0") and steps[-1] == "done"
+    assert any("skipped: the script's budget is spent" in line for line in steps)
+    with tarfile.open(tmp_path / "gpu.tar.gz") as tar:
+        assert "gpu/steps.txt" in tar.getnames()
