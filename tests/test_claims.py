@@ -271,7 +271,7 @@ def test_empirical_claims_run_enough_seeds():
 def test_gradient_descent_budget_per_data_set():
     """The paper profile gives GD on the Swiss roll its own budget; elsewhere GD gets gd_max_steps,
     and the superattractor's sigmoid networks super_gd_max_steps."""
-    from verify.claims._deep_common import protocol
+    from verify.claims.deep_common import protocol
     from verify.profiles import PROFILES
 
     p = PROFILES["paper"].sizes["deep"]

@@ -97,13 +97,13 @@ def test_appendix_g_verdict_follows_the_operator(claim_id, images, make, converg
     """Both Appendix G networks (to 1 x 1 on 2 images; Figure 8's to a bottleneck then depth, on 1):
     the projection onto the images memorizes (rank = images, eigenvector(s) in their span), the
     identity does not, and a run above its target never holds."""
-    from theory import conv
+    from theory import conv_nets
 
     def train(net, X, **kw):
         ok = converged
         return DescentResult((Known(make(X)),), 10, 0.0 if ok else 1e-3, ok, "loss_tol" if ok else "max_steps", {}, [])
 
-    monkeypatch.setattr(conv, "train_linear_conv", train)
+    monkeypatch.setattr(conv_nets, "train_linear_conv", train)
     ev = run(claim_id)
     assert len(ev.to_dict()["metrics"]["eigenvectors"]) == images
     assert ev.verdict == expected, (ev.reason, ev.to_dict()["comparisons"])

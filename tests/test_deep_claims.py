@@ -14,7 +14,7 @@ from theory import deep_fc as D
 from theory import dynamics as dyn
 from theory.descent import DescentResult
 from verify import datasets
-from verify.claims import _deep_common as deep
+from verify.claims import deep_common as deep
 from verify.context import Context
 from verify.evidence import HOLDS, NOT_REPRODUCED, REFUTED
 from verify.profiles import get_profile

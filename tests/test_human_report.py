@@ -125,9 +125,9 @@ def test_report_reads_like_a_report(tmp_path, capsys):
 
 
 def test_fmt_never_prints_minus_zero():
-    from verify.report import _fmt
+    from verify.formatting import fmt
 
-    assert _fmt(-0.0) == "0" and _fmt(0.0) == "0" and _fmt(-1e-300) != "-0"
+    assert fmt(-0.0) == "0" and fmt(0.0) == "0" and fmt(-1e-300) != "-0"
 
 
 def test_figure_6_joins_only_evaluated_checkpoints_and_legends_sit_outside():

@@ -64,9 +64,9 @@ class Comparison:
 
     def describe(self) -> str:
         """``name = measured op bound is false`` in one short line."""
-        from .report import _fmt
+        from .formatting import fmt
 
-        return f"{self.name} = {_fmt(self.measured)}, needs {self.op} {_fmt(self.bound)}"
+        return f"{self.name} = {fmt(self.measured)}, needs {self.op} {fmt(self.bound)}"
 
 
 def _one_line(text: str) -> str:

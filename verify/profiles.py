@@ -34,7 +34,7 @@ class Profile:
 _PROTOCOL = dict(optimizer="adam", optimizers=("adam", "gd"), gd_lr=0.05, move_frac=1e-6, margin=0.05, alpha=0.05,
                  resamples=9999, loss_levels=(1e-8, 1e-10, 1e-12))
 
-# every trained claim's protocol (verify.claims._runs): Adam halves its step after ``patience`` steps
+# every trained claim's protocol (verify.claims.training): Adam halves its step after ``patience`` steps
 # without a 1% fall of the loss (theory.descent.Plateau); where it stops above the loss target, at
 # most ``finish_iter`` L-BFGS iterations finish the descent (theory.finishing); a run that stops at
 # a stationary point above the target is restarted from a new draw at most ``restarts`` times

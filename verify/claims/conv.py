@@ -17,22 +17,17 @@ from theory import linear as lin
 from theory.common import eps
 
 from ..evidence import Comparison, Measurement, Tolerance
-from ._common import named_sets, no_data
+from .common import named_sets, no_data, random_images
 from ..registry import Claim, register
 
 FAMILY = "conv"
-
-
-def _images(ctx, stream: str, n: int, d: int) -> np.ndarray:
-    """``n`` random images with pixels uniform in [0, 1] (generic: no zero pixel, almost surely)."""
-    return ctx.rng(stream).random((n, d))
 
 
 # ----------------------------------------------------------------------------- Theorem 4
 
 def make_thm4_data(ctx) -> dict:
     p = ctx.sizes(FAMILY)
-    return {"sets": {f"{s}x{s}": _images(ctx, f"thm4-{s}", 1, s * s) for s in p["thm4_sizes"]}}
+    return {"sets": {f"{s}x{s}": random_images(ctx, f"thm4-{s}", 1, s * s) for s in p["thm4_sizes"]}}
 
 
 def check_thm4(data, ctx, *, control: bool = False) -> Measurement:
@@ -90,7 +85,7 @@ register(Claim(
 
 def make_lemma_data(ctx) -> dict:
     p = ctx.sizes(FAMILY)
-    return {"sets": {f"{s}x{s}": _images(ctx, f"lemma-{s}", 1, s * s) for s in p["lemma_sizes"]}}
+    return {"sets": {f"{s}x{s}": random_images(ctx, f"lemma-{s}", 1, s * s) for s in p["lemma_sizes"]}}
 
 
 def check_lemma(data, ctx, *, control: bool = False) -> Measurement:
@@ -140,7 +135,6 @@ register(Claim(
 
 # ----------------------------------------------------------------------------- Theorem 5 and its Corollary
 
-_empty = no_data
 
 
 def check_thm5(data, ctx, *, wrong_formula: bool = False) -> Measurement:
@@ -171,7 +165,7 @@ register(Claim(
     paper_ref="Section 4, Theorem 5; Appendix D",
     statement="A linear convolutional autoencoder (stride 1, 'same' padding) needs at least ceil(2(s-1)/(k-1)) layers (s - 1 for 3 x 3 kernels) before its operator has no forced zero on s x s images, whatever the number of filters.",
     hypotheses=("stride 1, zero padding (k-1)/2, odd k",),
-    make_data=_empty,
+    make_data=no_data,
     check=check_thm5,
     negative_control=lambda data, ctx: check_thm5(data, ctx, wrong_formula=True),
     control_description="the formula ceil((s-1)/(k-1)) (the factor 2 dropped) in place of the theorem's",
@@ -190,7 +184,7 @@ def check_cor(data, ctx, *, threshold: int = 4) -> Measurement:
                 continue
             pat = conv.forced_zero_pattern(s, 3, 2, filters=f)
             zeros = int((~pat).sum())
-            x = _images(ctx, f"cor-{s}", 1, s * s)
+            x = random_images(ctx, f"cor-{s}", 1, s * s)
             dist = conv.forced_zero_distance(ctx.asarray(x), pat)
             predicted_blocked = s >= threshold
             wrong += predicted_blocked != (zeros > 0)
@@ -205,7 +199,7 @@ register(Claim(
     paper_ref="Section 4, Corollary of Theorem 5",
     statement="A 2-layer linear convolutional autoencoder with 3 x 3 kernels cannot memorize images of size 4 x 4 or larger (its operator has forced zeros); for 2 x 2 and 3 x 3 it has none.",
     hypotheses=("stride 1, zero padding 1",),
-    make_data=_empty,
+    make_data=no_data,
     check=check_cor,
     negative_control=lambda data, ctx: check_cor(data, ctx, threshold=3),
     control_description="the threshold 3 x 3 in place of 4 x 4",

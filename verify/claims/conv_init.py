@@ -26,8 +26,9 @@ from theory import linear as lin
 
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
-from . import _runs
-from .conv import FAMILY, _empty, _images
+from . import training
+from .common import no_data, random_images
+from .conv import FAMILY
 
 SCHEMES = ("xavier", "pytorch", "kaiming")
 
@@ -46,7 +47,7 @@ def _runs_of(ctx, p, scheme: str, X, Z, nonlinear: bool) -> list:
                                     rng=ctx.rng(f"initc-{'nl' if nonlinear else 'lin'}-{scheme}-{seed}"
                                                 + (f"-draw{draw}" if draw else "")), xp=ctx.xp, dtype=ctx.float)
 
-    train = dict(lr=p["initc_lr"], max_steps=p["initc_steps"], loss_tol=p["tab_loss_tol"], **_runs.protocol(p))
+    train = dict(lr=p["initc_lr"], max_steps=p["initc_steps"], loss_tol=p["tab_loss_tol"], **training.protocol(p))
     nets = [make(seed, 0) for seed in range(p["contrast_seeds"])]
     if nonlinear:
         def again(seed, draw):
@@ -66,12 +67,12 @@ def _runs_of(ctx, p, scheme: str, X, Z, nonlinear: bool) -> list:
     first = train_seeds(nets, X, slope=slope, **train) if all(conv_nets.is_uniform(n) for n in nets) else \
         [again(seed, 0) for seed in range(len(nets))]
     out = []
-    for seed, (res, rd, restarts) in enumerate(_runs.decide_seeds(first, again, judge, p=p,
-                                                                  same=_runs.same_within(p["init_margin"] / 2))):
+    for seed, (res, rd, restarts) in enumerate(training.decide_seeds(first, again, judge, p=p,
+                                                                  same=training.same_within(p["init_margin"] / 2))):
         net = nets[seed]
         init_out = cn.ConvAutoencoder(net)(Z) if nonlinear else net(Z.T).T
         norm = float(np.mean(np.linalg.norm(to_numpy(init_out), axis=1) / np.linalg.norm(to_numpy(Z), axis=1)))
-        out.append(({"seed": seed, "value": rd.value, "output_norm_at_init": norm, **_runs.record(res, rd, restarts)},
+        out.append(({"seed": seed, "value": rd.value, "output_norm_at_init": norm, **training.record(res, rd, restarts)},
                     rd))
     return out
 
@@ -84,8 +85,8 @@ def check_conv_init(data, ctx, *, control: bool = False) -> Measurement:
     must hold."""
     p = ctx.sizes(FAMILY)
     s, seeds = p["initc_size"], p["contrast_seeds"]
-    X = ctx.asarray(_images(ctx, "initc-image", 1, s * s))
-    Z = ctx.asarray(_images(ctx, "initc-new", p["initc_inputs"], s * s))
+    X = ctx.asarray(random_images(ctx, "initc-image", 1, s * s))
+    Z = ctx.asarray(random_images(ctx, "initc-new", p["initc_inputs"], s * s))
     rows, inconclusive, comps, tests, means = {}, [], [], {}, {}
     for kind, nonlinear in (("linear", False), ("nonlinear", True)):
         rows[kind] = {}
@@ -94,7 +95,7 @@ def check_conv_init(data, ctx, *, control: bool = False) -> Measurement:
             judged = _runs_of(ctx, p, used, X, Z, nonlinear)
             rows[kind][scheme] = [r for r, _ in judged]
             if not control:
-                inconclusive += [line for r, rd in judged for line in _runs.inconclusive(f"{kind} {scheme} seed {r['seed']}", rd)]
+                inconclusive += [line for r, rd in judged for line in training.inconclusive(f"{kind} {scheme} seed {r['seed']}", rd)]
         values = {sc: [r["value"] for r in rows[kind][sc] if r["decided"]] for sc in SCHEMES}
         if not all(values.values()):
             continue
@@ -137,7 +138,7 @@ register(Claim(
     paper_ref="Appendix I.2, Figure 12",
     statement="For convolutional autoencoders Kaiming initialisation memorizes less clearly than Xavier or PyTorch's default: linear networks end farther from the minimum nuclear norm solution (the projection onto the span of the examples), nonlinear ones give noisier versions of the training examples for new inputs.",
     hypotheses=("the same architecture, data and training for every scheme", "one training image"),
-    make_data=_empty,
+    make_data=no_data,
     check=check_conv_init,
     negative_control=lambda data, ctx: check_conv_init(data, ctx, control=True),
     control_description="Xavier under Kaiming's name (no difference to find)",

@@ -24,8 +24,9 @@ from theory.conv_seeds import train_seeds
 
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
-from . import _runs
-from .conv import FAMILY, _empty, _images
+from . import training
+from .common import no_data, random_images
+from .conv import FAMILY
 
 
 def _init(ctx, p, seed: int, control: bool, stream: str = "apph-init", filters: int = 1, draw: int = 0):
@@ -52,12 +53,12 @@ def check_apph(data, ctx, *, control: bool = False) -> Measurement:
     inputs z; medians over seeds, the share of seeds that memorize with its Wilson interval."""
     p = ctx.sizes(FAMILY)
     s, depth = p["apph_size"], p["apph_depth"]
-    x = ctx.asarray(_images(ctx, "apph-image", 1, s * s))
-    Z = ctx.asarray(_images(ctx, "apph-new", p["apph_inputs"], s * s))
+    x = ctx.asarray(random_images(ctx, "apph-image", 1, s * s))
+    Z = ctx.asarray(random_images(ctx, "apph-new", p["apph_inputs"], s * s))
     xh = to_numpy(x)[0]
     per_seed, inconclusive = [], []
 
-    @_runs.memoized
+    @training.memoized
     def measure(trained):
         J = to_numpy(cn.jacobian(trained, x[0, :]))
         lam = np.sort(np.abs(np.linalg.eigvals(J)))[::-1]
@@ -81,16 +82,16 @@ def check_apph(data, ctx, *, control: bool = False) -> Measurement:
         first = [DescentResult((_init(ctx, p, seed, True), None), 0, 0.0, True, "loss_tol") for seed in range(p["tab_seeds"])]
     else:  # the seeds' first draws trained together (one uniform single-filter stack)
         first = train_seeds([_init(ctx, p, seed, False).net for seed in range(p["tab_seeds"])], x, slope=cn.LEAKY_SLOPE,
-                            lr=p["apph_lr"], max_steps=p["apph_steps"], loss_tol=p["tab_loss_tol"], **_runs.protocol(p))
+                            lr=p["apph_lr"], max_steps=p["apph_steps"], loss_tol=p["tab_loss_tol"], **training.protocol(p))
 
     def again(seed, draw):
         return cn.train(_init(ctx, p, seed, False, draw=draw), x, optimizer="adam", lr=p["apph_lr"],
-                        max_steps=p["apph_steps"], loss_tol=p["tab_loss_tol"], **_runs.protocol(p))
+                        max_steps=p["apph_steps"], loss_tol=p["tab_loss_tol"], **training.protocol(p))
 
-    for seed, (res, rd, restarts) in enumerate(_runs.decide_seeds(first, again, judge, p=p)):
+    for seed, (res, rd, restarts) in enumerate(training.decide_seeds(first, again, judge, p=p)):
         if not control:
-            inconclusive += _runs.inconclusive(f"seed {seed}", rd)
-        per_seed.append({"seed": seed, **_runs.record(res, rd, restarts), **measure(res.params[0])})
+            inconclusive += training.inconclusive(f"seed {seed}", rd)
+        per_seed.append({"seed": seed, **training.record(res, rd, restarts), **measure(res.params[0])})
     per_seed_all, per_seed = per_seed, [r for r in per_seed if r["decided"]]
     if not per_seed:
         return Measurement([], {"size": s, "depth": depth}, None, key="size", inconclusive=inconclusive,
@@ -126,7 +127,7 @@ register(Claim(
     paper_ref="Appendix H, Figure 9",
     statement="A deep single-filter leaky-ReLU convolutional autoencoder at Table 2's depth (29 layers on 4 x 4 images) memorizes its training image: outputs for new inputs are the image.",
     hypotheses=("one training image", "trained to a small loss (Adam)", "no biases (the paper's linear counterpart has none)"),
-    make_data=_empty,
+    make_data=no_data,
     check=check_apph,
     negative_control=lambda data, ctx: check_apph(data, ctx, control=True),
     control_description="the identity filter in every layer (the identity map: every eigenvalue 1, outputs are the inputs)",
@@ -148,12 +149,12 @@ def check_fig10(data, ctx, *, control: bool = False) -> Measurement:
     linear network outputs: combinations)."""
     p = ctx.sizes(FAMILY)
     s, depth, n = p["apph_size"], p["apph_depth"], p["fig10_images"]
-    X = ctx.asarray(_images(ctx, "fig10-images", n, s * s))
-    Z = ctx.asarray(_images(ctx, "fig10-new", p["apph_inputs"], s * s))
+    X = ctx.asarray(random_images(ctx, "fig10-images", n, s * s))
+    Z = ctx.asarray(random_images(ctx, "fig10-new", p["apph_inputs"], s * s))
     per_seed, inconclusive, counts = [], [], {"individual": 0, "combination": 0, "neither": 0}
     m = int(Z.shape[0])
 
-    @_runs.memoized
+    @training.memoized
     def classify(model):
         return dynamics.composition(model(Z), X, p["fig10_margin"])
 
@@ -167,12 +168,12 @@ def check_fig10(data, ctx, *, control: bool = False) -> Measurement:
             comp = dynamics.composition(Z @ Q @ Q.T, X, p["fig10_margin"])
             rec = {"loss": 0.0, "steps": 0, "converged": True, "decided": True, "status": "at-target"}
         else:
-            res, rd, restarts = _runs.decide(
+            res, rd, restarts = training.decide(
                 lambda draw: cn.train(_init(ctx, p, seed, False, stream="fig10-init", filters=p["fig10_filters"], draw=draw),
                                       X, optimizer="adam", lr=p["apph_lr"], max_steps=p["fig10_steps"],
-                                      loss_tol=p["tab_loss_tol"], **_runs.protocol(p)), judge, p=p, same=_runs.same_fraction(m))
-            comp, rec = classify(res.params[0]), _runs.record(res, rd, restarts)
-            inconclusive += _runs.inconclusive(f"seed {seed}", rd)
+                                      loss_tol=p["tab_loss_tol"], **training.protocol(p)), judge, p=p, same=training.same_fraction(m))
+            comp, rec = classify(res.params[0]), training.record(res, rd, restarts)
+            inconclusive += training.inconclusive(f"seed {seed}", rd)
         k = {c: comp["classes"].count(c) for c in counts}
         if rec["decided"]:
             for c in counts:
@@ -213,7 +214,7 @@ register(Claim(
     paper_ref="Appendix H, Figure 10",
     statement="A deep leaky-ReLU convolutional autoencoder (29 layers on 4 x 4 images) trained on several images maps new inputs to individual training examples, not to combinations of them.",
     hypotheses=("several training images", "trained to a small loss (Adam)", "no biases", "a few filters a layer (the paper's count is not recoverable)"),
-    make_data=_empty,
+    make_data=no_data,
     check=check_fig10,
     negative_control=lambda data, ctx: check_fig10(data, ctx, control=True),
     control_description="the projection onto the span of the training images (a memorizing linear map: its outputs are combinations)",
@@ -236,7 +237,7 @@ def _fig5_run(ctx, p, X, S, seed: int, control: bool) -> dict:
     spacing = dynamics.min_spacing(to_numpy(X))
     tol = p["fig5_recover_frac"] * spacing
 
-    @_runs.memoized
+    @training.memoized
     def measure(trained):
         fp = dynamics.fixed_points_near(trained, lambda Z: cn.jacobians(trained, Z), X)
         rho = cn.spectral_radius(trained, fp.points)
@@ -251,8 +252,8 @@ def _fig5_run(ctx, p, X, S, seed: int, control: bool) -> dict:
             [round(v, 4) for v in rho]
 
     def same(a, b):
-        return _runs.same_fraction(n)(a["attractors"], b["attractors"]) and \
-            _runs.same_fraction(m)(a["recovered"], b["recovered"])
+        return training.same_fraction(n)(a["attractors"], b["attractors"]) and \
+            training.same_fraction(m)(a["recovered"], b["recovered"])
 
     if control:  # the identity map: every point fixed, rho = 1
         from theory.conv_nets import LinearConvNet
@@ -260,7 +261,7 @@ def _fig5_run(ctx, p, X, S, seed: int, control: bool) -> dict:
 
         ident = cn.ConvAutoencoder(LinearConvNet((None,), (None,), (ctx.xp.eye(X.shape[1], dtype=X.dtype),)))
         fixed = DescentResult((ident, None), 0, 0.0, True, "loss_tol")
-        res, rd, restarts = _runs.decide(lambda draw: fixed, judge, p=p, same=same)
+        res, rd, restarts = training.decide(lambda draw: fixed, judge, p=p, same=same)
     else:
         def train(draw):
             net = conv_nets.downsampling_net(s, width=p["fig5_width"], mid_layers=p["fig5_mid"], scheme="pytorch",
@@ -268,13 +269,13 @@ def _fig5_run(ctx, p, X, S, seed: int, control: bool) -> dict:
                                         xp=ctx.xp, dtype=ctx.float)
             return cn.train(cn.ConvAutoencoder.zero_biases(net), X, optimizer="adam", lr=p["fig5_lr"],
                             max_steps=p["fig5_steps"], loss_tol=p["tab_loss_tol"],
-                            **_runs.protocol(p, finish_iter=p["fig5_finish"]))
+                            **training.protocol(p, finish_iter=p["fig5_finish"]))
 
-        res, rd, restarts = _runs.decide(train, judge, p=p, same=same)
+        res, rd, restarts = training.decide(train, judge, p=p, same=same)
     trained = res.params[0]
     classes, rho, fp, st = measure(trained)
     R1 = dynamics.recovery_probability(trained, S, X, [1], tol)[0]
-    return {"seed": seed, **_runs.record(res, rd, restarts), "rho": rho, "classes": list(classes),
+    return {"seed": seed, **training.record(res, rd, restarts), "rho": rho, "classes": list(classes),
             "fixed_point_moved": max(fp.moved), "recover_tol": tol, "attractors": classes.count("attractor"),
             "recovered": st.outcome.count("recovered"), "spurious": st.outcome.count("spurious"),
             "unsettled": st.outcome.count("unsettled"), "starts": len(st.outcome), "R1": float(R1)}, rd
@@ -302,7 +303,7 @@ def check_fig5(data, ctx, *, control: bool = False) -> Measurement:
         X = ctx.asarray(patches[:n])
         S = ctx.asarray(np.vstack([patches[n:], ctx.rng(f"fig5-noise-{n}").random((p["fig5_starts"], 3 * s * s))]))
         judged = [_fig5_run(ctx, p, X, S, seed, control) for seed in range(p["tab_seeds"])]
-        inconclusive += [line for r, rd in judged for line in _runs.inconclusive(f"{n} images, seed {r['seed']}", rd)]
+        inconclusive += [line for r, rd in judged for line in training.inconclusive(f"{n} images, seed {r['seed']}", rd)]
         everyone = [r for r, _ in judged]
         runs = [r for r in everyone if r["decided"]]
         sets.append(n)
@@ -365,7 +366,7 @@ register(Claim(
     paper_ref="Section 4, Figure 5",
     statement="Deep nonlinear convolutional autoencoders trained on 10 and on 100 natural images are contractive at the training examples, and iterating them yields individual training examples; with 10 images one iteration suffices (superattractors).",
     hypotheses=("natural images (CIFAR-10 in the paper)", "trained to a small loss (Adam)", "leaky-ReLU downsampling network with biases (the paper's architecture is not recoverable)"),
-    make_data=_empty,
+    make_data=no_data,
     check=check_fig5,
     negative_control=lambda data, ctx: check_fig5(data, ctx, control=True),
     control_description="the identity map (every point fixed, rho = 1: nothing attracts, iterating recovers nothing)",

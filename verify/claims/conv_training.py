@@ -24,8 +24,9 @@ from theory.span_fixer import memorization, span_fixer
 
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
-from . import _runs
-from .conv import FAMILY, _empty, _images
+from . import training
+from .common import no_data, random_images
+from .conv import FAMILY
 
 # ----------------------------------------------------------------------------- Appendix F: Tables 1 and 2
 
@@ -74,7 +75,7 @@ def _spectrum_metrics(A, X, n: int, p) -> dict:
 def _train(ctx, X, net, p, steps=None, lr=None):
     """Adam (the profile's step, decay on plateau) to ``loss_tol`` or ``steps``, then the L-BFGS finish."""
     return conv_nets.train_linear_conv(net, X, optimizer="adam", lr=lr or p["tab_lr"], max_steps=steps or p["tab_steps"],
-                                  loss_tol=p["tab_loss_tol"], **_runs.protocol(p))
+                                  loss_tol=p["tab_loss_tol"], **training.protocol(p))
 
 
 def _train_seeds(ctx, X, nets, p, steps=None, lr=None) -> list:
@@ -83,7 +84,7 @@ def _train_seeds(ctx, X, nets, p, steps=None, lr=None) -> list:
     if all(is_uniform(net) for net in nets) and len({(net.layouts[0].key, net.depth, net.skip_every)
                                                       for net in nets}) == 1:
         return train_seeds(nets, X, lr=lr or p["tab_lr"], max_steps=steps or p["tab_steps"], loss_tol=p["tab_loss_tol"],
-                           **_runs.protocol(p))
+                           **training.protocol(p))
     return [_train(ctx, X, net, p, steps, lr) for net in nets]
 
 
@@ -106,13 +107,13 @@ def _linear_row(X, p, n: int, decided) -> tuple:
         rd = replace(rd, decided=False, status="uncertified",
                      reason=f"at loss {res.loss:.3g} the operator is {m['eps']:.2g} from an exact fixer of the span, "
                             f"beyond the pseudospectral margin: its eigenvalue counts are not certified")
-    return {**m, **_runs.record(res, rd, restarts), "memorizes": bool(m["memorizes"])}, res, rd
+    return {**m, **training.record(res, rd, restarts), "memorizes": bool(m["memorizes"])}, res, rd
 
 
 def _linear_run(ctx, X, make_net, p, *, n: int, train) -> tuple:
     """Train ``make_net(draw)`` with ``train`` (restarted from a new draw at a stationary point), judge
     the run and read its operator's spectrum (:func:`_linear_row`)."""
-    return _linear_row(X, p, n, _runs.decide(lambda draw: train(make_net(draw)), _judge(X, p), p=p))
+    return _linear_row(X, p, n, training.decide(lambda draw: train(make_net(draw)), _judge(X, p), p=p))
 
 
 def _linear_seeds(ctx, X, makes: list, p, *, n: int, steps=None, lr=None) -> list:
@@ -120,7 +121,7 @@ def _linear_seeds(ctx, X, makes: list, p, *, n: int, steps=None, lr=None) -> lis
     (:func:`_train_seeds`), restarts one by one."""
     first = _train_seeds(ctx, X, [make(0) for make in makes], p, steps, lr)
     again = lambda s, draw: _train(ctx, X, makes[s](draw), p, steps, lr)  # noqa: E731
-    return [_linear_row(X, p, n, d) for d in _runs.decide_seeds(first, again, _judge(X, p), p=p)]
+    return [_linear_row(X, p, n, d) for d in training.decide_seeds(first, again, _judge(X, p), p=p)]
 
 
 def _least_squares_run(ctx, X, s: int):
@@ -166,7 +167,7 @@ def check_tab2(data, ctx, *, control: bool = False) -> Measurement:
         if (s, n) not in p["tab2_rows"]:
             continue
         depth = 1 if control else layers
-        X = ctx.asarray(_images(ctx, f"tab2-{s}-{n}", n, s * s))
+        X = ctx.asarray(random_images(ctx, f"tab2-{s}-{n}", n, s * s))
         name = f"{s}x{s}, {n} image(s), {depth} layers" + (" (skip every 10)" if skip and not control else "")
         def make(draw, seed):
             stream = f"tab2-init-{s}-{n}" + (f"-{seed}" if seed else "") + (f"-draw{draw}" if draw else "")
@@ -175,14 +176,14 @@ def check_tab2(data, ctx, *, control: bool = False) -> Measurement:
 
         seeds = []
         if control:  # one layer: gradient descent from 0 goes to the least-squares filter (Theorem 4's argument)
-            runs = [_linear_row(X, p, n, _runs.decide(lambda draw: _least_squares_run(ctx, X, s), _judge(X, p), p=p))
+            runs = [_linear_row(X, p, n, training.decide(lambda draw: _least_squares_run(ctx, X, s), _judge(X, p), p=p))
                     for _ in range(p["tab_seeds"])]
         else:
             runs = _linear_seeds(ctx, X, [lambda draw, seed=seed: make(draw, seed) for seed in range(p["tab_seeds"])],
                                  p, n=n)
         for seed, (row, res, rd) in enumerate(runs):
             seeds.append({**row, "seed": seed})
-            inconclusive += _runs.inconclusive(f"{name}, seed {seed}", rd)
+            inconclusive += training.inconclusive(f"{name}, seed {seed}", rd)
         med = _medians(seeds, ("eig_one", "next_eigenvalue"))
         decided = [r for r in seeds if r["decided"]]
         if med:
@@ -211,7 +212,7 @@ register(Claim(
     paper_ref="Appendix F, Table 2",
     statement="Deep linear convolutional autoencoders with one 3 x 3 filter per layer, at Table 2's depths, memorize: one eigenvalue near 1 per training image, the rest small.",
     hypotheses=("near-zero initialisation that still trains", "trained to a small loss (Adam)"),
-    make_data=_empty,
+    make_data=no_data,
     check=check_tab2,
     negative_control=lambda data, ctx: check_tab2(data, ctx, control=True),
     control_description="a single layer in place of each row's depth (Theorem 4: it learns the identity filter, every eigenvalue 1)",
@@ -224,7 +225,7 @@ def check_tab1(data, ctx, *, control: bool = False) -> Measurement:
     """Table 1: shallow networks do not memorize two 3 x 3 images, however many filters: the third
     eigenvalue is not small (median over the seeds that decide)."""
     p = ctx.sizes(FAMILY)
-    X = ctx.asarray(_images(ctx, "tab1", 2, 9))
+    X = ctx.asarray(random_images(ctx, "tab1", 2, 9))
     comps, rows, inconclusive, per_row = [], {}, [], {}
     for depth in p["tab1_depths"]:
         for f in p["tab1_filters"]:
@@ -244,7 +245,7 @@ def check_tab1(data, ctx, *, control: bool = False) -> Measurement:
                                      p, n=2, steps=p["tab1_steps"])
                 for seed, (row, res, rd) in enumerate(runs):
                     seeds.append({**row, "seed": seed, "params": res.params[0].n_params})
-                    inconclusive += _runs.inconclusive(f"{depth} layers, {f} filter(s), seed {seed}", rd)
+                    inconclusive += training.inconclusive(f"{depth} layers, {f} filter(s), seed {seed}", rd)
             decided = [r for r in seeds if r["decided"]]
             thirds = [r["next_eigenvalue"] for r in decided]
             name = f"{depth} layers, {f} filter(s)"
@@ -277,7 +278,7 @@ register(Claim(
     paper_ref="Appendix F, Table 1",
     statement="Shallow linear convolutional autoencoders (2, 5, 8 layers) do not memorize two 3 x 3 images, whatever the number of filters: the third eigenvalue stays away from 0.",
     hypotheses=("the same training protocol as Table 2",),
-    make_data=_empty,
+    make_data=no_data,
     check=check_tab1,
     negative_control=lambda data, ctx: check_tab1(data, ctx, control=True),
     control_description="the memorizing projection onto the two images in place of each trained operator (third eigenvalue 0)",
@@ -313,7 +314,7 @@ def _appg_seed(ctx, X, cfg: dict, p, seed: int, control: bool) -> tuple:
 
             return DescentResult((_Fixed(ctx.xp.eye(X.shape[1], dtype=X.dtype)), None), 0, 0.0, True, "loss_tol")
         return conv_nets.train_linear_conv(net, X, optimizer="adam", lr=cfg["lr"], max_steps=cfg["steps"],
-                                      loss_tol=p["tab_loss_tol"], **_runs.protocol(p, finish_iter=cfg["finish"]))
+                                      loss_tol=p["tab_loss_tol"], **training.protocol(p, finish_iter=cfg["finish"]))
 
     n = cfg["n"]
     row, res, rd = _linear_run(ctx, X, make, p, n=n, train=train)
@@ -367,7 +368,7 @@ def check_appg(data, ctx, *, control: bool = False, fig8: bool = False) -> Measu
         per_seed.append(row)
         E0 = E if E0 is None else E0
         n_params, depth = res.params[0].n_params, res.params[0].depth
-        inconclusive += _runs.inconclusive(f"{3 * s * s}-pixel images, seed {seed}", rd)
+        inconclusive += training.inconclusive(f"{3 * s * s}-pixel images, seed {seed}", rd)
     med = _medians(per_seed, ("eig_one", "next_eigenvalue", "span_residual"))
     what = "the top eigenvector from the image" if n == 1 else "the top eigenvectors from span(X)"
     comps = [] if not med else [
@@ -398,7 +399,7 @@ register(Claim(
     paper_ref="Appendix G",
     statement="A linear network of strided convolutions that downsamples to 1 x 1 and upsamples back, trained on 2 images from PyTorch's default initialisation, memorizes: rank 2, two eigenvalues near 1, eigenvectors in the span of the images.",
     hypotheses=("PyTorch default initialisation", "trained to a small loss (Adam)"),
-    make_data=_empty,
+    make_data=no_data,
     check=check_appg,
     negative_control=lambda data, ctx: check_appg(data, ctx, control=True),
     control_description="the identity operator (every eigenvalue 1): reconstructs everything, memorizes nothing",
@@ -411,7 +412,7 @@ register(Claim(
     paper_ref="Appendix G, Figure 8",
     statement="A linear network that downsamples by strided convolutions to 4 x 4, applies the heuristic depth for 4 x 4 images (29 layers) there and upsamples back, trained on one image, memorizes it: rank 1, the eigenvalue near 1, its eigenvector the image.",
     hypotheses=("PyTorch default initialisation", "trained to a small loss (Adam)", "one training image"),
-    make_data=_empty,
+    make_data=no_data,
     check=lambda data, ctx: check_appg(data, ctx, fig8=True),
     negative_control=lambda data, ctx: check_appg(data, ctx, control=True, fig8=True),
     control_description="the identity operator (every eigenvalue 1): reconstructs everything, memorizes nothing",

@@ -25,9 +25,9 @@ from theory.common import check_training_set
 
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
-from . import _deep_common as dc
-from . import _runs
-from ._deep_common import FAMILY, digits_only, host, make_data, recovery_tol, runs, scope_line, sets, settle, spectral
+from . import deep_common as dc
+from . import training
+from .deep_common import FAMILY, digits_only, host, make_data, recovery_tol, runs, scope_line, sets, settle, spectral
 
 
 def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None, seeds=None) -> dict:
@@ -35,7 +35,7 @@ def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None,
     over the runs that decide (:mod:`theory.convergence`; the others are listed as inconclusive).
 
     A run's decision is what its row pools: the number of examples that attract (Theorem 2 at each
-    example's nearest fixed point, :func:`._deep_common.example_classes`) and the number of starts
+    example's nearest fixed point, :func:`.deep_common.example_classes`) and the number of starts
     recovered when iterated until settled; it is stable when each count lies in the other's 95%
     Wilson interval (a change its own sampling error cannot tell apart)."""
     p = ctx.sizes(FAMILY)
@@ -49,10 +49,10 @@ def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None,
         return decision, {"rho": rho, "moved": moved, "settled": st, "classes": classes}
 
     def same(a, b):
-        return _runs.same_fraction(n)(a["attractors"], b["attractors"]) and \
-            _runs.same_fraction(m)(a["recovered"], b["recovered"])
+        return training.same_fraction(n)(a["attractors"], b["attractors"]) and \
+            training.same_fraction(m)(a["recovered"], b["recovered"])
 
-    judged = _runs.memoized(judge)
+    judged = training.memoized(judge)
 
     per_seed, rhos, inconclusive = [], [], []
     for s, net, res, rd, restarts in runs(ctx, name, X, width=width, depth=depth, optimizer=optimizer, control=control,
@@ -62,7 +62,7 @@ def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None,
         st = info["settled"]
         r1 = dyn.recovery_probability(net, starts, X, [1], tol)[0]  # one iteration (superattraction)
         fixed = float(np.max(np.linalg.norm(host(net(X) - X), axis=1)))
-        per_seed.append({"seed": s, **_runs.record(res, rd, restarts), "R1": r1, "rho": info["rho"],
+        per_seed.append({"seed": s, **training.record(res, rd, restarts), "R1": r1, "rho": info["rho"],
                          "classes": list(classes), "attractors": classes.count("attractor"),
                          "no_fixed_point": classes.count("no fixed point"),
                          "fixed_point_moved": max(info["moved"], default=0.0), "fixed_point_residual": fixed,
@@ -71,7 +71,7 @@ def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None,
                          "recovered_at": sorted(t for t, o in zip(st.steps, st.outcome) if o == "recovered")})
         if rd.decided:
             rhos += info["rho"]
-        inconclusive += _runs.inconclusive(f"{name} {width}x{depth} {optimizer} seed {s}", rd)
+        inconclusive += training.inconclusive(f"{name} {width}x{depth} {optimizer} seed {s}", rd)
     decided = [r for r in per_seed if r["decided"]]
     n_ex = sum(len(r["classes"]) for r in decided)
     n_st = sum(r["starts"] for r in decided)
@@ -310,7 +310,7 @@ def check_superattractor(data, ctx, *, control: bool = False) -> Measurement:
     rows, trends, comps, notes, inconclusive, metrics = {}, {}, [], [], [], {}
     m = int(starts.shape[0])
 
-    @_runs.memoized
+    @training.memoized
     def classes_of(net):
         """Per example: a superattractor (its nearest fixed point within the tolerance, rho <= rho_small)
         or Theorem 2's class; and the number of starts within the tolerance of an example after one step."""
@@ -324,8 +324,8 @@ def check_superattractor(data, ctx, *, control: bool = False) -> Measurement:
         return {"superattractors": supers.count("superattractor"), "recovered in one step": k1}, rho
 
     def same(a, b):
-        return _runs.same_fraction(int(X.shape[0]))(a["superattractors"], b["superattractors"]) and \
-            _runs.same_fraction(m)(a["recovered in one step"], b["recovered in one step"])
+        return training.same_fraction(int(X.shape[0]))(a["superattractors"], b["superattractors"]) and \
+            training.same_fraction(m)(a["recovered in one step"], b["recovered in one step"])
 
     for opt in p["optimizers"]:
         sweep = []
@@ -334,10 +334,10 @@ def check_superattractor(data, ctx, *, control: bool = False) -> Measurement:
             for s, net, res, rd, restarts in runs(ctx, name, X, width=width, depth=depth, optimizer=opt,
                                                   control=control, hidden=p["super_hidden"], judge=judge, same=same):
                 supers, rho, k1 = classes_of(net)
-                per_seed.append({"seed": s, **_runs.record(res, rd, restarts), "R1": k1 / m, "rho": rho,
+                per_seed.append({"seed": s, **training.record(res, rd, restarts), "R1": k1 / m, "rho": rho,
                                  "classes": list(supers), "superattractors": supers.count("superattractor")})
                 if opt == primary:
-                    inconclusive += _runs.inconclusive(f"{name} {width}x{depth} {opt} seed {s}", rd)
+                    inconclusive += training.inconclusive(f"{name} {width}x{depth} {opt} seed {s}", rd)
                 if s == 0 and width == max(p["super_widths"]) and opt == primary:
                     metrics["strip"] = {"inputs": host(starts[: p["strip"], :]).tolist(),
                                         "outputs": host(net(starts[: p["strip"], :])).tolist()}

@@ -1,7 +1,7 @@
 """Claims about how training shapes a deep autoencoder's dynamics (paper Section 5, Figures 1
 and 6; Appendix I.2): contraction throughout training, the initialisation's scale and scheme.
 
-Shared protocol and data with :mod:`.deep` (:mod:`._deep_common`); every number per seed is in
+Shared protocol and data with :mod:`.deep` (:mod:`.deep_common`); every number per seed is in
 the claim's ``statistics``.
 """
 
@@ -15,10 +15,10 @@ from theory import stats
 
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
-from . import _deep_common as dc
-from . import _runs
-from ._common import no_data
-from ._deep_common import FAMILY, digits_only, host, initial_network, make_data, recovery_tol, settle, spectral
+from . import deep_common as dc
+from . import training
+from .common import no_data
+from .deep_common import FAMILY, digits_only, host, initial_network, make_data, recovery_tol, settle, spectral
 
 
 # ----------------------------------------------------------------------------- sec5-early-stopping
@@ -62,8 +62,8 @@ def check_early_stopping(data, ctx, *, control: bool = False) -> Measurement:
     for s in range(p["seeds"]):
         nets, base, res, unreached = _checkpoint_nets(ctx, name, X, p, s)
         if not control:
-            inconclusive += _runs.inconclusive(f"{name} {p['width']}x{p['depth']} seed {s}",
-                                               _runs.decide(lambda draw: base, contractive, p=p)[1])
+            inconclusive += training.inconclusive(f"{name} {p['width']}x{p['depth']} seed {s}",
+                                               training.decide(lambda draw: base, contractive, p=p)[1])
         rows = {}
         for label, (t, net) in nets.items():
             if control:
@@ -133,14 +133,14 @@ def _fig1_protocol(ctx, p, X, eps, control: bool) -> dict:
             for s in range(p["fig1_seeds"]):
                 if control:
                     res = dc.control_result(X, depth, ctx)
-                    res, rd, restarts = _runs.decide(lambda draw: res, judge, p=p)
+                    res, rd, restarts = training.decide(lambda draw: res, judge, p=p)
                 else:
-                    res, rd, restarts = _runs.decide(
+                    res, rd, restarts = training.decide(
                         lambda draw: dc.train_autoencoder(ctx, "fig1", X, width=width, depth=depth, scheme="near_zero",
                                                           scale=scale, seed=s, draw=draw, adam_eps=eps), judge, p=p)
                 net = res.params[0]
-                recs.append({"seed": s, **_runs.record(res, rd, restarts), "max_abs_slope": rd.value})
-                inconclusive += _runs.inconclusive(f"{label} seed {s}", rd)
+                recs.append({"seed": s, **training.record(res, rd, restarts), "max_abs_slope": rd.value})
+                inconclusive += training.inconclusive(f"{label} seed {s}", rd)
                 if rd.decided:
                     values.append(float(np.max(np.abs(host(D.jacobian(net, X))[:, 0, 0]))))
                 if s == 0:
@@ -262,12 +262,12 @@ def check_init_schemes(data, ctx, *, control: bool = False) -> Measurement:
         used = "xavier" if (control and scheme == "kaiming") else scheme
         norms, noise, recs = [], [], []
         for s in range(seeds):
-            res, rd, restarts = _runs.decide(
+            res, rd, restarts = training.decide(
                 lambda draw: dc.train_autoencoder(ctx, name, X, width=p["width"], depth=p["depth"], scheme=used, seed=s,
-                                                  draw=draw), judge, p=p, same=_runs.same_within(p["init_margin"] / 2))
-            recs.append({"seed": s, **_runs.record(res, rd, restarts)})
+                                                  draw=draw), judge, p=p, same=training.same_within(p["init_margin"] / 2))
+            recs.append({"seed": s, **training.record(res, rd, restarts)})
             if not control:
-                inconclusive += _runs.inconclusive(f"{scheme} seed {s}", rd)
+                inconclusive += training.inconclusive(f"{scheme} seed {s}", rd)
             init = initial_network(ctx, name, X, width=p["width"], depth=p["depth"], scheme=used,
                                    scale=p["init_scale"], seed=s, hidden=p["hidden"])
             norms.append(float(np.mean(np.linalg.norm(host(init(starts)), axis=1))))
@@ -334,7 +334,7 @@ def check_fig11(data, ctx, *, control: bool = False) -> Measurement:
     X, Z = ctx.asarray(A[:n]), ctx.asarray(A[n:])
     per_seed, inconclusive = [], []
 
-    @_runs.memoized
+    @training.memoized
     def judge(net):
         Zh, Fh = host(Z), host(net(Z))
         err = float(np.mean(np.sum((Fh - Zh) ** 2, axis=1) / np.sum(Zh * Zh, axis=1)))
@@ -342,15 +342,15 @@ def check_fig11(data, ctx, *, control: bool = False) -> Measurement:
         return {"reconstructs": err <= p["fig11_recon"], "recovered": st.outcome.count("recovered")}, (round(err, 6), st)
 
     def same(a, b):
-        return a["reconstructs"] == b["reconstructs"] and _runs.same_fraction(m)(a["recovered"], b["recovered"])
+        return a["reconstructs"] == b["reconstructs"] and training.same_fraction(m)(a["recovered"], b["recovered"])
 
     for seed, net, res, rd, restarts in dc.runs(ctx, "fig11-mnist" if mnist else "fig11-digits", X,
                                                 width=p["fig11_width"], depth=p["depth"], optimizer=p["optimizer"],
                                                 control=control, max_steps=p["fig11_steps"],
                                                 judge=lambda n: (lambda d, v: (d, v[0]))(*judge(n)), same=same):
-        inconclusive += _runs.inconclusive(f"seed {seed}", rd)
+        inconclusive += training.inconclusive(f"seed {seed}", rd)
         (_, _), (err, st) = judge(net)
-        per_seed.append({"seed": seed, **_runs.record(res, rd, restarts), "held_out_error": err,
+        per_seed.append({"seed": seed, **training.record(res, rd, restarts), "held_out_error": err,
                          "recovered": st.outcome.count("recovered"), "spurious": st.outcome.count("spurious"),
                          "unsettled": st.outcome.count("unsettled")})
     per_seed_all, per_seed = per_seed, [r for r in per_seed if r["decided"]]

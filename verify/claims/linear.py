@@ -16,7 +16,7 @@ from theory.errors import InputError
 from ..datasets import synthetic
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
-from ._common import random_init, shape_violations
+from .common import random_init, shape_violations
 
 FAMILY = "linear"
 HYPOTHESES = (

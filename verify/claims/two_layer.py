@@ -16,7 +16,7 @@ from theory.common import eps, fro
 from ..datasets import digits, scale_into, synthetic
 from ..evidence import Comparison, Measurement, Tolerance
 from ..registry import Claim, register
-from ._common import named_sets
+from .common import named_sets
 
 FAMILY = "two_layer"
 
