@@ -80,7 +80,8 @@ def write_outputs(args, report, report_dir, outputs: Outputs):
             from .figures import write_figures
 
             staged = outputs.directory(args.figures, stale=lambda t, new: sorted(ours - set(new)))
-            figures = [Path(args.figures) / p.name for p in write_figures(report, staged)]
+            draw = {c.id: c.figure for c in all_claims() if c.figure is not None}
+            figures = [Path(args.figures) / p.name for p in write_figures(report, staged, draw)]
         if report_dir:
             from .human import write_report
 

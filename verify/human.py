@@ -161,10 +161,12 @@ def to_markdown(report, figures: dict) -> str:
 def write_report(report, directory) -> Path:
     """Write ``report.html`` (self-contained) and ``report.md`` (figures in ``figures/``) into ``directory``."""
     from .figures import write_figures
+    from .registry import all_claims
 
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
-    figures = {p.stem: p for p in write_figures(report, d / "figures")}
+    draw = {c.id: c.figure for c in all_claims() if c.figure is not None}
+    figures = {p.stem: p for p in write_figures(report, d / "figures", draw)}
     write_atomic(d / "report.md", to_markdown(report, figures))
     write_atomic(d / "report.html", to_html(report, figures))
     return d / "report.html"

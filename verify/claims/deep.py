@@ -24,7 +24,8 @@ from theory import stats
 from theory.common import check_training_set
 
 from ..evidence import Comparison, Measurement, Tolerance
-from ..registry import Claim, register
+from .. import figures
+from ..claim import Claim, register
 from . import deep_common as dc
 from . import training
 from .deep_common import FAMILY, digits_only, host, make_data, recovery_tol, runs, scope_line, sets, settle, spectral
@@ -173,8 +174,8 @@ def check_contraction(data, ctx, *, control: bool = False) -> Measurement:
                        {k.split("/", 1)[1]: t for k, t in primary_trends.items()}, "attractor fraction vs width")
     refutation = None
     if refuted_sets and not control:
-        refutation = (f"{', '.join(refuted_sets)}: in every seed at every width tried ({primary}) some example "
-                      f"clearly repels (rho > 1 + {p['margin']:g}) and the attractor fraction does not grow with width")
+        refutation = (f"{', '.join(refuted_sets)}: an example repels (rho > 1 + {p['margin']:g}) in every seed and width "
+                      f"({primary}); no growth with width")
     tol = Tolerance(p["band"], f"attractor: at the fixed point nearest each example (Newton's method, within "
                                f"{p['recover_frac']:g} x the smallest distance between two training examples) "
                                f"rho(J) < 1 - {p['band']:g} (Theorem 2), for every example of every seed that decides; "
@@ -199,8 +200,20 @@ def _trajectories(net, starts, p, m: int = 60):
     return out
 
 
+CONTRACTION_SIZES = {
+    "quick": dict(contraction_widths=(16, 32), swiss_widths=(16, 32)),
+    "default": dict(contraction_widths=(128, 512), swiss_widths=(64, 128)),
+    "paper": dict(contraction_widths=(128, 512, 1024), swiss_widths=(128, 512, 1024)),
+    "large": dict(contraction_widths=(128, 512, 1024), swiss_widths=(128, 512, 1024)),
+}
+
+
 register(Claim(
     id="sec3-contraction",
+    family="deep",
+    sizes=CONTRACTION_SIZES,
+    options=("data_dir",),
+    figure=figures.contraction,
     paper_ref="Section 3.2, Figures 2 and 3a",
     statement="A deep autoencoder trained by gradient descent (Adam) is contractive at every training example (rho(J) < 1) and iterating it from held-out or arbitrary inputs converges to training examples (Swiss roll, digits).",
     hypotheses=("trained to (near) zero loss", "overparameterized network, PyTorch-default initialisation"),
@@ -283,8 +296,24 @@ def check_width_depth(data, ctx, *, control: bool = False) -> Measurement:
                        refutation=refutation, scope=scope, statistics=statistics)
 
 
+RECOVERY_SIZES = {
+    "quick": dict(sweep_widths=(8, 16, 64), sweep_depths=(1, 2, 3), sweep_width=32, sweep_depth=2,
+                  sweep_sets=("digits",), trend_seeds=3),
+    "default": dict(sweep_widths=(32, 128, 512), sweep_depths=(1, 3, 5), sweep_width=128, sweep_depth=3,
+                    sweep_sets=("digits",), trend_seeds=15),
+    "paper": dict(sweep_widths=(128, 256, 512, 1024), sweep_depths=(2, 4, 6, 8), sweep_width=256, sweep_depth=3,
+                  sweep_sets=("digits", "swiss-roll"), trend_seeds=15),
+    "large": dict(sweep_widths=(128, 256, 512, 1024), sweep_depths=(2, 4, 6, 8), sweep_width=256, sweep_depth=3,
+                  sweep_sets=("digits", "swiss-roll"), trend_seeds=15),
+}
+
+
 register(Claim(
     id="sec3-recovery-width-depth",
+    family="deep",
+    sizes=RECOVERY_SIZES,
+    options=("data_dir",),
+    figure=figures.recovery_width_depth,
     paper_ref="Section 3.3, Figure 4",
     statement="The recovery probability R(t) of training examples grows with the width and with the depth of the autoencoder.",
     hypotheses=("trained to (near) zero loss", "the same training set and initial states for every size"),
@@ -385,8 +414,24 @@ def check_superattractor(data, ctx, *, control: bool = False) -> Measurement:
                        scope=scope, statistics=statistics)
 
 
+SUPER_SIZES = {
+    "quick": dict(super_n=3, super_widths=(32, 64), super_depth=3, super_hidden="sigmoid", super_gd_max_steps=500,
+                  rho_small=0.1, strip=6),
+    "default": dict(super_n=5, super_widths=(64, 256), super_depth=6, super_hidden="sigmoid",
+                    super_gd_max_steps=500, rho_small=0.1, strip=6),
+    "paper": dict(super_n=10, super_widths=(256, 512), super_depth=6, super_hidden="sigmoid",
+                  super_gd_max_steps=5000, rho_small=0.1, strip=6),
+    "large": dict(super_n=10, super_widths=(256, 512), super_depth=6, super_hidden="sigmoid",
+                  super_gd_max_steps=5000, rho_small=0.1, strip=6),
+}
+
+
 register(Claim(
     id="sec3-superattractor",
+    family="deep",
+    sizes=SUPER_SIZES,
+    options=("data_dir",),
+    figure=figures.superattractor_strip,
     paper_ref="Section 3.3, Figure 3b",
     statement="A large enough deep autoencoder maps arbitrary inputs to a training example in a single iteration (the examples are superattractors).",
     hypotheses=("trained to (near) zero loss", "a large network"),

@@ -12,6 +12,7 @@ from theory import dynamics as dyn
 from theory.common import check_training_set
 
 from .. import datasets
+from ..evidence import Scope
 from . import training
 
 FAMILY = "deep"
@@ -79,7 +80,7 @@ def protocol(p: dict, optimizer: str, hidden: str, name: str = "") -> dict:
     the profile has one, on the Swiss roll)."""
     if optimizer == "adam":
         return {"lr": p["lr"], "max_steps": p["max_steps"]}
-    if hidden == p["super_hidden"] != p["hidden"]:
+    if hidden == p.get("super_hidden") != p["hidden"]:  # the superattractor's record gives it
         budget = p["super_gd_max_steps"]
     elif name == "swiss-roll" and "swiss_gd_max_steps" in p:
         budget = p["swiss_gd_max_steps"]
@@ -176,7 +177,7 @@ def spectral(net, X) -> np.ndarray:
     return host(dyn.spectral_radius(D.jacobian(net, X)))
 
 
-def scope_line(largest: str, seeds: int, optimizer: str, trends: dict, what: str) -> str:
+def scope_line(largest: str, seeds: int, optimizer: str, trends: dict, what: str) -> Scope:
     """``largest size tried: ...; trend (what): name increasing (Spearman .., p ..)``: the scope of a
     claim that was not reproduced."""
     parts = []
@@ -186,4 +187,4 @@ def scope_line(largest: str, seeds: int, optimizer: str, trends: dict, what: str
         else:
             p = t["p_increasing"] if t["direction"] != "decreasing" else t["p_decreasing"]
             parts.append(f"{k} {t['direction']} (Spearman {t['spearman']:.2f}, p = {p:.3g})")
-    return f"largest size tried: {largest}, {seeds} seeds, {optimizer}; trend of {what}: " + ", ".join(parts)
+    return Scope(largest, f"{seeds} seeds, {optimizer}", f"trend of {what}: " + ", ".join(parts))

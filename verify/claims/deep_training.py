@@ -13,8 +13,9 @@ from theory import deep_fc as D
 from theory import dynamics as dyn
 from theory import stats
 
-from ..evidence import Comparison, Measurement, Tolerance
-from ..registry import Claim, register
+from ..evidence import Comparison, Measurement, Scope, Tolerance
+from .. import figures
+from ..claim import Claim, register
 from . import deep_common as dc
 from . import training
 from .common import no_data
@@ -90,8 +91,8 @@ def check_early_stopping(data, ctx, *, control: bool = False) -> Measurement:
                "checkpoints": per_seed[0]["checkpoints"]}
     statistics = {"seeds": p["seeds"], "rests_on": p["optimizer"], "per_seed": per_seed,
                   "contractive_checkpoints": stats.fraction(contractive, len(evaluated)) if evaluated else None}
-    scope = (f"largest size tried: width {p['width']} x depth {p['depth']}, {p['seeds']} seeds, {p['optimizer']}; "
-             f"contractive at {contractive} of {len(evaluated)} evaluated checkpoints")
+    scope = Scope(f"width {p['width']} x depth {p['depth']}", f"{p['seeds']} seeds, {p['optimizer']}",
+                  f"contractive at {contractive} of {len(evaluated)} evaluated checkpoints")
     tol_ = Tolerance(p["band"], f"at each checkpoint whose largest reconstruction error is below the recovery tolerance "
                                 f"({p['recover_frac']:g} x the spacing of the examples): rho < 1 - {p['band']:g} at every "
                                 f"example and recovered when settled >= {p['recover_min']:g}; at least one checkpoint "
@@ -100,8 +101,20 @@ def check_early_stopping(data, ctx, *, control: bool = False) -> Measurement:
                        statistics=statistics)
 
 
+SEC5_SIZES = {
+    "quick": dict(checkpoint_fractions=(0.1, 0.25, 0.5, 0.75)),
+    "default": dict(checkpoint_fractions=(0.1, 0.25, 0.5, 0.75)),
+    "paper": dict(checkpoint_fractions=(0.1, 0.25, 0.5, 0.75)),
+    "large": dict(checkpoint_fractions=(0.1, 0.25, 0.5, 0.75)),
+}
+
+
 register(Claim(
     id="sec5-early-stopping",
+    family="deep",
+    sizes=SEC5_SIZES,
+    options=("data_dir",),
+    figure=figures.early_stopping,
     paper_ref="Section 5, Figure 6",
     statement="Contraction at the training examples is present at checkpoints throughout training, not only at convergence.",
     hypotheses=("checkpoints at which the network already reconstructs the examples",),
@@ -213,9 +226,9 @@ def check_init_scale(data, ctx, *, control: bool = False) -> Measurement:
     statistics = {"seeds": p["fig1_seeds"], "per_seed": main["slopes"], "runs": main["runs"],
                   "contractive_near_zero": main["near"], "contractive_large": main["large"], "tests": tests,
                   "reported_protocols": reported, "confidence": 0.95}
-    scope = (f"largest size tried: {main['large_net']}, {p['fig1_seeds']} seeds per size and scale; contractive "
-             f"near-zero {_fig1_frac(main['near'])}, large {_fig1_frac(main['large'])}; median max|f'| "
-             f"{main['small']} {main['median_small']:.3g} -> {main['large_net']} {main['median_large']:.3g}")
+    scope = Scope(main["large_net"], f"{p['fig1_seeds']} seeds per size and scale",
+                  f"contractive near-zero {_fig1_frac(main['near'])}, large {_fig1_frac(main['large'])}; median max|f'| "
+                  f"{main['small']} {main['median_small']:.3g} -> {main['large_net']} {main['median_large']:.3g}")
     tol = Tolerance(p["fig1_majority"], f"contractive: max |f'(x_i)| < 1 at both examples; near-zero runs contractive "
                                         f"in at least {p['fig1_majority']:.0%} of the runs that decide, more often than "
                                         f"large ones (one-sided Fisher exact test, p < {p['alpha']:g}); faster: the larger "
@@ -225,8 +238,26 @@ def check_init_scale(data, ctx, *, control: bool = False) -> Measurement:
                        inconclusive=main["inconclusive"], scope=scope, statistics=statistics)
 
 
+FIG1_SIZES = {
+    "quick": dict(fig1_points=(-0.5, 0.5), fig1_sizes=((8, 2), (32, 3)), fig1_seeds=3, fig1_reported_eps=(1e-08,),
+                  fig1_small_scale=0.01, fig1_large_scale=3.0, fig1_majority=0.75, fig1_orbit_steps=30),
+    "default": dict(fig1_points=(-0.5, 0.5), fig1_sizes=((16, 2), (64, 4)), fig1_seeds=15,
+                    fig1_reported_eps=(1e-08,), fig1_small_scale=0.01, fig1_large_scale=3.0, fig1_majority=0.75,
+                    fig1_orbit_steps=30),
+    "paper": dict(fig1_points=(-0.5, 0.5), fig1_sizes=((16, 2), (128, 6)), fig1_seeds=15,
+                  fig1_reported_eps=(1e-08,), fig1_small_scale=0.01, fig1_large_scale=3.0, fig1_majority=0.75,
+                  fig1_orbit_steps=30),
+    "large": dict(fig1_points=(-0.5, 0.5), fig1_sizes=((16, 2), (128, 6)), fig1_seeds=15,
+                  fig1_reported_eps=(1e-08,), fig1_small_scale=0.01, fig1_large_scale=3.0, fig1_majority=0.75,
+                  fig1_orbit_steps=30),
+}
+
+
 register(Claim(
     id="fig1-init-scale",
+    family="deep",
+    sizes=FIG1_SIZES,
+    figure=figures.fig1_maps,
     paper_ref="Figure 1; Appendix I.2",
     statement="In 1-D, a large initialisation gives a map that is not contractive at the two training examples, a near-zero one gives one that is, and the larger network contracts faster.",
     hypotheses=("two training points in 1-D", "trained to (near) zero loss"),
@@ -293,8 +324,8 @@ def check_init_schemes(data, ctx, *, control: bool = False) -> Measurement:
     metrics = {"schemes": table, "noise_ratio": comps[1].measured if len(comps) > 1 else float("nan"),
                "starts": int(starts.shape[0]), "seeds": seeds}
     statistics = {"seeds": seeds, "per_seed": per_seed, "runs": records, "test": test}
-    scope = (f"largest size tried: width {p['width']} x depth {p['depth']}, {seeds} seeds per scheme; one-sided "
-             f"Mann-Whitney p (Kaiming noisier) " + (f"{test['p_greater']:.3g}" if test else "not tested"))
+    scope = Scope(f"width {p['width']} x depth {p['depth']}", f"{seeds} seeds per scheme",
+                  "one-sided Mann-Whitney p (Kaiming noisier) " + (f"{test['p_greater']:.3g}" if test else "not tested"))
     tol = Tolerance(p["init_margin"], f"Kaiming must exceed the larger of Xavier and PyTorch-default by at least "
                                       f"{p['init_margin']:.0%} (averaged over {seeds} seeds and "
                                       f"{starts.shape[0]} arbitrary/held-out inputs; distance in units of the "
@@ -304,8 +335,19 @@ def check_init_schemes(data, ctx, *, control: bool = False) -> Measurement:
                        statistics=statistics)
 
 
+INIT_SIZES = {
+    "quick": dict(contrast_seeds=3, init_margin=0.1),
+    "default": dict(contrast_seeds=15, init_margin=0.1),
+    "paper": dict(contrast_seeds=15, init_margin=0.1),
+    "large": dict(contrast_seeds=15, init_margin=0.1),
+}
+
+
 register(Claim(
     id="init-schemes",
+    family="deep",
+    sizes=INIT_SIZES,
+    options=("data_dir",),
     paper_ref="Appendix I.2, Figure 12",
     statement="Kaiming initialisation gives larger outputs at initialisation and noisier memorization (outputs farther from the nearest training example) than Xavier or PyTorch's default.",
     hypotheses=("the same architecture, data and training for every scheme",),
@@ -371,14 +413,29 @@ def check_fig11(data, ctx, *, control: bool = False) -> Measurement:
                                       f"settled (cap {p['settle_cap']}), end within {p['recover_frac']:g} x the "
                                       f"training examples' spacing of one; {p['optimizer']} (lr {p['lr']:g}) to a loss "
                                       f"of {p['loss_tol']:g} or {min(p['max_steps'], p['fig11_steps'])} steps")
-    scope = (f"largest size tried: {n} digits, width {p['fig11_width']} x depth {p['depth']}, {p['seeds']} seeds; "
-             f"held-out error {err:.3g}, recovered {rec['k']}/{rec['n']}")
+    scope = Scope(f"{n} digits, width {p['fig11_width']} x depth {p['depth']}", f"{p['seeds']} seeds",
+                  f"held-out error {err:.3g}, recovered {rec['k']}/{rec['n']}")
     return Measurement(comps, metrics, tol, key="recovered", inconclusive=[] if control else inconclusive, scope=scope,
                        statistics={"seeds": p["seeds"], "per_seed": per_seed_all, "recovered": rec, "confidence": 0.95})
 
 
+FIG11_SIZES = {
+    "quick": dict(fig11_n=10, fig11_held=10, fig11_width=32, fig11_steps=1000, fig11_recon=0.01,
+                  fig11_recover_min=0.5),
+    "default": dict(fig11_n=50, fig11_held=50, fig11_width=128, fig11_steps=4000, fig11_recon=0.01,
+                    fig11_recover_min=0.5),
+    "paper": dict(fig11_n=200, fig11_held=200, fig11_width=512, fig11_steps=20000, fig11_recon=0.01,
+                  fig11_recover_min=0.5),
+    "large": dict(fig11_n=200, fig11_held=200, fig11_width=512, fig11_steps=20000, fig11_recon=0.01,
+                  fig11_recover_min=0.5),
+}
+
+
 register(Claim(
     id="fig11-recovery-despite-reconstruction",
+    family="deep",
+    sizes=FIG11_SIZES,
+    options=("data_dir",),
     paper_ref="Appendix I.1, Figure 11",
     statement="An autoencoder with near-zero reconstruction error on held-out data from the training distribution still recovers training examples when iterated from those held-out inputs: contraction to the examples is uncoupled from reconstruction.",
     hypotheses=("held-out data from the training distribution (digits)", "trained to a small loss"),
