@@ -31,13 +31,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import layers
 from .common import array_namespace, check_matrix, sq_norm
 from .conv_nets import LinearConvNet, descend_layers
 from .errors import InputError
 
 __all__ = ["ConvAutoencoder", "gradients", "jacobian", "jacobians", "jvp", "loss", "spectral_radius", "train", "vjp"]
 
-LEAKY_SLOPE = 0.01
+LEAKY_SLOPE = layers.LEAKY_SLOPE
 DENSE_D = 256  # up to this input dimension the spectrum comes from the dense J (d Jacobian-vector products)
 
 
@@ -91,11 +92,11 @@ class ConvAutoencoder:
 
 
 def _phi(xp, Z, a):
-    return xp.where(Z > 0, Z, a * Z)
+    return layers.leaky_relu(Z, a)
 
 
 def _dphi(xp, Z, a):
-    return xp.where(Z > 0, xp.ones_like(Z), a * xp.ones_like(Z))
+    return layers.leaky_relu_derivative(Z, a)
 
 
 def _forward(model: ConvAutoencoder, H):
