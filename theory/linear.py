@@ -238,6 +238,16 @@ def out_of_span(Z, basis):
     return Z - (Z @ basis) @ basis.T
 
 
+def span_distances(E, basis):
+    """The distance of each column of ``E`` (d, k; unit vectors, such as an operator's eigenvectors,
+    real or complex) from the span of ``basis`` (d, r, orthonormal): ``||e - B B^H e||`` per column."""
+    xp = array_namespace(E, basis)
+    R = E - basis @ (xp.conj(basis).T @ E) if xp.isdtype(basis.dtype, "complex floating") else E - basis @ (basis.T @ E)
+    if xp.isdtype(R.dtype, "complex floating"):
+        return xp.sqrt(xp.sum(xp.real(R * xp.conj(R)), axis=0))
+    return xp.sqrt(xp.sum(R * R, axis=0))
+
+
 def largest_stable_step(X, *, svd: DataSVD | None = None) -> float:
     """``2 / lambda_max(X X^T)``: gradient descent on the linear loss converges iff ``eta`` is below it."""
     svd = data_svd(X) if svd is None else svd

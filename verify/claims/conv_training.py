@@ -348,7 +348,7 @@ def _appg_seed(ctx, X, cfg: dict, p, seed: int, control: bool) -> tuple:
     V = to_numpy(lin.data_svd(X).V)
     E = np.real(vecs[:, top])
     E /= np.linalg.norm(E, axis=0, keepdims=True)
-    span_residual = float(np.max(np.linalg.norm(E - V @ (V.T @ E), axis=0)))
+    span_residual = float(np.max(lin.span_distances(E, V)))
     row.update(seed=seed, span_residual=span_residual,
                memorizes=bool(row["memorizes"] and span_residual <= p["near_one"]))
     return row, res, rd, E
