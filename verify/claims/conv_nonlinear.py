@@ -264,7 +264,7 @@ def _fig5_run(ctx, p, X, S, seed: int, control: bool) -> dict:
 
     @training.memoized
     def measure(trained):
-        fp = dynamics.fixed_points_near(trained, lambda Z: cn.jacobians(trained, Z), X)
+        fp = dynamics.fixed_points_near(trained, lambda Z: cn.jacobian(trained, Z), X)
         rho = cn.spectral_radius(trained, fp.points)
         classes = tuple("no fixed point" if not (fp.converged[i] and fp.moved[i] <= tol)
                         else dynamics.classify(rho[i], p["band"]) for i in range(n))
