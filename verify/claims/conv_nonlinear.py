@@ -60,7 +60,7 @@ def check_apph(data, ctx, *, control: bool = False) -> Measurement:
 
     @training.memoized
     def measure(trained):
-        J = to_numpy(cn.jacobian(trained, x[0, :]))
+        J = to_numpy(cn.jacobian_at(trained, x[0, :]))
         lam = np.sort(np.abs(np.linalg.eigvals(J)))[::-1]
         out = to_numpy(trained(Z))
         cos = out @ xh / (np.linalg.norm(out, axis=1) * np.linalg.norm(xh) + np.finfo(float).tiny)
