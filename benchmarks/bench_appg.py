@@ -22,7 +22,7 @@ import gpu  # noqa: E402
 from theory import conv_nets
 from theory import conv  # noqa: E402
 from theory.errors import DivergenceError  # noqa: E402
-from verify.claims.conv import _images  # noqa: E402
+from verify.claims.common import random_images  # noqa: E402
 from verify.context import Context  # noqa: E402
 from verify.profiles import get_profile  # noqa: E402
 
@@ -37,7 +37,7 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     ctx = Context(get_profile("large"), gpu.resolve("numpy"), args.seed, 1.0)
-    X = ctx.asarray(_images(ctx, "appg", 2, 3 * args.s * args.s))
+    X = ctx.asarray(random_images(ctx, "appg", 2, 3 * args.s * args.s))
     net = conv_nets.downsampling_net(args.s, width=args.width, rng=ctx.rng("appg-init"), xp=ctx.xp, dtype=ctx.float)
     print(f"appendix G: {args.s} x {args.s} x 3, width {args.width}, {net.n_params} parameters, Adam lr {args.lr:g}")
     start = time.perf_counter()

@@ -1,7 +1,7 @@
 """The dask backend's cluster: a ``distributed`` LocalCluster by default, or the scheduler the user names.
 
 One client per process, created on first use and closed at exit.  Chunks hold NumPy arrays, or
-CuPy arrays where a GPU is usable (:func:`gpu.backend.cupy_status`).
+CuPy arrays where a GPU is usable (:func:`gpu.probe.cupy_status`).
 """
 
 from __future__ import annotations
@@ -10,6 +10,9 @@ import atexit
 import math
 import os
 
+from .errors import BackendError
+from .probe import cupy_status
+
 ENV_VAR = "MEMVERIFY_DASK_SCHEDULER"
 _STATE: dict = {}
 
@@ -17,8 +20,6 @@ _STATE: dict = {}
 def connect(address: str | None = None):
     """The client of this run: connected to ``address`` (``tcp://host:port``; default
     ``$MEMVERIFY_DASK_SCHEDULER``), else to a LocalCluster of worker processes started here."""
-    from .backend import BackendError
-
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:
@@ -52,8 +53,6 @@ def describe(client) -> str:
 
 
 def gpu_chunks() -> bool:
-    from .backend import cupy_status
-
     if "gpu" not in _STATE:
         _STATE["gpu"] = cupy_status()[0]
     return _STATE["gpu"]

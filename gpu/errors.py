@@ -15,3 +15,7 @@ class DivergenceError(MemverifyError, ArithmeticError):
 
 class RangeError(InputError):
     """Data outside an activation's range (its pre-images do not exist)."""
+
+
+class BackendError(MemverifyError):
+    """The requested backend cannot be used here."""

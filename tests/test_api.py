@@ -26,7 +26,7 @@ def test_assert_claim_holds_passes_and_explains_failures():
     assert assert_claim_holds("linear-span-projection", X=X).verdict == verify.HOLDS
     with pytest.raises(AssertionError, match="hypotheses-not-met .*not overparameterized"):
         assert_claim_holds("linear-min-norm", X=np.random.default_rng(2).standard_normal((60, 50)))
-    with pytest.raises(AssertionError, match=r"thm3-stable-fixed-points: refuted \(proof: relu is positively homogeneous"):
+    with pytest.raises(AssertionError, match=r"thm3-stable-fixed-points: refuted \(proof: relu is 1-homogeneous"):
         assert_claim_holds("thm3-stable-fixed-points")
 
 

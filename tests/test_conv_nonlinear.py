@@ -52,7 +52,8 @@ def test_jvp_matches_finite_differences_and_vjp_is_its_adjoint():
     Jv = cn.jvp(m, x, v)
     assert np.allclose(Jv, fd, rtol=1e-6, atol=1e-9)
     assert np.dot(u, Jv) == pytest.approx(np.dot(cn.vjp(m, x, u), v), rel=1e-12)
-    J = cn.jacobian(m, x)
+    J = cn.jacobian_at(m, x)
+    assert np.array_equal(np.asarray(cn.jacobian(m, x[None, :])[0]), np.asarray(J))  # the (m, d, d) stack
     assert J.shape == (25, 25) and np.allclose(J @ v, Jv, rtol=1e-12, atol=1e-14)
     V = rng.standard_normal((25, 4))
     assert np.allclose(cn.jvp(m, x, V), J @ V) and np.allclose(cn.vjp(m, x, V), J.T @ V)

@@ -14,7 +14,7 @@ from theory import deep_fc as D
 from theory import dynamics as dyn
 from theory.descent import DescentResult
 from verify import datasets
-from verify.claims import _deep_common as deep
+from verify.claims import deep_common as deep
 from verify.context import Context
 from verify.evidence import HOLDS, NOT_REPRODUCED, REFUTED
 from verify.profiles import get_profile
@@ -73,7 +73,7 @@ def test_contraction_checks_hold_on_a_known_attractor_and_fail_on_identity(claim
     assert ev.control_rejected is True
     monkeypatch.setattr(deep, "train_autoencoder", fake_trainer(lambda X, **_: D.identity_network(X.shape[1], 2)))
     ev = run_claim(get(claim_id), c, {"X": c.asarray(X2)})
-    assert ev.verdict == NOT_REPRODUCED and ev.reason and "largest size tried" in ev.reason
+    assert ev.verdict == NOT_REPRODUCED and ev.reason and ev.to_dict()["scope"].startswith("largest size tried")
 
 
 @pytest.mark.parametrize("claim_id", ["sec3-contraction", "sec3-superattractor", "sec5-early-stopping",
@@ -98,7 +98,7 @@ def test_contraction_is_refuted_when_the_examples_repel_in_every_seed_and_size(m
     c = ctx()
     ev = run_claim(get("sec3-contraction"), c, {"X": c.asarray(X2)})
     comps = {x.name.split("[")[0]: x for x in ev.measurement.comparisons}
-    assert ev.verdict == REFUTED and "clearly repels" in ev.reason
+    assert ev.verdict == REFUTED and "repels (rho > 1 +" in ev.reason
     assert not comps["attractor fraction"].passed
     stats = ev.to_dict()["statistics"]
     assert stats["seeds"] == 2 and stats["rests_on"] == "adam"
@@ -136,7 +136,7 @@ class Basin:
 def test_width_depth_trend_is_detected(trend, expected, monkeypatch):
     """Basins made to grow (or shrink, or stay) with width and depth: growth holds, a significant fall
     over seeds refutes, a flat sweep is not reproduced (the test rejects it)."""
-    p = get_profile("quick").for_family("deep")
+    p = get_profile("quick").for_claim(get("sec3-recovery-width-depth"))
     widths, depths = list(p["sweep_widths"]), list(p["sweep_depths"])
 
     def make(X, width, depth, **_):
@@ -161,7 +161,8 @@ def test_width_depth_reports_the_swiss_roll_beside_the_digits(monkeypatch):
     from dataclasses import replace
 
     quick = get_profile("quick")
-    p = dict(quick.for_family("deep"), sweep_sets=("digits", "swiss-roll"))
+    claim = get("sec3-recovery-width-depth")
+    p = dict(quick.for_claim(claim), sweep_sets=("digits", "swiss-roll"))
     widths, depths = list(p["sweep_widths"]), list(p["sweep_depths"])
 
     def make(X, width, depth, **_):
@@ -172,7 +173,7 @@ def test_width_depth_reports_the_swiss_roll_beside_the_digits(monkeypatch):
         return Basin(X, (0.6 + 1.0 * rank) * dyn.min_spacing(X))
 
     monkeypatch.setattr(deep, "train_autoencoder", fake_trainer(make))
-    c = Context(replace(quick, sizes=dict(quick.sizes, deep=p)), gpu.resolve("numpy"), 0)
+    c = Context(replace(quick, claims={claim.id: dict(sweep_sets=p["sweep_sets"])}), gpu.resolve("numpy"), 0)
     ev = run_claim(get("sec3-recovery-width-depth"), c)
     out = ev.to_dict()
     assert ev.verdict == HOLDS, (ev.reason, out["metrics"])
@@ -184,7 +185,7 @@ def test_width_depth_reports_the_swiss_roll_beside_the_digits(monkeypatch):
 
 
 def is_large(width, depth):
-    return (width, depth) == tuple(get_profile("quick").for_family("deep")["fig1_sizes"][-1])
+    return (width, depth) == tuple(get_profile("quick").for_claim(get("fig1-init-scale"))["fig1_sizes"][-1])
 
 
 @pytest.mark.parametrize("swap, expected", [(False, HOLDS), (True, NOT_REPRODUCED)])
@@ -217,7 +218,7 @@ def test_init_schemes_claim_measures_real_networks():
     assert set(table) == {"xavier", "pytorch", "kaiming"}
     assert all(v["output_norm_at_init"] > 0 and v["output_distance"] >= 0 for v in table.values())
     st = ev.to_dict()["statistics"]
-    seeds = get_profile("quick").for_family("deep")["contrast_seeds"]
+    seeds = get_profile("quick").for_claim(get("init-schemes"))["contrast_seeds"]
     assert st["seeds"] == seeds and all(len(v) == seeds for v in st["runs"].values())
     # the distances of the runs that decide enter the means and the Mann-Whitney test
     assert all(len(v["output_distance"]) == sum(r["decided"] for r in st["runs"][k]) for k, v in st["per_seed"].items())

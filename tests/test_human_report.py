@@ -18,9 +18,9 @@ def test_report_pages_follow_every_verdict_to_numbers_and_pictures(tmp_path, cap
     assert "<script" not in page and not re.search(r"(src|href)=['\"]https?:", page)  # offline, no JavaScript
     assert page.count("data:image/png;base64,") == 2  # thm6 and thm3 have figures, embedded
     for needle in ("thm3-stable-fixed-points", "Tolerance", "Negative control", "Provenance", "blas", "seed",
-                   "<th>reason</th>", "Reason:</b> proof: relu is positively homogeneous"):
+                   "<th>reason</th>", "Reason:</b> proof: relu is 1-homogeneous"):
         assert needle in page
-    assert "| **refuted** | proof: relu is positively homogeneous" in (out / "report.md").read_text()
+    assert "| **refuted** | proof: relu is 1-homogeneous" in (out / "report.md").read_text()
     md = (out / "report.md").read_text()
     assert "| linear-min-norm |" not in md and "[linear-min-norm](#linear-min-norm)" in md
     assert "![figure for thm6-attractors](figures/thm6-attractors.png)" in md
@@ -125,9 +125,9 @@ def test_report_reads_like_a_report(tmp_path, capsys):
 
 
 def test_fmt_never_prints_minus_zero():
-    from verify.report import _fmt
+    from verify.formatting import fmt
 
-    assert _fmt(-0.0) == "0" and _fmt(0.0) == "0" and _fmt(-1e-300) != "-0"
+    assert fmt(-0.0) == "0" and fmt(0.0) == "0" and fmt(-1e-300) != "-0"
 
 
 def test_figure_6_joins_only_evaluated_checkpoints_and_legends_sit_outside():
@@ -136,7 +136,7 @@ def test_figure_6_joins_only_evaluated_checkpoints_and_legends_sit_outside():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from verify.figures import FIGURES
+    from verify.registry import get
 
     rows = {str(t): {"step": t, "max_rho": 0.5 + 0.01 * t, "evaluated": t >= 30} for t in (1, 10, 30, 100)}
 
@@ -144,7 +144,7 @@ def test_figure_6_joins_only_evaluated_checkpoints_and_legends_sit_outside():
         class measurement:
             statistics = {"per_seed": [{"seed": 0, "checkpoints": rows}]}
 
-    fig = FIGURES["sec5-early-stopping"](Ev, plt)
+    fig = get("sec5-early-stopping").figure(Ev, plt)
     ax = fig.axes[0]
     joined = [l for l in ax.get_lines() if l.get_linestyle() == "-" and l.get_marker() == "o"]
     assert [list(l.get_xdata()) for l in joined] == [[30, 100]]

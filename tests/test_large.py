@@ -26,7 +26,7 @@ def _mini_large(**linear):
     sizes["linear"] = {**big["linear"], **dict(n=6, d=48, max_steps=50_000, init_rank=4, n_probe=8), **linear}
     sizes["single_layer"] = dict(big["single_layer"], n=4, d=24, activations=("tanh", "sigmoid"), target=1e-5,
                                  init_rank=4, n_probe=8)
-    return Profile("mini-large", "the large profile's switches at quick sizes", sizes)
+    return Profile("mini-large", "the large profile's switches at quick sizes", sizes, base="quick")
 
 
 def test_large_profile_sizes():
@@ -34,7 +34,8 @@ def test_large_profile_sizes():
     assert (p["linear"]["d"], p["linear"]["n"]) == (65536, 8192) and p["linear"]["factored"]
     assert p["single_layer"]["d"] == 65536 and p["single_layer"]["factored"]
     assert max(p["two_layer"]["widths"]) == 1_000_000
-    assert p["conv"]["appg_s"] == 32 and 32 in p["conv"]["lemma_sizes"]
+    assert PROFILES["large"].for_claim(get("appg-downsampling-memorizes"))["s"] == 32
+    assert 32 in PROFILES["large"].for_claim(get("lemma-forced-zero"))["sizes"]
 
 
 @pytest.mark.parametrize("claim", ["linear-min-norm", "linear-gd-trajectory", "linear-span-projection",
@@ -141,5 +142,5 @@ def test_large_linear_plan_needs_a_big_device():
     p32 = plan.plan(get("linear-min-norm"), dataclasses.replace(ctx, dtype="float32")).bytes
     assert 45 * plan.GIB < p64 < 60 * plan.GIB and (p32 - plan.BASE) * 2 == p64 - plan.BASE
     dense = dataclasses.replace(ctx, profile=Profile("x", "", {**PROFILES["large"].sizes, "linear": dict(
-        PROFILES["large"].sizes["linear"], factored=False)}))
+        PROFILES["large"].sizes["linear"], factored=False)}, base="large"))
     assert plan.plan(get("linear-min-norm"), dense).bytes - p64 == 4 * 65536**2 * 8

@@ -223,3 +223,17 @@ def test_data_svd_rank_is_scale_invariant_on_rank_deficient_data(c):
     X = rng.standard_normal((8, 3)) @ rng.standard_normal((3, 40))  # rank 3 of 8 rows
     assert data_svd(X).rank == 3
     assert data_svd(c * X).rank == 3
+
+
+def test_span_distances_of_vectors_in_and_out_of_the_span(xp):
+    """theory.linear.span_distances: 0 for a vector of the span, 1 for a unit vector orthogonal to
+    it, and a complex eigenvector's distance the same as its real part's when it is real up to phase."""
+    import numpy as np
+
+    Q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((6, 2)))
+    inside, outside = Q @ np.array([0.6, 0.8]), np.linalg.qr(np.hstack([Q, np.eye(6)[:, :1]]))[0][:, 2]
+    E = np.stack([inside, outside], axis=1)
+    d = np.asarray(lin.span_distances(xp.asarray(E), xp.asarray(Q)))
+    assert d[0] < 1e-15 and abs(d[1] - 1.0) < 1e-15
+    phased = np.asarray(lin.span_distances((1j * E).astype(np.complex128), Q))
+    assert np.allclose(phased, d, atol=1e-15)

@@ -12,8 +12,8 @@ DOCS = ROOT / "docs"
 
 
 def test_claims_table_matches_registry():
-    block = re.search(r"<!-- claims:start -->\n(.*?)\n<!-- claims:end -->", (DOCS / "claims.md").read_text(), re.S)
-    assert block, "claims markers missing from docs/claims.md"
+    block = re.search(r"<!-- claims:start -->\n(.*?)\n<!-- claims:end -->", (DOCS / "coverage.md").read_text(), re.S)
+    assert block, "claims markers missing from docs/coverage.md"
     assert block.group(1).strip() == claims_markdown().strip(), "regenerate with: python -m verify --list"
 
 
@@ -50,15 +50,25 @@ def test_findings_block_is_rendered_from_the_recorded_run():
 
 
 def test_recorded_run_comes_from_this_claim_registry():
-    """The recorded results were produced by the claims registered now (same ids, statements and
-    schema); after adding or rewording a claim, re-record: python -m verify --json docs/results/default.json"""
+    """The recorded results were produced by the claims registered now: every recorded claim is
+    registered with the same statement, in registration order, under the same schema. A claim added
+    since the recording is allowed (adding one touches its module and docs/coverage.md, not the
+    recording), and named in a warning; after rewording a claim, re-record:
+    python -m verify --json docs/results/default.json"""
+    import warnings
+
     from verify import findings
     from verify.registry import all_claims
     from verify.runner import SCHEMA
 
     doc = findings.load(ROOT / "docs" / "results" / "default.json")
     assert doc["schema"] == SCHEMA and doc["provenance"]["profile"] == "default"
-    assert [(c["id"], c["statement"]) for c in doc["claims"]] == [(c.id, c.statement) for c in all_claims()]
+    registered = [(c.id, c.statement) for c in all_claims()]
+    recorded = [(c["id"], c["statement"]) for c in doc["claims"]]
+    assert recorded == [r for r in registered if r[0] in {c for c, _ in recorded}], "re-record the main job"
+    missing = [c for c, _ in registered if c not in {r for r, _ in recorded}]
+    if missing:
+        warnings.warn(f"claims not in the recorded main job yet: {', '.join(missing)}", stacklevel=1)
 
 
 def test_findings_cli_refuses_bad_files(tmp_path, capsys):

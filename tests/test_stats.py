@@ -114,8 +114,19 @@ def test_verdict_rules(kw, verdict):
 
 
 def test_reasons_say_what_failed_and_the_scope():
-    m = _m(False, empirical=True, scope="largest size tried: width 512")
+    from verify.evidence import REASON_LIMIT, Scope
+
+    m = _m(False, empirical=True, scope=Scope("width 512", "5 seeds", "trend of R: none (p = 0.7)"))
     assert m.reason == "q = 2, needs <= 1; largest size tried: width 512"
+    ev = Evidence("x", "ref", "s", (), m, "ctl", _m(False), 0.0).to_dict()
+    assert ev["scope"] == "largest size tried: width 512, 5 seeds; trend of R: none (p = 0.7)"  # in full
+    # one line of at most REASON_LIMIT characters, whatever the claim's lines are: cut at a word, the
+    # count of the others kept; the scope only where it fits
+    long = _m(False, empirical=True, scope=Scope("w" * 200, "5 seeds"))
+    assert long.reason == "q = 2, needs <= 1"
+    many = Measurement([Comparison("a very long name " * 20, 2.0, 1.0)] * 3, {}, None, "q", violations=[])
+    assert len(many.reason) <= REASON_LIMIT and many.reason.endswith("... (and 2 more failing)")
+    assert len(_m(True, violations=["x " * 300]).reason) <= REASON_LIMIT
     assert _m(True, inconclusive=["a", "b"]).reason == "inconclusive: a (and 1 more runs)"
     # the failing comparison on the runs that decide is the reason, not the runs that did not
     assert _m(False, empirical=True, inconclusive=["a"]).reason == "q = 2, needs <= 1"

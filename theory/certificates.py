@@ -19,7 +19,7 @@ from gpu.fallbacks import eigvals
 
 from .common import array_namespace, check_matrix, fro
 from .errors import InputError
-from .linear import DataSVD, FactoredMap, _terms_fro, factored_svdvals, out_of_span
+from .linear import DataSVD, FactoredMap, terms_fro, factored_svdvals, out_of_span
 
 __all__ = ["certificate_floor", "gd_contraction", "gd_error_bound", "gd_rounding_allowance", "gd_steps_needed",
            "projection_diagnostics", "svdvals", "weyl_bounds"]
@@ -128,8 +128,8 @@ def _factored_projection_diagnostics(W: FactoredMap, basis, Z) -> dict:
     if W.shape[0] != W.shape[1]:
         raise InputError(f"W must be square to be a projection, got shape {tuple(W.shape)}")
     small = R.T @ L  # (q, q): W W = L (R^T L) R^T; its eigenvalues are W's non-zero ones
-    return _diagnostics(eigvals(small), W.apply(Z), basis, Z, idempotency=_terms_fro([(L @ small, R), (-L, R)]),
-                        symmetry=_terms_fro([(L, R), (-R, L)]), projection_error=_terms_fro([(L, R), (-basis, basis)]))
+    return _diagnostics(eigvals(small), W.apply(Z), basis, Z, idempotency=terms_fro([(L @ small, R), (-L, R)]),
+                        symmetry=terms_fro([(L, R), (-R, L)]), projection_error=terms_fro([(L, R), (-basis, basis)]))
 
 
 def gd_contraction(svd: DataSVD, eta: float) -> float:

@@ -100,6 +100,7 @@ class Construction:
         return xp.stack([g(X[:, j]) for j, g in enumerate(self.pieces)], axis=1)
 
     def jacobian_diagonal(self, X):
+        """The diagonals of the Jacobians at the rows of ``X`` (m, d): the map acts coordinate by coordinate."""
         xp = array_namespace(X)
         return xp.stack([g.derivative(X[:, j]) for j, g in enumerate(self.pieces)], axis=1)
 
@@ -122,6 +123,14 @@ class Construction:
         for col, (j, c) in enumerate(out):
             W2[j, col] = c
         return np.array(rows), np.array(bias), W2
+
+
+def jacobian(net: Construction, X):
+    """Input-Jacobians at the rows of ``X``: an (m, d, d) stack of diagonal matrices, as every model
+    family's ``jacobian(model, X)`` returns (the claims use :meth:`Construction.jacobian_diagonal`,
+    which forms no d x d matrix)."""
+    xp = array_namespace(X)
+    return net.jacobian_diagonal(X)[:, :, None] * xp.eye(X.shape[1], dtype=X.dtype)[None, :, :]
 
 
 def build(X, *, eps: float, slope: float = 0.5, spread: float = float("inf")) -> Construction:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from array_api_compat import is_cupy_namespace, is_numpy_namespace
 
+from . import layers
 from .common import array_namespace, sq_norm
 from .conv import ConvLayout, upsample_matrix
 from .errors import InputError
@@ -140,8 +141,7 @@ def linear_conv_net(size, depth: int, *, k: int = 3, filters: int = 1, channels:
         import array_api_compat.numpy as xp
     if depth < 1 or filters < 1 or channels < 1:
         raise InputError(f"depth, filters and channels must be >= 1, got {depth}, {filters}, {channels}")
-    if scheme not in CONV_SCHEMES:
-        raise InputError(f"unknown initialisation {scheme!r}; choose one of {', '.join(CONV_SCHEMES)}")
+    layers.check_scheme(scheme)
     if skip_every and filters != channels:
         raise InputError(f"skip connections add a block's input to its output: they need filters == channels, got {filters} and {channels}")
     rng = np.random.default_rng(rng)
@@ -155,21 +155,14 @@ def linear_conv_net(size, depth: int, *, k: int = 3, filters: int = 1, channels:
     return LinearConvNet.create(layouts, weights, skip_every=skip_every)
 
 
-CONV_SCHEMES = ("near_zero", "pytorch", "xavier", "kaiming")
+CONV_SCHEMES = layers.SCHEMES
 
 
 def _conv_init(rng, scheme: str, scale: float, shape):
-    """One convolution's weights ``(c_out, c_in, k, k)`` drawn by ``scheme`` (see :func:`linear_conv_net`)."""
+    """One convolution's weights ``(c_out, c_in, k, k)`` drawn by ``scheme`` (:func:`theory.layers.init_weights`,
+    ``fan_in = c_in k^2``, ``fan_out = c_out k^2``)."""
     c_out, c_in, k, _ = shape
-    fan_in, fan_out = c_in * k * k, c_out * k * k
-    if scheme == "near_zero":
-        return scale * rng.standard_normal(shape) / math.sqrt(fan_in)
-    if scheme == "pytorch":
-        return rng.uniform(-1, 1, shape) / math.sqrt(fan_in)
-    if scheme == "xavier":
-        bound = math.sqrt(6.0 / (fan_in + fan_out))
-        return rng.uniform(-bound, bound, shape)
-    return rng.standard_normal(shape) * math.sqrt(2.0 / fan_in)
+    return layers.init_weights(rng, scheme, shape, c_in * k * k, c_out * k * k, scale)
 
 
 def conv_gradients(net: LinearConvNet, X):
@@ -346,8 +339,7 @@ def downsampling_net(s: int, *, channels: int = 3, width: int = 8, scheme: str =
         raise InputError(f"the bottleneck side must be a power of 2 below the image side {s}, got {bottleneck}")
     if mid_layers < 0:
         raise InputError(f"mid_layers must be >= 0, got {mid_layers}")
-    if scheme not in CONV_SCHEMES:
-        raise InputError(f"unknown initialisation {scheme!r}; choose one of {', '.join(CONV_SCHEMES)}")
+    layers.check_scheme(scheme)
     rng = np.random.default_rng(rng)
     layouts, weights, fixed = [], [], []
 

@@ -31,13 +31,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import layers
 from .common import array_namespace, check_matrix, sq_norm
 from .conv_nets import LinearConvNet, descend_layers
 from .errors import InputError
 
-__all__ = ["ConvAutoencoder", "gradients", "jacobian", "jacobians", "jvp", "loss", "spectral_radius", "train", "vjp"]
+__all__ = ["ConvAutoencoder", "gradients", "jacobian", "jacobian_at", "jvp", "loss", "spectral_radius", "train", "vjp"]
 
-LEAKY_SLOPE = 0.01
+LEAKY_SLOPE = layers.LEAKY_SLOPE
 DENSE_D = 256  # up to this input dimension the spectrum comes from the dense J (d Jacobian-vector products)
 
 
@@ -91,11 +92,11 @@ class ConvAutoencoder:
 
 
 def _phi(xp, Z, a):
-    return xp.where(Z > 0, Z, a * Z)
+    return layers.leaky_relu(Z, a)
 
 
 def _dphi(xp, Z, a):
-    return xp.where(Z > 0, xp.ones_like(Z), a * xp.ones_like(Z))
+    return layers.leaky_relu_derivative(Z, a)
 
 
 def _forward(model: ConvAutoencoder, H):
@@ -173,16 +174,17 @@ def vjp(model: ConvAutoencoder, x, U):
     return G if U.ndim == 2 else xp.reshape(G, (-1,))
 
 
-def jacobian(model: ConvAutoencoder, x):
-    """``J(x)`` (d, d), formed from ``d`` Jacobian-vector products (small images only)."""
+def jacobian_at(model: ConvAutoencoder, x):
+    """``J(x)`` (d, d) at one input ``x`` (d,), formed from ``d`` Jacobian-vector products (small images only)."""
     xp = array_namespace(x)
     return jvp(model, x, xp.eye(model.d, dtype=x.dtype))
 
 
-def jacobians(model: ConvAutoencoder, X):
-    """Input-Jacobians ``J(x_i)`` at the rows of ``X``: an (m, d, d) stack (small images only)."""
+def jacobian(model: ConvAutoencoder, X):
+    """Input-Jacobians ``J(x_i)`` at the rows of ``X``: an (m, d, d) stack (small images only), as
+    every model family's ``jacobian(model, X)`` returns."""
     xp = _check(model, X)
-    return xp.stack([jacobian(model, X[i, :]) for i in range(X.shape[0])], axis=0)
+    return xp.stack([jacobian_at(model, X[i, :]) for i in range(X.shape[0])], axis=0)
 
 
 def spectral_radius(model: ConvAutoencoder, X, *, tol: float = 1e-10) -> list:
@@ -195,7 +197,7 @@ def spectral_radius(model: ConvAutoencoder, X, *, tol: float = 1e-10) -> list:
     for i in range(X.shape[0]):
         x = X[i, :]
         if model.d <= DENSE_D:
-            out.append(float(np.max(np.abs(np.linalg.eigvals(to_numpy(jacobian(model, x)))))))
+            out.append(float(np.max(np.abs(np.linalg.eigvals(to_numpy(jacobian_at(model, x)))))))
             continue
         from scipy.sparse.linalg import LinearOperator, eigs
 

@@ -26,6 +26,7 @@ step (scaled by its own :class:`theory.descent.Plateau` state) until its loss re
 
 from __future__ import annotations
 
+from . import layers
 from .common import array_namespace, check_matrix
 from .descent import DescentResult, Plateau, descend
 from .descent import optimizer as make_optimizer
@@ -53,14 +54,14 @@ def stacked_gradients(Ws, B, XT, *, slope=None, skip: int = 0):
         if l + 1 in skips:
             Z = Z + Hs[skips[l + 1]]
         Zs.append(Z)
-        Hs.append(Z if (slope is None or l == L - 1) else xp.where(Z > 0, Z, slope * Z))
+        Hs.append(Z if (slope is None or l == L - 1) else layers.leaky_relu(Z, slope))
     n = XT.shape[1]
     R = Hs[-1] - XT
     losses = 0.5 * xp.sum(xp.reshape(R * R, (S, -1)), axis=1) / n
     G, at_end, GH = R / n, {}, [None] * L
     for l in range(L - 1, -1, -1):
         if slope is not None and l < L - 1:
-            G = xp.where(Zs[l] > 0, G, slope * G)
+            G = layers.leaky_relu_vjp(Zs[l], G, slope)
         if l + 1 in skips:
             at_end[l + 1] = G
         GH[l] = G @ xp.permute_dims(Hs[l], (0, 2, 1))

@@ -26,6 +26,7 @@ from array_api_compat import is_numpy_namespace
 from gpu.kernels import blas_threads
 
 from . import activations as _acts
+from . import layers
 from .common import array_namespace, check_matrix, sq_norm
 from .descent import DescentResult, OuterGradient, descend
 from .descent import optimizer as make_optimizer
@@ -46,20 +47,17 @@ def _relu_d(z):
     return xp.astype(z > 0, z.dtype)
 
 
-LEAKY_SLOPE = 0.01
+LEAKY_SLOPE = layers.LEAKY_SLOPE
 # batches of at most this many rows train with one BLAS thread and Adam over the cores
 SMALL_BATCH = 32
 
 
 def _leaky(z):
-    xp = array_namespace(z)
-    return xp.where(z > 0, z, LEAKY_SLOPE * z)
+    return layers.leaky_relu(z)
 
 
 def _leaky_vjp(z, g):
-    """``g * phi'(z)`` for leaky ReLU without forming phi'(z): ``g`` where z > 0, else ``slope * g``
-    (the same products, bit for bit, as multiplying by the derivative)."""
-    return array_namespace(z).where(z > 0, g, LEAKY_SLOPE * g)
+    return layers.leaky_relu_vjp(z, g)
 
 
 def _identity_vjp(z, g):
@@ -67,8 +65,7 @@ def _identity_vjp(z, g):
 
 
 def _leaky_d(z):
-    xp = array_namespace(z)
-    return xp.where(z > 0, xp.ones_like(z), LEAKY_SLOPE * xp.ones_like(z))
+    return layers.leaky_relu_derivative(z)
 
 
 def _identity(z):
@@ -133,26 +130,15 @@ def init_network(widths, *, hidden: str = "relu", output: str = "identity", sche
     widths = tuple(int(w) for w in widths)
     if len(widths) < 2 or min(widths) < 1:
         raise InputError(f"widths must list at least an input and an output size >= 1, got {widths}")
-    if scheme not in ("near_zero", "xavier", "kaiming", "pytorch"):
-        raise InputError(f"unknown initialisation {scheme!r}; choose near_zero, xavier, kaiming or pytorch")
+    layers.check_scheme(scheme)
     _layer(hidden), _layer(output)
     rng = np.random.default_rng(rng)
     if xp is None:
         import array_api_compat.numpy as xp
     weights, biases = [], []
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
-        if scheme == "near_zero":
-            W = scale * rng.standard_normal((fan_out, fan_in)) / math.sqrt(fan_in)
-        elif scheme == "xavier":
-            bound = math.sqrt(6.0 / (fan_in + fan_out))
-            W = rng.uniform(-bound, bound, (fan_out, fan_in))
-        elif scheme == "kaiming":
-            W = rng.standard_normal((fan_out, fan_in)) * math.sqrt(2.0 / fan_in)
-        else:
-            W = rng.uniform(-1.0, 1.0, (fan_out, fan_in)) / math.sqrt(fan_in)
-        b = None
-        if bias:
-            b = rng.uniform(-1.0, 1.0, fan_out) / math.sqrt(fan_in) if scheme == "pytorch" else np.zeros(fan_out)
+        W = layers.init_weights(rng, scheme, (fan_out, fan_in), fan_in, fan_out, scale)
+        b = layers.init_bias(rng, scheme, fan_in, fan_out) if bias else None
         weights.append(xp.asarray(W) if dtype is None else xp.asarray(W, dtype=dtype))
         biases.append(None if b is None else (xp.asarray(b) if dtype is None else xp.asarray(b, dtype=dtype)))
     acts = tuple([hidden] * (len(widths) - 2) + [output])

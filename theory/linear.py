@@ -156,7 +156,7 @@ class FactoredMap:
         return sum(L.shape[1] for L, _ in self.terms()) if self.factored else min(self.shape)
 
 
-def _terms_fro(terms, chunk_elements: int = 2**25) -> float:
+def terms_fro(terms, chunk_elements: int = 2**25) -> float:
     """``||sum_i L_i R_i^T||_F`` without a d x d matrix, accurate for a difference of nearly equal maps.
 
     The stacked right factors ``[R_1 ... R_m] = Q T`` (Householder QR, ``Q`` orthonormal d x q), so
@@ -191,7 +191,7 @@ def distance(A, B) -> float:
     fb = B is None or (isinstance(B, FactoredMap) and B.factored)
     if fa and fb:
         terms = ([] if A is None else A.terms()) + ([] if B is None else [(-L, R) for L, R in B.terms()])
-        return _terms_fro(terms) if terms else 0.0
+        return terms_fro(terms) if terms else 0.0
     dA, dB = (m.dense() if isinstance(m, FactoredMap) else m for m in (A, B))
     if dA is None or dB is None:
         return fro(dB if dA is None else dA)
@@ -210,7 +210,8 @@ def factored_svdvals(W: FactoredMap):
     return xp.linalg.svdvals(TL @ TR.T)
 
 
-def _targets(X, Y):
+def targets(X, Y):
+    """The regression targets: ``Y``, or the inputs themselves for an autoencoder (``Y`` None)."""
     return X if Y is None else Y
 
 
@@ -235,6 +236,16 @@ def span_projection(X, *, svd: DataSVD | None = None) -> FactoredMap:
 def out_of_span(Z, basis):
     """Component of row vectors ``Z`` (m, d) orthogonal to the span of ``basis`` (d, r, orthonormal)."""
     return Z - (Z @ basis) @ basis.T
+
+
+def span_distances(E, basis):
+    """The distance of each column of ``E`` (d, k; unit vectors, such as an operator's eigenvectors,
+    real or complex) from the span of ``basis`` (d, r, orthonormal): ``||e - B B^H e||`` per column."""
+    xp = array_namespace(E, basis)
+    R = E - basis @ (xp.conj(basis).T @ E) if xp.isdtype(basis.dtype, "complex floating") else E - basis @ (basis.T @ E)
+    if xp.isdtype(R.dtype, "complex floating"):
+        return xp.sqrt(xp.sum(xp.real(R * xp.conj(R)), axis=0))
+    return xp.sqrt(xp.sum(R * R, axis=0))
 
 
 def largest_stable_step(X, *, svd: DataSVD | None = None) -> float:
@@ -280,11 +291,11 @@ def gd_iterate(X, Y=None, *, eta: float, t, W0=None, svd: DataSVD | None = None)
             f"2/lambda_max(X X^T) = {2.0 / svd.s_max**2:.4g}; use a smaller eta"
         )
     c, g = _step_factors(svd, eta, t)
-    T = _targets(X, Y)
+    T = targets(X, Y)
     left = (T.T @ svd.U) * g
     if W0 is None:
         return FactoredMap(left, svd.V)
-    _check_w0(W0, T.shape[1], X.shape[1])
+    check_w0(W0, T.shape[1], X.shape[1])
     W0V = W0.apply(svd.Vt).T if isinstance(W0, FactoredMap) else W0 @ svd.V
     return FactoredMap(left - W0V * c, svd.V, W0)
 
@@ -317,12 +328,14 @@ def _largest_eigenvalue(G) -> float:
     return float(np.linalg.eigvalsh(to_numpy(G))[-1])  # a symmetric Gram, on the host
 
 
-def _step_hint(eta: float, lam: float) -> str:
+def step_hint(eta: float, lam: float) -> str:
+    """The one-line advice of a step at or above the largest stable one ``2 / lambda_max``."""
     return (f"the step eta={eta:.4g} is at or above the largest stable step 2/lambda_max(X X^T) = "
             f"{2.0 / lam:.4g}; use a smaller step (1/lambda_max = {1.0 / lam:.4g} is safe)")
 
 
-def _check_w0(W0, d_out: int, d_in: int) -> None:
+def check_w0(W0, d_out: int, d_in: int) -> None:
+    """Refuse an initial map ``W0`` (dense or :class:`FactoredMap`) that is not ``d_out x d_in``."""
     if not isinstance(W0, FactoredMap):
         check_matrix(W0, "W0")
     if tuple(W0.shape) != (d_out, d_in):
@@ -331,6 +344,6 @@ def _check_w0(W0, d_out: int, d_in: int) -> None:
 
 def loss(W, X, Y=None) -> float:
     """``1/2 ||X W^T - Y||_F^2`` (the paper's ``1/2 ||W X - Y||_F^2``)."""
-    R = X @ W.T - _targets(X, Y)
+    R = X @ W.T - targets(X, Y)
     xp = array_namespace(R)
     return 0.5 * float(xp.sum(R * R))

@@ -18,7 +18,7 @@ from array_api_compat import is_dask_array
 from .common import array_namespace, check_matrix, check_training_set, sq_norm
 from .descent import DescentResult, descend
 from .errors import InputError
-from .linear import FactoredMap, _check_w0, _step_hint, _targets, gram, lambda_max, loss
+from .linear import FactoredMap, check_w0, step_hint, targets, gram, lambda_max, loss
 
 __all__ = ["gd_train", "gd_train_factored", "row_space_descent"]
 
@@ -47,14 +47,14 @@ def gd_train(
     xp = check_training_set(X, Y)
     if not (eta > 0) or not math.isfinite(eta):
         raise InputError(f"step size eta must be a finite number > 0, got {eta!r}")
-    T = _targets(X, Y)
+    T = targets(X, Y)
     d_out, d_in = T.shape[1], X.shape[1]
     if W0 is None:
         W0 = xp.zeros((d_out, d_in), dtype=X.dtype)
     else:
         W0 = W0.dense() if isinstance(W0, FactoredMap) else W0
-        _check_w0(W0, d_out, d_in)
-    hint = _step_hint(eta, lambda_max(X))
+        check_w0(W0, d_out, d_in)
+    hint = step_hint(eta, lambda_max(X))
 
     def step(W):
         R = X @ W.T - T
@@ -218,7 +218,7 @@ def gd_train_factored(X, Y=None, *, eta: float, W0=None, max_steps: int, loss_to
     check_training_set(X, Y)
     if not (eta > 0) or not math.isfinite(eta):
         raise InputError(f"step size eta must be a finite number > 0, got {eta!r}")
-    T = _targets(X, Y)
+    T = targets(X, Y)
 
     def outer(P, Tb):
         R = P - Tb
@@ -226,4 +226,4 @@ def gd_train_factored(X, Y=None, *, eta: float, W0=None, max_steps: int, loss_to
 
     G, lam = gram(X)
     return row_space_descent(X, W0, T, outer, eta=eta, max_steps=max_steps, loss_tol=loss_tol,
-                             checkpoints=checkpoints, callback=callback, divergence_hint=_step_hint(eta, lam), G=G)
+                             checkpoints=checkpoints, callback=callback, divergence_hint=step_hint(eta, lam), G=G)

@@ -172,6 +172,13 @@ def jacobian_dense(model: TwoLayer, z):
     return model.X.T @ ((model.C * mask[None, :]) @ model.W1)
 
 
+def jacobian(model: TwoLayer, X):
+    """Input-Jacobians ``J(x_i)`` at the rows of ``X``: an (m, d, d) stack (forms them; for tests and
+    small d), as every model family's ``jacobian(model, X)`` returns."""
+    xp = array_namespace(X)
+    return xp.stack([jacobian_dense(model, X[i, :]) for i in range(X.shape[0])], axis=0)
+
+
 def appendix_c_limit(model: TwoLayer, m: int) -> float:
     """The eigenvalue that Appendix C's argument gives at ``x_m``: its rank-one limit under assumption (b).
 

@@ -11,7 +11,8 @@ Python API::
 """
 
 from .evidence import HOLDS, NOT_MET, NOT_REPRODUCED, REFUTED, Comparison, Evidence, Measurement, Tolerance
-from .registry import Claim, all_claims, get, register
+from .claim import Claim, register
+from .registry import all_claims, get
 from .runner import Report, run
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gpu.host import to_numpy
+from theory import linear as lin
 from theory import dynamics as dyn
 from theory import jacobians as jac
 from theory import stats
@@ -192,10 +193,8 @@ def _linear_report(A: np.ndarray, X: np.ndarray, margin: float) -> dict:
     lam, vecs = np.linalg.eig(A)
     near = np.flatnonzero(np.abs(lam - 1.0) <= margin)
     Q, _ = np.linalg.qr(X.T)
-    dist = []
-    for j in near:
-        v = vecs[:, j] / np.linalg.norm(vecs[:, j])
-        dist.append(float(np.linalg.norm(v - Q @ (Q.T.conj() @ v))))
+    E = vecs[:, near] / np.linalg.norm(vecs[:, near], axis=0, keepdims=True)
+    dist = [float(v) for v in lin.span_distances(E, Q)]
     return {"rank": rank, "eigenvalues_near_one": [[float(lam[j].real), float(lam[j].imag)] for j in near],
             "eigenvector_span_distance": dist, "n_examples": int(X.shape[0])}
 

@@ -26,26 +26,21 @@ import numpy as np
 
 from theory.errors import InputError
 
+from .arguments import OneLineParser, check_targets, positive_float, seed, write_outputs
+
 PROG = "memverify analyze"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2
-        self.exit(2, f"{PROG}: error: {message} (see --help)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from .cli import _positive_float, _seed
-
-    p = _Parser(prog=PROG, description="Analyse your own autoencoder: fixed points, attractors (Theorem 2), "
+    p = OneLineParser(prog=PROG, description="Analyse your own autoencoder: fixed points, attractors (Theorem 2), "
                 "recovery until settled, spurious attractors, superattraction; rank and eigenvectors of a linear one.")
     p.add_argument("--model", required=True, metavar="MODULE:ATTR", help="the model (module or .py file, then its attribute)")
     p.add_argument("--data", required=True, metavar="FILE", help="its training examples (.npy/.npz/.csv, one per row)")
     p.add_argument("--starts", metavar="FILE", help="starts to iterate (default: drawn as the deep claims draw them)")
     p.add_argument("--jacobian", metavar="MODULE:ATTR", help="a callable returning the (m, d, d) Jacobians")
-    p.add_argument("--seed", type=_seed, default=None, help="seed of the default starts (default 0)")
-    p.add_argument("--band", type=_positive_float, default=None, help="undecided band around rho = 1 (default 1e-6)")
-    p.add_argument("--recover-min", type=_positive_float, default=None, metavar="F",
+    p.add_argument("--seed", type=seed, default=None, help="seed of the default starts (default 0)")
+    p.add_argument("--band", type=positive_float, default=None, help="undecided band around rho = 1 (default 1e-6)")
+    p.add_argument("--recover-min", type=positive_float, default=None, metavar="F",
                    help="share of starts that must be recovered (default 0.9)")
     p.add_argument("--settle-cap", type=int, default=None, metavar="N", help="most iterations per start (default 2000)")
     p.add_argument("--json", metavar="PATH", help="write the JSON report here (atomically)")
@@ -155,17 +150,16 @@ def run(args) -> tuple:
 def main(argv) -> int:
     """``memverify analyze`` (called by :func:`verify.cli.main` after its signal and error set-up)."""
     from . import report as rep
-    from .cli import _check_targets, _write_outputs
     from .outputs import Outputs
 
     args = build_parser().parse_args(argv)
     if args.compare and args.save_baseline:
         raise InputError("--compare re-analyses against a saved baseline and --save-baseline saves one; give one of them")
     args.figures = None
-    _check_targets(args, args.report)
+    check_targets(args, args.report)
     report, base = run(args)
     outputs = Outputs()
-    _write_outputs(args, report, args.report, outputs)
+    write_outputs(args, report, args.report, outputs)
     if not args.quiet:
         import shutil
 

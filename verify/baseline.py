@@ -37,7 +37,7 @@ def allowed_drift(value: float, *, empirical: bool, dtype: str = "float64") -> f
 
 
 def make_baseline(report) -> dict:
-    from .report import _jsonable
+    from .formatting import jsonable
 
     dtype = report.provenance.get("dtype", "float64")
     claims = {}
@@ -54,7 +54,7 @@ def make_baseline(report) -> dict:
                                     "allowed_drift": allowed_drift(c.measured, empirical=empirical, dtype=dtype)}
                            for c in m.comparisons},
         }
-    return _jsonable({"kind": KIND, "schema": BASELINE_SCHEMA, "provenance": report.provenance, "claims": claims})
+    return jsonable({"kind": KIND, "schema": BASELINE_SCHEMA, "provenance": report.provenance, "claims": claims})
 
 
 def baseline_text(report) -> str:
@@ -231,7 +231,8 @@ def compare(baseline: dict, report) -> list:
 
 
 def diff_table(diffs: list) -> str:
-    from .report import _fmt, table
+    from .formatting import fmt
+    from .report import table
 
-    rows = [[d.claim, d.what, _fmt(d.baseline), _fmt(d.now), _fmt(d.allowed), d.status] for d in diffs]
+    rows = [[d.claim, d.what, fmt(d.baseline), fmt(d.now), fmt(d.allowed), d.status] for d in diffs]
     return table(rows, ["claim", "changed", "baseline", "now", "allowed drift", "status"])

@@ -20,7 +20,6 @@ measured, whatever they are).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 
 from pathlib import Path
@@ -28,7 +27,8 @@ from pathlib import Path
 from theory.errors import InputError, MemverifyError
 
 from . import report as rep
-from .outputs import Outputs, check_dir_target, check_file_target, terminate_as_interrupt
+from .arguments import OneLineParser, check_targets, positive_float, seed, write_outputs
+from .outputs import Outputs, terminate_as_interrupt
 from .profiles import PROFILES
 
 PROG = "memverify"
@@ -40,33 +40,8 @@ EXIT_CODES = ("exit status: 0 every claim holds or its hypotheses are not met an
               "--compare: 1 on a regression, else 0; --save-baseline: 0 once saved.")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit 2
-        self.exit(2, f"{PROG}: error: {message} (see --help)\n")
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"seed must be a non-negative integer, got {text!r}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = OneLineParser(
         prog=PROG,
         description="Verify the claims of 'Memorization in Overparameterized Autoencoders' numerically: "
         "closed form vs. explicit gradient descent, with a negative control per claim.",
@@ -82,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "$MEMVERIFY_DASK_SCHEDULER, else a LocalCluster started here)")
     p.add_argument("--dtype", default=None, choices=["float64", "float32"],
                    help="floating type of every array (default float64; tolerances follow its rounding unit)")
-    p.add_argument("--seed", type=_seed, default=None, help="seed of all generated data (default 0)")
-    p.add_argument("--step-factor", type=_positive_float, default=1.0, metavar="F",
+    p.add_argument("--seed", type=seed, default=None, help="seed of all generated data (default 0)")
+    p.add_argument("--step-factor", type=positive_float, default=1.0, metavar="F",
                    help="scale every gradient-descent step by F (linear: eta = F / lambda_max; F >= 2 diverges)")
     p.add_argument("--activation", action="append", metavar="NAME",
                    help="restrict the nonlinear claims to this activation (repeatable): "
@@ -167,14 +142,14 @@ def _main(argv=None) -> int:
 
         data = None if args.data is None else {"X": load_matrix(args.data)}
         base, profile, seed, claims, dtype = _settings(args)
-        _check_targets(args, report_dir)
+        check_targets(args, report_dir)
         progress = _progress(args.quiet)
         report = run(claims, profile=profile, backend=args.backend, seed=seed, on_start=progress.start,
                      on_evidence=progress.done,
                      step_factor=args.step_factor, activations=args.activation, data=data, data_dir=args.data_dir,
                      dtype=dtype, scheduler=args.scheduler)
         progress.close()
-        return base, report, _write_outputs(args, report, report_dir, outputs)
+        return base, report, write_outputs(args, report, report_dir, outputs)
 
     done = _guarded(work, outputs, PROG)
     if isinstance(done, int):
@@ -264,53 +239,6 @@ class _progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def _check_targets(args, report_dir) -> None:
-    """Every output path is checked before anything runs (one line, exit 2)."""
-    files = [(flag, path) for flag, path in (("--json", args.json), ("--save-baseline", args.save_baseline)) if path]
-    for flag, path in files:
-        check_file_target(path, flag)
-    if len(files) == 2 and Path(files[0][1]).resolve() == Path(files[1][1]).resolve():
-        raise InputError(f"--json and --save-baseline name the same file {files[0][1]!r}; give each its own")
-    if args.figures:
-        check_dir_target(args.figures, "--figures")
-    if report_dir:
-        d = check_dir_target(report_dir, "--report")
-        for name in ("report.html", "report.md"):
-            if (d / name).exists() or (d / name).is_symlink():
-                check_file_target(d / name, "--report")
-        sub = d / "figures"
-        if sub.is_symlink() or (sub.exists() and not sub.is_dir()):
-            raise InputError(f"--report {str(d)!r}: {str(sub)!r} is a link or a file, where the report keeps its "
-                             "figures; move it away or choose another directory")
-
-
-def _write_outputs(args, report, report_dir, outputs: Outputs):
-    """Stage every output beside its target, then rename them all into place (signals deferred)."""
-    from .registry import all_claims
-
-    ours = {f"{c.id}.png" for c in all_claims()}
-    figures, written = [], None
-    with outputs:
-        if args.json:
-            outputs.file(args.json, rep.json_text(report))
-        if args.save_baseline:
-            from .baseline import baseline_text
-
-            outputs.file(args.save_baseline, baseline_text(report))
-        if args.figures:
-            from .figures import write_figures
-
-            staged = outputs.directory(args.figures, stale=lambda t, new: sorted(ours - set(new)))
-            figures = [Path(args.figures) / p.name for p in write_figures(report, staged)]
-        if report_dir:
-            from .human import write_report
-
-            write_report(report, outputs.directory(report_dir))
-            written = Path(report_dir) / "report.html"
-        outputs.commit()
-    return figures, written
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,6 +30,7 @@ class Context:
     data_dir: object = None  # a directory with MNIST / CIFAR-10 files, or None (bundled data)
     dtype: str = "float64"  # the floating dtype of every array the claims make ("float64" or "float32")
     cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    claim: object = field(default=None, compare=False, hash=False, repr=False)  # the claim being checked
 
     @property
     def xp(self):
@@ -45,8 +46,14 @@ class Context:
         on dask, where that form lets each chunk of output coordinates descend on its own worker)."""
         return bool(self.sizes(family).get("factored")) or self.backend.name == "dask"
 
-    def sizes(self, family: str) -> dict:
-        return self.profile.for_family(family)
+    def sizes(self, family: str | None = None) -> dict:
+        """The sizes the profile gives ``family`` (default: the claim being checked's), with, when
+        the claim being checked belongs to it, the claim's own sizes merged over them
+        (:meth:`verify.profiles.Profile.for_claim`)."""
+        claim = self.claim
+        if claim is not None and family in (None, claim.family):
+            return self.profile.for_claim(claim)
+        return dict(self.profile.for_family(family))
 
     def rng(self, stream: str) -> np.random.Generator:
         """A host generator determined by the run's seed and a stream name (stable across runs)."""

@@ -64,18 +64,44 @@ class Comparison:
 
     def describe(self) -> str:
         """``name = measured op bound is false`` in one short line."""
-        from .report import _fmt
+        from .formatting import fmt
 
-        return f"{self.name} = {_fmt(self.measured)}, needs {self.op} {_fmt(self.bound)}"
+        return f"{self.name} = {fmt(self.measured)}, needs {self.op} {fmt(self.bound)}"
+
+
+REASON_LIMIT = 120  # characters: a reason fits one terminal line; the evidence keeps every comparison in full
 
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _first(items: list, what: str = "") -> str:
+def _fit(text: str, suffix: str = "") -> str:
+    """``text`` on one line, cut at a word with "..." so that it and ``suffix`` fit :data:`REASON_LIMIT`."""
+    text, room = _one_line(text), REASON_LIMIT - len(suffix)
+    if len(text) > room:
+        cut = text[: room - 3]
+        space = cut.rfind(" ")
+        text = (cut[:space] if space > room // 2 else cut).rstrip(" ,;:") + "..."
+    return text + suffix
+
+
+def _first(items: list, what: str = "", prefix: str = "") -> str:
     more = f" (and {len(items) - 1} more{what})" if len(items) > 1 else ""
-    return _one_line(items[0]) + more
+    return _fit(prefix + _one_line(items[0]), more)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an empirical claim tried, composed in one place: ``largest size tried: <largest>, <seeds>;
+    <finding>`` (the finding: the measured trend or tally)."""
+
+    largest: str
+    seeds: str
+    finding: str = ""
+
+    def __str__(self) -> str:
+        return f"largest size tried: {self.largest}, {self.seeds}" + (f"; {self.finding}" if self.finding else "")
 
 
 @dataclass
@@ -99,7 +125,7 @@ class Measurement:
     notes: list = field(default_factory=list)
     inconclusive: list = field(default_factory=list)
     refutation: str | None = None
-    scope: str | None = None
+    scope: Scope | str | None = None
     statistics: dict | None = None
     empirical: bool = False
 
@@ -126,17 +152,20 @@ class Measurement:
         if v == HOLDS:
             return None
         if v == NOT_MET:
-            return "hypothesis not met: " + _first(self.violations)
+            return _first(self.violations, prefix="hypothesis not met: ")
         if not self.comparisons:
             if self.inconclusive:
-                return "no run decided: " + _first(self.inconclusive, " runs")
+                return _first(self.inconclusive, " runs", prefix="no run decided: ")
             return "nothing was compared (no case of the claim was selected)"
         if not self.failing or (self.inconclusive and not self.empirical):
-            return "inconclusive: " + _first(self.inconclusive, " runs")
-        failing = _first([c.describe() for c in self.failing], " failing comparisons")
+            return _first(self.inconclusive, " runs", prefix="inconclusive: ")
+        failing = [c.describe() for c in self.failing]
         if v == REFUTED:
-            return _one_line(self.refutation) if self.refutation else "counterexample: " + failing
-        return failing + ("; " + _one_line(self.scope) if self.scope else "")
+            return _fit(self.refutation) if self.refutation else _first(failing, " failing", prefix="counterexample: ")
+        line = _first(failing, " failing")
+        tried = f"; largest size tried: {self.scope.largest}" if isinstance(self.scope, Scope) else \
+            f"; {_one_line(self.scope)}" if self.scope else ""
+        return line + tried if len(line + tried) <= REASON_LIMIT else line
 
 
 @dataclass
@@ -191,6 +220,8 @@ class Evidence:
             "empirical": m.empirical,
             "hypotheses_violated": list(m.violations),
             "inconclusive": list(m.inconclusive),
+            **({"refutation": _one_line(m.refutation)} if m.refutation else {}),
+            **({"scope": _one_line(m.scope)} if m.scope else {}),
             "metrics": dict(m.metrics),
             "key_metric": m.key,
             "tolerance": None if m.tolerance is None else {"value": m.tolerance.value, "derivation": m.tolerance.derivation},

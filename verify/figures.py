@@ -1,4 +1,5 @@
-"""Figures (matplotlib PNG) drawn from a run's evidence, one function per claim id.
+"""Figures (matplotlib PNG) drawn from a run's evidence: the drawing functions a claim's record
+names (:attr:`verify.claim.Claim.figure`).
 
 ``python -m verify --figures DIR`` writes them; each file is written atomically.
 """
@@ -10,16 +11,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-
-FIGURES = {}
-
-
-def figure(claim_id: str):
-    def deco(fn):
-        FIGURES[claim_id] = fn
-        return fn
-    return deco
-
 
 def _legend_outside(ax) -> None:
     """The legend to the right of the axes, where it cannot cover data (the saved figure grows)."""
@@ -38,8 +29,7 @@ def _save(fig, path: Path) -> None:
         raise
 
 
-@figure("thm3-stable-fixed-points")
-def _thm3(ev, plt):
+def thm3_radii(ev, plt):
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for name, m in ev.measurement.metrics.items():
         if not isinstance(m, dict) or "max_rho_by_width" not in m:
@@ -62,8 +52,7 @@ def _thm3(ev, plt):
     return fig
 
 
-@figure("thm6-attractors")
-def _thm6(ev, plt):
+def thm6_construction(ev, plt):
     from theory.construction import PiecewiseLinear
 
     name, m = next((k, v) for k, v in ev.measurement.metrics.items() if isinstance(v, dict) and "coordinate_0" in v)
@@ -87,8 +76,7 @@ def _thm6(ev, plt):
     return fig
 
 
-@figure("fig1-init-scale")
-def _fig1(ev, plt):
+def fig1_maps(ev, plt):
     m = ev.measurement.metrics
     x = np.array(m["grid"])
     pts = m["points"]
@@ -153,8 +141,7 @@ def _settle_curve(per_seed, cap):
     return ts, np.searchsorted(at, ts, side="right") / max(total, 1)
 
 
-@figure("sec3-contraction")
-def _contraction(ev, plt):
+def contraction(ev, plt):
     st = ev.measurement.statistics
     if not st:
         return None
@@ -200,8 +187,7 @@ def _contraction(ev, plt):
     return fig
 
 
-@figure("sec3-recovery-width-depth")
-def _fig4(ev, plt):
+def recovery_width_depth(ev, plt):
     st = ev.measurement.statistics
     if not st:
         return None
@@ -236,8 +222,7 @@ def _fig4(ev, plt):
     return fig
 
 
-@figure("sec3-superattractor")
-def _strip(ev, plt):
+def superattractor_strip(ev, plt):
     m = ev.measurement.metrics
     if "strip" not in m:
         return None
@@ -260,8 +245,7 @@ def _strip(ev, plt):
     return fig
 
 
-@figure("sec5-early-stopping")
-def _early(ev, plt):
+def early_stopping(ev, plt):
     st = ev.measurement.statistics
     if not st:
         return None
@@ -299,18 +283,15 @@ def _spectra(ev, plt, title):
     return fig
 
 
-@figure("tab2-heuristic-depth-memorizes")
-def _tab2(ev, plt):
+def tab2_spectra(ev, plt):
     return _spectra(ev, plt, "Table 2: single-filter deep linear conv autoencoders")
 
 
-@figure("tab1-filters-do-not-replace-depth")
-def _tab1(ev, plt):
+def tab1_spectra(ev, plt):
     return _spectra(ev, plt, "Table 1: two 3 x 3 images, shallow networks (seed 0)")
 
 
-@figure("thm5-depth-lower-bound")
-def _thm5(ev, plt):
+def thm5_depths(ev, plt):
     from theory.conv import forced_zero_pattern
 
     rows = ev.measurement.metrics["rows"]
@@ -334,8 +315,7 @@ def _thm5(ev, plt):
     return fig
 
 
-@figure("appg-downsampling-memorizes")
-def _appg(ev, plt):
+def appg_spectra(ev, plt):
     m = ev.measurement.metrics
     E, s = np.array(m["eigenvectors"]), m["s"]
     fig, axes = plt.subplots(1, len(E) + 1, figsize=(3.2 * (len(E) + 1), 3.2))
@@ -354,8 +334,9 @@ def _appg(ev, plt):
     return fig
 
 
-def write_figures(report, directory) -> list:
-    """Write the figures of the claims in ``report`` that have one; return their paths."""
+def write_figures(report, directory, draw: dict) -> list:
+    """Write the figures of the claims in ``report`` that have one (``draw``: claim id -> its
+    :attr:`verify.claim.Claim.figure`); return their paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -365,7 +346,7 @@ def write_figures(report, directory) -> list:
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for ev in report.evidence:
-        fn = FIGURES.get(ev.id)
+        fn = draw.get(ev.id)
         if fn is None:
             continue
         fig = fn(ev, plt)

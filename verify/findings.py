@@ -25,7 +25,7 @@ from pathlib import Path
 
 from theory.errors import InputError
 
-from .report import _fmt
+from .formatting import fmt
 
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 
@@ -54,7 +54,7 @@ def render(doc: dict, source: str) -> str:
         key = c["key_metric"]
         seeds = (c.get("statistics") or {}).get("seeds", "")
         lines.append(f"| `{c['id']}` | {c['verdict']} | {_cell(c['reason'] or '')} | {key} = "
-                     f"{_cell(_fmt(c['metrics'].get(key)))} | {seeds} | {float(c['seconds']):.0f} s |")
+                     f"{_cell(fmt(c['metrics'].get(key)))} | {seeds} | {float(c['seconds']):.0f} s |")
     return "\n".join(lines)
 
 

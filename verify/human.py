@@ -14,7 +14,8 @@ import base64
 import html
 from pathlib import Path
 
-from .report import _fmt, decisive, provenance_text, summary, write_atomic
+from .formatting import fmt
+from .report import decisive, provenance_text, summary, write_atomic
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;
@@ -53,8 +54,8 @@ def _scalars(metrics: dict, limit: int = 40) -> list:
 
 def _show(v) -> str:
     if isinstance(v, list):
-        return "[" + ", ".join(_fmt(x) for x in v) + "]"
-    return _fmt(v)
+        return "[" + ", ".join(fmt(x) for x in v) + "]"
+    return fmt(v)
 
 
 def _title(report) -> str:
@@ -91,11 +92,11 @@ def to_html(report, figures: dict) -> str:
                        "".join(f"<li>{html.escape(v)}</li>" for v in m.violations) + "</ul>")
         out.append("<table><tr><th>measured quantity</th><th>value</th><th></th><th>bound</th><th>passed</th></tr>")
         for c in m.comparisons:
-            out.append(f"<tr><td>{html.escape(c.name)}</td><td>{_fmt(c.measured)}</td><td>{html.escape(c.op)}</td>"
-                       f"<td>{_fmt(c.bound)}</td><td>{'yes' if c.passed else '<b>no</b>'}</td></tr>")
+            out.append(f"<tr><td>{html.escape(c.name)}</td><td>{fmt(c.measured)}</td><td>{html.escape(c.op)}</td>"
+                       f"<td>{fmt(c.bound)}</td><td>{'yes' if c.passed else '<b>no</b>'}</td></tr>")
         out.append("</table>")
         if m.tolerance is not None:
-            out.append(f"<p>Tolerance {_fmt(m.tolerance.value)}: {html.escape(m.tolerance.derivation)}</p>")
+            out.append(f"<p>Tolerance {fmt(m.tolerance.value)}: {html.escape(m.tolerance.derivation)}</p>")
         for note in m.notes:
             out.append(f"<p>Note: {html.escape(note)}</p>")
         rows = _scalars(m.metrics)
@@ -105,7 +106,7 @@ def to_html(report, figures: dict) -> str:
                        "</table></details>")
         out.append(f"<p>Negative control: {html.escape(e.control_description)}: <b>{_control(e)}</b>"
                    + ("" if e.control is None else
-                      " (" + "; ".join(f"{html.escape(c.name)} = {_fmt(c.measured)} {html.escape(c.op)} {_fmt(c.bound)}"
+                      " (" + "; ".join(f"{html.escape(c.name)} = {fmt(c.measured)} {html.escape(c.op)} {fmt(c.bound)}"
                                        f"{'' if c.passed else ' fails'}" for c in e.control.comparisons[:6]) + ")") + "</p>")
         if e.id in figures:
             data = base64.b64encode(Path(figures[e.id]).read_bytes()).decode("ascii")
@@ -140,10 +141,10 @@ def to_markdown(report, figures: dict) -> str:
         for v in m.violations:
             out.append(f"- hypothesis not met: {v}")
         out += ["", "| measured quantity | value | | bound | passed |", "| --- | --- | --- | --- | --- |"]
-        out += [f"| {c.name} | {_fmt(c.measured)} | {c.op} | {_fmt(c.bound)} | {'yes' if c.passed else '**no**'} |"
+        out += [f"| {c.name} | {fmt(c.measured)} | {c.op} | {fmt(c.bound)} | {'yes' if c.passed else '**no**'} |"
                 for c in m.comparisons]
         if m.tolerance is not None:
-            out += ["", f"Tolerance {_fmt(m.tolerance.value)}: {m.tolerance.derivation}"]
+            out += ["", f"Tolerance {fmt(m.tolerance.value)}: {m.tolerance.derivation}"]
         out += ["", *[f"Note: {n}" for n in m.notes]]
         rows = _scalars(m.metrics)
         if rows:
@@ -160,10 +161,12 @@ def to_markdown(report, figures: dict) -> str:
 def write_report(report, directory) -> Path:
     """Write ``report.html`` (self-contained) and ``report.md`` (figures in ``figures/``) into ``directory``."""
     from .figures import write_figures
+    from .registry import all_claims
 
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
-    figures = {p.stem: p for p in write_figures(report, d / "figures")}
+    draw = {c.id: c.figure for c in all_claims() if c.figure is not None}
+    figures = {p.stem: p for p in write_figures(report, d / "figures", draw)}
     write_atomic(d / "report.md", to_markdown(report, figures))
     write_atomic(d / "report.html", to_html(report, figures))
     return d / "report.html"

@@ -12,6 +12,7 @@ available memory read from the device (for shared machines, and for the tests).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 
@@ -58,16 +59,22 @@ def _two_layer(p: dict, b: int) -> tuple[int, str]:
 
 
 def _conv(p: dict, b: int) -> tuple[int, str]:
-    d = 3 * p["appg_s"] ** 2  # Appendix G's s x s x 3 operator, the largest dense matrix of the family
-    s2 = max(max(p["lemma_sizes"]), p.get("thm5_max_s", 0)) ** 2
-    elems = 6 * d * d + 4 * s2 * s2
-    return elems * b, f"6 dense operators of {d} x {d} (Appendix G, {p['appg_s']} x {p['appg_s']} x 3)"
+    """A convolutional claim: the dense operators it forms, of its images (Appendix G's ``s x s x 3``,
+    the patterns of the Lemma's ``sizes`` and of Theorem 5's ``max_s``; small stacks otherwise)."""
+    if "s" in p:  # Appendix G: s x s x 3 operators, their spectra and the pseudospectral check
+        d = 3 * p["s"] ** 2
+        return 6 * d * d * b, f"6 dense operators of {d} x {d} ({p['s']} x {p['s']} x 3 images)"
+    side = max([*p.get("sizes", ()), p.get("max_s", 0), p.get("size", 0), 8])
+    s2 = side * side if "sets" not in p else 3 * side * side
+    return 4 * s2 * s2 * b, f"4 dense matrices of {s2} x {s2} (images of side {side})"
 
 
 def _deep(p: dict, b: int) -> tuple[int, str]:
-    w = max(p["width"], max(p["sweep_widths"]), max(p["super_widths"]), max(p["contraction_widths"]),
-            max(p["swiss_widths"]))
-    depth = max(p["depth"], max(p["sweep_depths"]), p["super_depth"])
+    """A deep claim: its widest and deepest network (its own sweep, if it has one, or the family's
+    width and depth), with Adam's state, and the Jacobians at its starts."""
+    w = max([p["width"], *p.get("sweep_widths", ()), *p.get("super_widths", ()), *p.get("contraction_widths", ()),
+             *p.get("swiss_widths", ())])
+    depth = max([p["depth"], *p.get("sweep_depths", ()), p.get("super_depth", 0)])
     d, starts = p.get("d", 64), max(p["grid"] ** 2, p["held_out"])
     elems = 4 * depth * w * w + 8 * d * w + 4 * starts * w * depth + starts * d * d
     return elems * b, f"{depth} layers of {w} x {w} (weights and Adam state) and {starts} Jacobians of {d} x {d}"
@@ -82,40 +89,31 @@ def _dynamics(p: dict, b: int) -> tuple[int, str]:
     return 4 * p["starts"] * p["d"] * p["d"] * b, f"{p['starts']} starts in d = {p['d']}"
 
 
+# each family's estimate, for the claims whose record gives none of its own (``Claim.memory``)
 ESTIMATES = {
     "linear": _linear,
     "single_layer": lambda p, b: _linear(p, b, nonlinear=True),
     "two_layer": _two_layer,
     "conv": _conv,
     "deep": _deep,
-    "deep_training": _deep,
-    "conv_training": _conv,
-    "conv_nonlinear": _conv,
     "construction": _construction,
     "dynamics": _dynamics,
 }
 
 
-def family_of(claim) -> str:
-    return claim.check.__module__.rsplit(".", 1)[-1]
-
-
-PROFILE_FAMILY = {"deep_training": "deep", "conv_training": "conv", "conv_nonlinear": "conv"}  # claim modules that share another module's profile family
-
-
 def plan(claim, ctx, data=None) -> Plan:
     """The peak-memory estimate of one claim at the run's profile and dtype; on the user's ``data``
     (``{"X": (n, d) array}``) where the claim takes it, at that data's n and d."""
-    family = family_of(claim)
     itemsize = 4 if ctx.dtype == "float32" else 8
-    if family not in ESTIMATES:  # a claim registered from outside memverify's families
-        return Plan(claim.id, 0, f"no memory estimate for claims of module {claim.check.__module__}")
-    sizes = dict(ctx.sizes(PROFILE_FAMILY.get(family, family)))
+    estimate = claim.memory or ESTIMATES.get(claim.family)
+    if estimate is None:  # a claim registered from outside memverify's families, with no estimate of its own
+        return Plan(claim.id, 0, f"no memory estimate for claims of family {claim.family!r}")
+    sizes = dataclasses.replace(ctx, claim=claim).sizes()  # its own sizes over its family's
     if data is not None and claim.data_keys and set(claim.data_keys) <= set(data):
         shape = tuple(getattr(data["X"], "shape", None) or np.shape(data["X"]))
         if len(shape) == 2:
             sizes.update(n=int(shape[0]), d=int(shape[1]), digits_n=0)
-    nbytes, detail = ESTIMATES[family](sizes, itemsize)
+    nbytes, detail = estimate(sizes, itemsize)
     return Plan(claim.id, int(nbytes) + BASE, detail)
 
 

@@ -3,28 +3,10 @@
 from __future__ import annotations
 
 import json
-import math
 
+from .formatting import fmt, jsonable
 from .registry import all_claims
 from .runner import Report
-
-
-def _fmt(x) -> str:
-    if isinstance(x, bool) or x is None:
-        return str(x)
-    if isinstance(x, int):
-        return str(x)
-    if isinstance(x, float):
-        if x == 0.0:
-            return "0"  # never "-0"
-        if not math.isfinite(x):
-            return str(x)  # inf, -inf, nan
-        near = round(x)
-        if near != 0 and x != near and abs(x - near) < 1e-2 * abs(near):
-            # e.g. a spectral radius 1.0037 or 1.0000000000000004 against a bound 1 - 4u: show the difference
-            return f"{x:.17g}" if abs(x - near) < 1e-9 * abs(near) else f"{x:.6g}"
-        return f"{x:.3g}"
-    return str(x)
 
 
 def key_comparison(m):
@@ -45,7 +27,7 @@ def decisive(m) -> str:
     c = key_comparison(m)
     if c is None:
         return "-"
-    value, bound = _fmt(c.measured), _fmt(c.bound)
+    value, bound = fmt(c.measured), fmt(c.bound)
     if value == bound and c.measured != c.bound:
         value, bound = f"{c.measured:.6g}", f"{c.bound:.6g}"
     return f"{c.name} = {value} {c.op} {bound}"
@@ -106,18 +88,6 @@ def claims_markdown() -> str:
     return "\n".join(lines)
 
 
-def _jsonable(x):
-    if isinstance(x, float):
-        return x if math.isfinite(x) else ("nan" if math.isnan(x) else ("inf" if x > 0 else "-inf"))
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if hasattr(x, "item") and callable(x.item):  # NumPy scalars
-        return _jsonable(x.item())
-    return x
-
-
 def write_atomic(path, text: str) -> None:
     """Write ``text`` to ``path`` so that the file is either the old one or the complete new one:
     one staged file of :class:`verify.outputs.Outputs`, renamed over ``path`` (removed on any
@@ -133,7 +103,7 @@ def write_atomic(path, text: str) -> None:
 
 def json_text(report: Report) -> str:
     """The JSON report's text."""
-    return json.dumps(_jsonable(report.to_dict()), indent=2, allow_nan=False) + "\n"
+    return json.dumps(jsonable(report.to_dict()), indent=2, allow_nan=False) + "\n"
 
 
 def write_json(report: Report, path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import dataclasses
 import datetime as _dt
 import os
 import platform
@@ -20,15 +21,19 @@ from theory.errors import DivergenceError, InputError, RangeError
 
 from .evidence import NOT_MET, VERDICTS, Comparison, Evidence, Measurement
 from .profiles import get_profile
-from .registry import Claim, all_claims, get
+from .claim import Claim
+from .registry import all_claims, get
 
 SCHEMA = 2  # 2: verdicts refuted / not-reproduced with a reason (1 had 'fails')
 DTYPES = ("float64", "float32")
-# the claims that run on --backend dask: the linear and Theorem 1 closed forms with their (blockwise) descent,
-# and Theorem 3's features; the others iterate maps or train networks step by step with a readout per step,
-# which a distributed scheduler would turn into thousands of round trips
-DASK_CLAIMS = ("linear-min-norm", "linear-span-projection", "thm1-adaptive-step", "cor-phi-eigenvectors",
-               "cor-phi-span", "thm3-homogeneity")
+
+
+def dask_claims() -> tuple:
+    """The claims that run on --backend dask (their records list it: the linear and Theorem 1 closed
+    forms with their blockwise descent, and Theorem 3's features; the others iterate maps or train
+    networks step by step with a readout per step, which a scheduler would turn into thousands of
+    round trips)."""
+    return tuple(c.id for c in all_claims() if "dask" in c.backends)
 
 
 @dataclass
@@ -153,7 +158,7 @@ def _could_not_check(claim: Claim, start: float, what: str, note: str) -> Eviden
     """A claim whose check could not finish is not reproduced, with the reason as a note and in its
     reason (no control is run)."""
     key = what.replace(" ", "_")
-    measured = Measurement([Comparison(what, 1.0, 0.0)], {key: 1.0}, None, key, notes=[note], empirical=True,
+    measured = Measurement([Comparison(f"could not finish: {what}", 1.0, 0.0)], {key: 1.0}, None, key, notes=[note], empirical=True,
                            scope=f"the check could not finish: {note}")
     return Evidence(claim.id, claim.paper_ref, claim.statement, claim.hypotheses, measured,
                     claim.control_description, None, time.perf_counter() - start)
@@ -164,6 +169,7 @@ def run_claim(claim: Claim, ctx: Context, data: dict | None = None) -> Evidence:
     import numpy as np
 
     start = time.perf_counter()
+    ctx = dataclasses.replace(ctx, claim=claim)  # its own sizes over its family's (the cache is the run's)
     data = claim.make_data(ctx) if data is None else data
     try:
         measured = claim.check(data, ctx)
@@ -302,66 +308,91 @@ def run(
     and CIFAR-10 (python batches) for the claims the paper ran on them.  ``dtype`` (``float64`` or
     ``float32``) is the floating type of every array the claims make.  ``scheduler`` is the address of
     a dask scheduler for ``backend="dask"`` (default: a LocalCluster); that backend runs
-    :data:`DASK_CLAIMS` only.
+    :func:`dask_claims` only.
     """
-    from .datasets import data_dir as _data_dir
-
-    from theory.activations import get as get_activation
-
     if dtype not in DTYPES:
         raise InputError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
-    claims, seed, step_factor, activations = _check_options(claims, seed, step_factor, activations)
-    chosen = all_claims() if not claims else [get(c) for c in claims]
+    ids, seed, step_factor, activations = _check_options(claims, seed, step_factor, activations)
+    chosen = [get(c) for c in ids] if ids else all_claims()
     data = _check_data(data, chosen)
     be = gpu.resolve(backend, scheduler=scheduler)
     if scheduler and be.name != "dask":
         raise InputError("--scheduler names a dask scheduler; use it with --backend dask")
-    if be.name == "dask":
-        if not claims:
-            chosen = [get(c) for c in DASK_CLAIMS]
-        elif any(c.id not in DASK_CLAIMS for c in chosen):
-            others = ", ".join(c.id for c in chosen if c.id not in DASK_CLAIMS)
-            raise InputError(f"the dask backend runs {', '.join(DASK_CLAIMS)}; not {others} (use --backend numpy "
-                             "or cupy for those)")
-    names = tuple(get_activation(a).name for a in (activations or ()))
-    if names:
-        from .plan import family_of
-
-        takes = [c.id for c in all_claims() if family_of(c) == "single_layer"]
-        if not any(c.id in takes for c in chosen):
-            raise InputError(f"--activation applies to {', '.join(takes)}; none of the claims run uses it (drop "
-                             "--activation or add one of them)")
-    ctx = Context(get_profile(profile), be, int(seed), float(step_factor), names, _data_dir(data_dir),
-                  dtype)
+    chosen = on_backend(chosen, bool(ids), be.name)
+    ctx = build_context(chosen, profile, be, seed, step_factor, activations, data_dir, dtype)
     from . import plan
 
     plans = plan.check(chosen, ctx, data)  # refuses, before anything runs, claims that cannot fit the device
     report = Report(provenance(ctx), [])
     report.provenance["memory_plan_bytes"] = {p.claim: p.bytes for p in plans}
-    if names:
-        report.provenance["activations_used_by"] = [c.id for c in chosen if family_of(c) == "single_layer"]
+    if ctx.activations:
+        report.provenance["activations_used_by"] = [c.id for c in chosen if "activations" in c.options]
     if data is not None:
-        report.provenance["data_used_by"] = [c.id for c in chosen if c.data_keys and set(c.data_keys) <= set(data)]
+        report.provenance["data_used_by"] = [c.id for c in chosen if _takes(c, data)]
     for claim in chosen:
         if on_start is not None:
             on_start(claim, len(chosen))
-        own, scaled = None, None
-        if data is not None and claim.data_keys and set(claim.data_keys) <= set(data):
-            host = {k: gpu.to_numpy(data[k]) for k in claim.data_keys}
-            host["X"], scaled = _magnitude(claim, host["X"], ctx.dtype)
-            own = {k: ctx.asarray(v) for k, v in host.items()}
-        try:
-            with ctx.backend.errors():  # cuSOLVER errors raised, not ignored
-                ev = run_claim(claim, ctx, own)
-        except InputError as exc:  # name the claim; for a range error, the flag that picks activations
-            hint = ""
-            if isinstance(exc, RangeError) and not names:
-                hint = "; or restrict the claim to activations whose range holds your data with --activation NAME"
-            raise type(exc)(f"{claim.id}: {exc}{hint}") from None
-        if scaled:
-            ev.measurement.notes.append(f"your X was multiplied by 2^{scaled} (exact) to bring max |X| into [0.5, 1): "
-                                        "the claim is invariant under scaling")
+        ev = _run_one(claim, ctx, data)
         report.evidence.append(ev)
         if on_evidence is not None:
             on_evidence(ev)
     return report
+
+
+def on_backend(chosen: list, named: bool, backend_name: str) -> list:
+    """The claims of ``chosen`` a run checks on its backend: on dask only those whose records list it
+    (all of those when no claim was ``named``; an error naming the others otherwise)."""
+    if backend_name != "dask":
+        return chosen
+    if not named:
+        return [c for c in chosen if "dask" in c.backends]
+    others = [c.id for c in chosen if "dask" not in c.backends]
+    if others:
+        raise InputError(f"the dask backend runs {', '.join(dask_claims())}; not {', '.join(others)} (use --backend "
+                         "numpy or cupy for those)")
+    return chosen
+
+
+def build_context(chosen, profile, be, seed, step_factor, activations, data_dir, dtype) -> Context:
+    """The run's :class:`Context`, after checking that ``activations`` (names) apply to a chosen claim."""
+    from theory.activations import get as get_activation
+
+    from .datasets import data_dir as _data_dir
+
+    names = tuple(get_activation(a).name for a in (activations or ()))
+    if names and not any("activations" in c.options for c in chosen):
+        takes = [c.id for c in all_claims() if "activations" in c.options]
+        raise InputError(f"--activation applies to {', '.join(takes)}; none of the claims run uses it (drop "
+                         "--activation or add one of them)")
+    return Context(get_profile(profile), be, int(seed), float(step_factor), names, _data_dir(data_dir), dtype)
+
+
+def _takes(claim, data) -> bool:
+    return bool(claim.data_keys) and set(claim.data_keys) <= set(data)
+
+
+def user_data(claim, data, ctx) -> tuple[dict | None, int | None]:
+    """The user's ``data`` as ``claim`` takes it, on the run's backend (``None`` where it takes none of
+    it), and the power of two its ``X`` was scaled by (scale-invariant claims; ``None`` otherwise)."""
+    if data is None or not _takes(claim, data):
+        return None, None
+    host = {k: gpu.to_numpy(data[k]) for k in claim.data_keys}
+    host["X"], scaled = _magnitude(claim, host["X"], ctx.dtype)
+    return {k: ctx.asarray(v) for k, v in host.items()}, scaled
+
+
+def _run_one(claim, ctx, data) -> Evidence:
+    """One claim of the loop: on the user's data where it takes them; errors named by the claim."""
+    own, scaled = user_data(claim, data, ctx)
+    try:
+        with ctx.backend.errors():  # cuSOLVER errors raised, not ignored
+            ev = run_claim(claim, ctx, own)
+    except InputError as exc:  # name the claim; for a range error, the flag that picks activations
+        hint = ""
+        if isinstance(exc, RangeError) and not ctx.activations:
+            hint = "; or restrict the claim to activations whose range holds your data with --activation NAME"
+        raise type(exc)(f"{claim.id}: {exc}{hint}") from None
+    if scaled:
+        ev.measurement.notes.append(f"your X was multiplied by 2^{scaled} (exact) to bring max |X| into [0.5, 1): "
+                                    "the claim is invariant under scaling")
+    return ev

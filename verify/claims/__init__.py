@@ -1,3 +1,10 @@
-"""Claim definitions; importing this package registers them all (in module import order)."""
+"""Claim definitions: importing this package registers them all, the paper's in paper order, then
+any other module of the package (a new claim needs no line here)."""
+
+import importlib
+import pkgutil
 
 from . import linear, single_layer, dynamics, deep, deep_training, two_layer, conv, conv_training, conv_nonlinear, conv_init, construction  # noqa: F401  (paper order)
+
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    importlib.import_module(f"{__name__}.{_module}")

@@ -13,8 +13,9 @@ from theory.common import eps
 
 from ..datasets import digits, scale_into, synthetic
 from ..evidence import Comparison, Measurement, Tolerance
-from ..registry import Claim, register
-from ._common import named_sets
+from .. import figures
+from ..claim import Claim, register
+from .common import named_sets
 
 FAMILY = "construction"
 
@@ -92,6 +93,7 @@ HYP = ("training values distinct per coordinate are merged (duplicates allowed)"
 
 register(Claim(
     id="thm6-reconstruction",
+    family="construction",
     paper_ref="Section 5, Theorem 6; Appendix I, Theorem 7",
     statement="For any training set and eps > 0 an explicit two-layer ReLU autoencoder with O(n d) hidden units has expected squared reconstruction error below eps.",
     hypotheses=HYP,
@@ -103,6 +105,8 @@ register(Claim(
 
 register(Claim(
     id="thm6-attractors",
+    family="construction",
+    figure=figures.thm6_construction,
     paper_ref="Section 5, Theorem 6; Appendix I, Theorem 7",
     statement="The same construction makes every training example an attractor of x_{t+1} = f(x_t): rho(J(x_i)) < 1 and nearby iterates converge to x_i.",
     hypotheses=HYP,

@@ -17,22 +17,18 @@ from theory import linear as lin
 from theory.common import eps
 
 from ..evidence import Comparison, Measurement, Tolerance
-from ._common import named_sets, no_data
-from ..registry import Claim, register
+from .common import named_sets, no_data, random_images
+from .. import figures
+from ..claim import Claim, register
 
 FAMILY = "conv"
-
-
-def _images(ctx, stream: str, n: int, d: int) -> np.ndarray:
-    """``n`` random images with pixels uniform in [0, 1] (generic: no zero pixel, almost surely)."""
-    return ctx.rng(stream).random((n, d))
 
 
 # ----------------------------------------------------------------------------- Theorem 4
 
 def make_thm4_data(ctx) -> dict:
     p = ctx.sizes(FAMILY)
-    return {"sets": {f"{s}x{s}": _images(ctx, f"thm4-{s}", 1, s * s) for s in p["thm4_sizes"]}}
+    return {"sets": {f"{s}x{s}": random_images(ctx, f"thm4-{s}", 1, s * s) for s in p["sizes"]}}
 
 
 def check_thm4(data, ctx, *, control: bool = False) -> Measurement:
@@ -50,7 +46,7 @@ def check_thm4(data, ctx, *, control: bool = False) -> Measurement:
         w_star, M = conv.single_filter_solution(x, s)
         svd = lin.data_svd(M.T)  # row space of M: where GD from 0 lives
         lr = 1.0 / svd.s_max**2
-        res = conv.train_single_filter(x, s, lr=lr, max_steps=p["thm4_steps"], loss_tol=0.0)
+        res = conv.train_single_filter(x, s, lr=lr, max_steps=p["steps"], loss_tol=0.0)
         C = conv.conv_matrix(s, ctx.xp.reshape(w_star, (1, 1, 3, 3)), dense=True)
         if control:  # the memorizing solution x x^T / ||x||^2 in place of the trained operator
             C = ctx.xp.linalg.outer(x, x) / float(ctx.xp.sum(x * x))
@@ -74,8 +70,19 @@ def check_thm4(data, ctx, *, control: bool = False) -> Measurement:
     return Measurement(comps, metrics, tol, key="max_rank_deficit")
 
 
+# thm4-single-filter-full-rank's own sizes per profile (its family's shared ones are in verify.profiles)
+THM4_SIZES = {
+    "quick": dict(sizes=(2, 3, 4), steps=20000),
+    "default": dict(sizes=(2, 3, 4, 5, 6, 8), steps=50000),
+    "paper": dict(sizes=(2, 3, 4, 6, 8, 12, 16), steps=100000),
+    "large": dict(sizes=(2, 3, 4, 6, 8, 12, 16), steps=100000),
+}
+
+
 register(Claim(
     id="thm4-single-filter-full-rank",
+    family="conv",
+    sizes=THM4_SIZES,
     paper_ref="Section 4, Theorem 4; Appendix D",
     statement="A single-filter convolutional autoencoder (kernel 3, padding 1) trained by gradient descent on one s x s image learns a full-rank (rank s^2) operator: it does not memorize.",
     hypotheses=("one generic training image", "one 3 x 3 filter, zero padding 1, gradient descent from 0"),
@@ -90,7 +97,7 @@ register(Claim(
 
 def make_lemma_data(ctx) -> dict:
     p = ctx.sizes(FAMILY)
-    return {"sets": {f"{s}x{s}": _images(ctx, f"lemma-{s}", 1, s * s) for s in p["lemma_sizes"]}}
+    return {"sets": {f"{s}x{s}": random_images(ctx, f"lemma-{s}", 1, s * s) for s in p["sizes"]}}
 
 
 def check_lemma(data, ctx, *, control: bool = False) -> Measurement:
@@ -126,8 +133,19 @@ def check_lemma(data, ctx, *, control: bool = False) -> Measurement:
     return Measurement(comps, metrics, t, key="min_distance")
 
 
+# lemma-forced-zero's own sizes per profile (its family's shared ones are in verify.profiles)
+LEMMA_SIZES = {
+    "quick": dict(sizes=(2, 3, 4, 5)),
+    "default": dict(sizes=(2, 3, 4, 5, 6, 8)),
+    "paper": dict(sizes=(2, 3, 4, 8, 16)),
+    "large": dict(sizes=(2, 4, 8, 16, 32)),
+}
+
+
 register(Claim(
     id="lemma-forced-zero",
+    family="conv",
+    sizes=LEMMA_SIZES,
     paper_ref="Section 4, Lemma; Appendix D",
     statement="A matrix with a forced zero entry cannot memorize a generic x: the projection x x^T / ||x||^2 has no zero entries, so such a matrix is at a positive distance from it.",
     hypotheses=("x generic (no zero pixel)",),
@@ -140,7 +158,6 @@ register(Claim(
 
 # ----------------------------------------------------------------------------- Theorem 5 and its Corollary
 
-_empty = no_data
 
 
 def check_thm5(data, ctx, *, wrong_formula: bool = False) -> Measurement:
@@ -148,12 +165,12 @@ def check_thm5(data, ctx, *, wrong_formula: bool = False) -> Measurement:
     (``s - 1`` for k = 3) for every s, k and number of filters in the profile."""
     p = ctx.sizes(FAMILY)
     rows, mismatches = [], 0
-    for k in p["thm5_kernels"]:
-        for s in range(2, p["thm5_max_s"] + 1):
+    for k in p["kernels"]:
+        for s in range(2, p["max_s"] + 1):
             if k > s + 2 * ((k - 1) // 2):
                 continue
-            for f in p["thm5_filters"]:
-                if f > 1 and s > p["thm5_filters_max_s"]:
+            for f in p["filters"]:
+                if f > 1 and s > p["filters_max_s"]:
                     continue
                 measured = conv.min_depth_measured(s, k, f)
                 formula = math.ceil((s - 1) / (k - 1)) if wrong_formula else conv.min_full_depth(s, k)
@@ -166,12 +183,24 @@ def check_thm5(data, ctx, *, wrong_formula: bool = False) -> Measurement:
     return Measurement(comps, metrics, tol, key="mismatches")
 
 
+# thm5-depth-lower-bound's own sizes per profile (its family's shared ones are in verify.profiles)
+THM5_SIZES = {
+    "quick": dict(kernels=(3, 5), max_s=8, filters=(1, 2), filters_max_s=5),
+    "default": dict(kernels=(3, 5), max_s=32, filters=(1, 2, 3), filters_max_s=6),
+    "paper": dict(kernels=(3, 5, 7), max_s=32, filters=(1, 2, 4), filters_max_s=8),
+    "large": dict(kernels=(3, 5, 7), max_s=32, filters=(1, 2, 4), filters_max_s=8),
+}
+
+
 register(Claim(
     id="thm5-depth-lower-bound",
+    family="conv",
+    sizes=THM5_SIZES,
+    figure=figures.thm5_depths,
     paper_ref="Section 4, Theorem 5; Appendix D",
     statement="A linear convolutional autoencoder (stride 1, 'same' padding) needs at least ceil(2(s-1)/(k-1)) layers (s - 1 for 3 x 3 kernels) before its operator has no forced zero on s x s images, whatever the number of filters.",
     hypotheses=("stride 1, zero padding (k-1)/2, odd k",),
-    make_data=_empty,
+    make_data=no_data,
     check=check_thm5,
     negative_control=lambda data, ctx: check_thm5(data, ctx, wrong_formula=True),
     control_description="the formula ceil((s-1)/(k-1)) (the factor 2 dropped) in place of the theorem's",
@@ -184,13 +213,13 @@ def check_cor(data, ctx, *, threshold: int = 4) -> Measurement:
     filters): by the Lemma they cannot memorize a generic image of size 4 x 4 or larger."""
     p = ctx.sizes(FAMILY)
     rows, wrong = [], 0
-    for s in range(2, p["cor_max_s"] + 1):
-        for f in p["thm5_filters"]:
-            if f > 1 and s > p["thm5_filters_max_s"]:
+    for s in range(2, p["max_s"] + 1):
+        for f in p["filters"]:
+            if f > 1 and s > p["filters_max_s"]:
                 continue
             pat = conv.forced_zero_pattern(s, 3, 2, filters=f)
             zeros = int((~pat).sum())
-            x = _images(ctx, f"cor-{s}", 1, s * s)
+            x = random_images(ctx, f"cor-{s}", 1, s * s)
             dist = conv.forced_zero_distance(ctx.asarray(x), pat)
             predicted_blocked = s >= threshold
             wrong += predicted_blocked != (zeros > 0)
@@ -200,12 +229,23 @@ def check_cor(data, ctx, *, threshold: int = 4) -> Measurement:
     return Measurement(comps, {"rows": rows, "wrong": wrong}, tol, key="wrong")
 
 
+# cor-two-layer-conv's own sizes per profile (its family's shared ones are in verify.profiles)
+COR_SIZES = {
+    "quick": dict(max_s=6, filters=(1, 2), filters_max_s=5),
+    "default": dict(max_s=12, filters=(1, 2, 3), filters_max_s=6),
+    "paper": dict(max_s=16, filters=(1, 2, 4), filters_max_s=8),
+    "large": dict(max_s=16, filters=(1, 2, 4), filters_max_s=8),
+}
+
+
 register(Claim(
     id="cor-two-layer-conv",
+    family="conv",
+    sizes=COR_SIZES,
     paper_ref="Section 4, Corollary of Theorem 5",
     statement="A 2-layer linear convolutional autoencoder with 3 x 3 kernels cannot memorize images of size 4 x 4 or larger (its operator has forced zeros); for 2 x 2 and 3 x 3 it has none.",
     hypotheses=("stride 1, zero padding 1",),
-    make_data=_empty,
+    make_data=no_data,
     check=check_cor,
     negative_control=lambda data, ctx: check_cor(data, ctx, threshold=3),
     control_description="the threshold 3 x 3 in place of 4 x 4",

@@ -1,5 +1,5 @@
 """Appendix I.2, Figure 12, for convolutional autoencoders: Kaiming initialisation against Xavier
-and PyTorch's default, over ``tab_seeds`` initialisations per scheme.
+and PyTorch's default, over the claim's ``seeds`` initialisations per scheme.
 
 * Linear networks (:func:`theory.conv_nets.linear_conv_net`, one image): the distance of the trained
   operator from the projection onto the span of the training image, the minimum nuclear norm
@@ -24,10 +24,11 @@ from theory.conv_seeds import train_seeds
 from theory import dynamics, stats
 from theory import linear as lin
 
-from ..evidence import Comparison, Measurement, Tolerance
-from ..registry import Claim, register
-from . import _runs
-from .conv import FAMILY, _empty, _images
+from ..evidence import Comparison, Measurement, Scope, Tolerance
+from ..claim import Claim, register
+from . import training
+from .common import no_data, random_images
+from .conv import FAMILY
 
 SCHEMES = ("xavier", "pytorch", "kaiming")
 
@@ -38,16 +39,16 @@ def _runs_of(ctx, p, scheme: str, X, Z, nonlinear: bool) -> list:
     point: per seed its loss, whether it decides, and the distance (linear) or output noise
     (nonlinear); a run decides at its loss target or where that value is stable (within half the
     claim's margin) over the last two loss decades.  Returns ``[(row, decision)]``."""
-    s, depth = p["initc_size"], p["initc_depth"]
+    s, depth = p["size"], p["depth"]
     slope = cn.LEAKY_SLOPE if nonlinear else None
 
     def make(seed, draw):
-        return conv_nets.linear_conv_net(s, depth, filters=p["initc_filters"], scheme=scheme,
+        return conv_nets.linear_conv_net(s, depth, filters=p["filters"], scheme=scheme,
                                     rng=ctx.rng(f"initc-{'nl' if nonlinear else 'lin'}-{scheme}-{seed}"
                                                 + (f"-draw{draw}" if draw else "")), xp=ctx.xp, dtype=ctx.float)
 
-    train = dict(lr=p["initc_lr"], max_steps=p["initc_steps"], loss_tol=p["tab_loss_tol"], **_runs.protocol(p))
-    nets = [make(seed, 0) for seed in range(p["contrast_seeds"])]
+    train = dict(lr=p["lr"], max_steps=p["steps"], loss_tol=p["loss_tol"], **training.protocol(p))
+    nets = [make(seed, 0) for seed in range(p["seeds"])]
     if nonlinear:
         def again(seed, draw):
             return cn.train(cn.ConvAutoencoder(make(seed, draw)), X, optimizer="adam", **train)
@@ -66,26 +67,26 @@ def _runs_of(ctx, p, scheme: str, X, Z, nonlinear: bool) -> list:
     first = train_seeds(nets, X, slope=slope, **train) if all(conv_nets.is_uniform(n) for n in nets) else \
         [again(seed, 0) for seed in range(len(nets))]
     out = []
-    for seed, (res, rd, restarts) in enumerate(_runs.decide_seeds(first, again, judge, p=p,
-                                                                  same=_runs.same_within(p["init_margin"] / 2))):
+    for seed, (res, rd, restarts) in enumerate(training.decide_seeds(first, again, judge, p=p,
+                                                                  same=training.same_within(p["margin"] / 2))):
         net = nets[seed]
         init_out = cn.ConvAutoencoder(net)(Z) if nonlinear else net(Z.T).T
         norm = float(np.mean(np.linalg.norm(to_numpy(init_out), axis=1) / np.linalg.norm(to_numpy(Z), axis=1)))
-        out.append(({"seed": seed, "value": rd.value, "output_norm_at_init": norm, **_runs.record(res, rd, restarts)},
+        out.append(({"seed": seed, "value": rd.value, "output_norm_at_init": norm, **training.record(res, rd, restarts)},
                     rd))
     return out
 
 
 def check_conv_init(data, ctx, *, control: bool = False) -> Measurement:
     """Per scheme and seed, a linear and a nonlinear network trained on one image.  For each kind
-    Kaiming's mean against the larger of the others' (the ratio must reach ``1 + init_margin``)
+    Kaiming's mean against the larger of the others' (the ratio must reach ``1 + margin``)
     and a one-sided Mann-Whitney test of Kaiming's per-seed values against the others' pooled
-    (p at most ``initc_alpha``), over ``contrast_seeds`` seeds a scheme, the runs that decide: both
+    (p at most ``alpha``), over ``seeds`` seeds a scheme, the runs that decide: both
     must hold."""
     p = ctx.sizes(FAMILY)
-    s, seeds = p["initc_size"], p["contrast_seeds"]
-    X = ctx.asarray(_images(ctx, "initc-image", 1, s * s))
-    Z = ctx.asarray(_images(ctx, "initc-new", p["initc_inputs"], s * s))
+    s, seeds = p["size"], p["seeds"]
+    X = ctx.asarray(random_images(ctx, "initc-image", 1, s * s))
+    Z = ctx.asarray(random_images(ctx, "initc-new", p["inputs"], s * s))
     rows, inconclusive, comps, tests, means = {}, [], [], {}, {}
     for kind, nonlinear in (("linear", False), ("nonlinear", True)):
         rows[kind] = {}
@@ -94,7 +95,7 @@ def check_conv_init(data, ctx, *, control: bool = False) -> Measurement:
             judged = _runs_of(ctx, p, used, X, Z, nonlinear)
             rows[kind][scheme] = [r for r, _ in judged]
             if not control:
-                inconclusive += [line for r, rd in judged for line in _runs.inconclusive(f"{kind} {scheme} seed {r['seed']}", rd)]
+                inconclusive += [line for r, rd in judged for line in training.inconclusive(f"{kind} {scheme} seed {r['seed']}", rd)]
         values = {sc: [r["value"] for r in rows[kind][sc] if r["decided"]] for sc in SCHEMES}
         if not all(values.values()):
             continue
@@ -102,42 +103,54 @@ def check_conv_init(data, ctx, *, control: bool = False) -> Measurement:
         what = ("distance of the trained operator from the projection onto span(X)" if not nonlinear
                 else "median sine between f(z) and the training image over new inputs")
         means[kind] = mean["kaiming"] / max(mean["xavier"], mean["pytorch"], np.finfo(float).tiny)
-        comps.append(Comparison(f"kaiming / max(xavier, pytorch) {what} [{kind}]", means[kind], 1.0 + p["init_margin"], ">="))
+        comps.append(Comparison(f"kaiming / max(xavier, pytorch) {what} [{kind}]", means[kind], 1.0 + p["margin"], ">="))
         tests[kind] = stats.greater_test(values["kaiming"], values["xavier"] + values["pytorch"])
         comps.append(Comparison(f"one-sided Mann-Whitney p, Kaiming's per-seed values above the others' [{kind}]",
-                                tests[kind]["p_greater"], p["initc_alpha"]))
+                                tests[kind]["p_greater"], p["alpha"]))
     norms = {sc: float(np.mean([r["output_norm_at_init"] for r in rows["linear"][sc]])) for sc in SCHEMES}
-    metrics = {"size": s, "depth": p["initc_depth"], "filters": p["initc_filters"],
+    metrics = {"size": s, "depth": p["depth"], "filters": p["filters"],
                "ratio_linear": means.get("linear", float("nan")), "ratio_nonlinear": means.get("nonlinear", float("nan")),
                "output_norm_at_init": norms, "p_linear": tests["linear"]["p_greater"] if "linear" in tests else None,
                "p_nonlinear": tests["nonlinear"]["p_greater"] if "nonlinear" in tests else None}
-    tol = Tolerance(p["init_margin"], f"Kaiming's mean over the seeds that decide (of {seeds}) must exceed the larger of "
-                                      f"Xavier's and PyTorch-default's by at least {p['init_margin']:.0%}, for the "
+    tol = Tolerance(p["margin"], f"Kaiming's mean over the seeds that decide (of {seeds}) must exceed the larger of "
+                                      f"Xavier's and PyTorch-default's by at least {p['margin']:.0%}, for the "
                                       f"linear networks' distance from the projection and for the nonlinear networks' "
-                                      f"output noise over {p['initc_inputs']} new uniform inputs, and a one-sided "
+                                      f"output noise over {p['inputs']} new uniform inputs, and a one-sided "
                                       f"Mann-Whitney test (Kaiming's seeds against the others') must give p <= "
-                                      f"{p['initc_alpha']:g}; trained with Adam (lr {p['initc_lr']:g}, halved on "
-                                      f"plateaus) for at most {p['initc_steps']} steps, then at most {p['finish_iter']} "
-                                      f"L-BFGS iterations; a run decides at the loss target {p['tab_loss_tol']:g} or "
-                                      f"where its value stays within {p['init_margin'] / 2:.0%} over the last two loss "
+                                      f"{p['alpha']:g}; trained with Adam (lr {p['lr']:g}, halved on "
+                                      f"plateaus) for at most {p['steps']} steps, then at most {p['finish_iter']} "
+                                      f"L-BFGS iterations; a run decides at the loss target {p['loss_tol']:g} or "
+                                      f"where its value stays within {p['margin'] / 2:.0%} over the last two loss "
                                       "decades")
 
     def pval(kind):
         return f"{tests[kind]['p_greater']:.3g}" if kind in tests else "not tested"
 
-    scope = (f"largest size tried: {s} x {s} image, {p['initc_depth']} layers of {p['initc_filters']} filter(s), "
-             f"{seeds} seeds per scheme; one-sided Mann-Whitney p (Kaiming larger): linear {pval('linear')}, "
-             f"nonlinear {pval('nonlinear')}")
+    scope = Scope(f"{s} x {s} image, {p['depth']} layers of {p['filters']} filter(s)", f"{seeds} seeds per scheme",
+                  f"one-sided Mann-Whitney p (Kaiming larger): linear {pval('linear')}, nonlinear {pval('nonlinear')}")
     return Measurement(comps, metrics, tol, key="ratio_linear", inconclusive=inconclusive, scope=scope,
                        statistics={"seeds": seeds, "per_seed": rows, "tests": tests, "confidence": 0.95})
 
 
+# init-schemes-conv's own sizes per profile (its family's shared ones are in verify.profiles)
+INITC_SIZES = {
+    "quick": dict(size=3, depth=4, filters=1, lr=0.001, steps=3000, inputs=20, alpha=0.05, margin=0.1, seeds=3),
+    "default": dict(size=3, depth=9, filters=1, lr=0.001, steps=5000, inputs=50, alpha=0.05, margin=0.1, seeds=15),
+    "paper": dict(size=4, depth=29, filters=1, lr=0.001, steps=20000, inputs=100, alpha=0.05, margin=0.1,
+                  seeds=15),
+    "large": dict(size=4, depth=29, filters=1, lr=0.001, steps=20000, inputs=100, alpha=0.05, margin=0.1,
+                  seeds=15),
+}
+
+
 register(Claim(
     id="init-schemes-conv",
+    family="conv",
+    sizes=INITC_SIZES,
     paper_ref="Appendix I.2, Figure 12",
     statement="For convolutional autoencoders Kaiming initialisation memorizes less clearly than Xavier or PyTorch's default: linear networks end farther from the minimum nuclear norm solution (the projection onto the span of the examples), nonlinear ones give noisier versions of the training examples for new inputs.",
     hypotheses=("the same architecture, data and training for every scheme", "one training image"),
-    make_data=_empty,
+    make_data=no_data,
     check=check_conv_init,
     negative_control=lambda data, ctx: check_conv_init(data, ctx, control=True),
     control_description="Xavier under Kaiming's name (no difference to find)",

@@ -1,5 +1,5 @@
 """Empirical claims about convolutional autoencoders (paper Appendices F and G): Tables 1 and 2 and
-Appendix G train linear convolutional autoencoders over ``tab_seeds`` initialisations with
+Appendix G train linear convolutional autoencoders over the family's ``seeds`` initialisations with
 :func:`theory.conv_nets.train_linear_conv` (Adam written out, the one descent loop) and read
 memorization off the end-to-end operator's spectrum: ``certificates.projection_diagnostics`` against
 the projection onto the span of the training images.
@@ -22,10 +22,12 @@ from theory.conv_nets import is_uniform
 from theory.conv_seeds import train_seeds
 from theory.span_fixer import memorization, span_fixer
 
-from ..evidence import Comparison, Measurement, Tolerance
-from ..registry import Claim, register
-from . import _runs
-from .conv import FAMILY, _empty, _images
+from ..evidence import Comparison, Measurement, Scope, Tolerance
+from .. import figures
+from ..claim import Claim, register
+from . import training
+from .common import no_data, random_images
+from .conv import FAMILY
 
 # ----------------------------------------------------------------------------- Appendix F: Tables 1 and 2
 
@@ -73,8 +75,8 @@ def _spectrum_metrics(A, X, n: int, p) -> dict:
 
 def _train(ctx, X, net, p, steps=None, lr=None):
     """Adam (the profile's step, decay on plateau) to ``loss_tol`` or ``steps``, then the L-BFGS finish."""
-    return conv_nets.train_linear_conv(net, X, optimizer="adam", lr=lr or p["tab_lr"], max_steps=steps or p["tab_steps"],
-                                  loss_tol=p["tab_loss_tol"], **_runs.protocol(p))
+    return conv_nets.train_linear_conv(net, X, optimizer="adam", lr=lr or p["lr"], max_steps=steps or p["steps"],
+                                  loss_tol=p["loss_tol"], **training.protocol(p))
 
 
 def _train_seeds(ctx, X, nets, p, steps=None, lr=None) -> list:
@@ -82,8 +84,8 @@ def _train_seeds(ctx, X, nets, p, steps=None, lr=None) -> list:
     stacks of one layout (:func:`theory.conv_seeds.train_seeds`), else one by one."""
     if all(is_uniform(net) for net in nets) and len({(net.layouts[0].key, net.depth, net.skip_every)
                                                       for net in nets}) == 1:
-        return train_seeds(nets, X, lr=lr or p["tab_lr"], max_steps=steps or p["tab_steps"], loss_tol=p["tab_loss_tol"],
-                           **_runs.protocol(p))
+        return train_seeds(nets, X, lr=lr or p["lr"], max_steps=steps or p["steps"], loss_tol=p["loss_tol"],
+                           **training.protocol(p))
     return [_train(ctx, X, net, p, steps, lr) for net in nets]
 
 
@@ -106,13 +108,13 @@ def _linear_row(X, p, n: int, decided) -> tuple:
         rd = replace(rd, decided=False, status="uncertified",
                      reason=f"at loss {res.loss:.3g} the operator is {m['eps']:.2g} from an exact fixer of the span, "
                             f"beyond the pseudospectral margin: its eigenvalue counts are not certified")
-    return {**m, **_runs.record(res, rd, restarts), "memorizes": bool(m["memorizes"])}, res, rd
+    return {**m, **training.record(res, rd, restarts), "memorizes": bool(m["memorizes"])}, res, rd
 
 
 def _linear_run(ctx, X, make_net, p, *, n: int, train) -> tuple:
     """Train ``make_net(draw)`` with ``train`` (restarted from a new draw at a stationary point), judge
     the run and read its operator's spectrum (:func:`_linear_row`)."""
-    return _linear_row(X, p, n, _runs.decide(lambda draw: train(make_net(draw)), _judge(X, p), p=p))
+    return _linear_row(X, p, n, training.decide(lambda draw: train(make_net(draw)), _judge(X, p), p=p))
 
 
 def _linear_seeds(ctx, X, makes: list, p, *, n: int, steps=None, lr=None) -> list:
@@ -120,7 +122,7 @@ def _linear_seeds(ctx, X, makes: list, p, *, n: int, steps=None, lr=None) -> lis
     (:func:`_train_seeds`), restarts one by one."""
     first = _train_seeds(ctx, X, [make(0) for make in makes], p, steps, lr)
     again = lambda s, draw: _train(ctx, X, makes[s](draw), p, steps, lr)  # noqa: E731
-    return [_linear_row(X, p, n, d) for d in _runs.decide_seeds(first, again, _judge(X, p), p=p)]
+    return [_linear_row(X, p, n, d) for d in training.decide_seeds(first, again, _judge(X, p), p=p)]
 
 
 def _least_squares_run(ctx, X, s: int):
@@ -140,11 +142,11 @@ def _tolerance(p, lr=None, steps=None, init=None, finish=None) -> Tolerance:
                                     f"eigenvalues 1 and the rest below {p['small']:g} in modulus (its complement "
                                     f"block's spectral radius), and the operator provably shares those counts in the "
                                     f"discs |z - 1| < {p['near_one']:g} and |z| < {p['small']:g} (pseudospectral "
-                                    f"certificate); a run decides at the loss target {p['tab_loss_tol']:g} or where "
+                                    f"certificate); a run decides at the loss target {p['loss_tol']:g} or where "
                                     f"that radius stays on one side of {p['small']:g} over the last two loss decades; "
-                                    f"trained with Adam (lr {lr or p['tab_lr']:g}, halved on plateaus) for at most "
-                                    f"{steps or p['tab_steps']} steps, then at most {finish or p['finish_iter']} L-BFGS "
-                                    f"iterations; weights {init or 'N(0, %g^2 / fan_in)' % p['tab_init_scale']}")
+                                    f"trained with Adam (lr {lr or p['lr']:g}, halved on plateaus) for at most "
+                                    f"{steps or p['steps']} steps, then at most {finish or p['finish_iter']} L-BFGS "
+                                    f"iterations; weights {init or 'N(0, %g^2 / fan_in)' % p['init_scale']}")
 
 
 def _memorizes(m: dict, p) -> bool:
@@ -158,31 +160,31 @@ def _medians(seeds: list, keys) -> dict:
 
 def check_tab2(data, ctx, *, control: bool = False) -> Measurement:
     """Table 2: single-filter deep linear conv autoencoders at the printed depths memorize (medians
-    over the ``tab_seeds`` initialisations that decide; the share that memorize with its Wilson
+    over the ``seeds`` initialisations that decide; the share that memorize with its Wilson
     interval)."""
     p = ctx.sizes(FAMILY)
     comps, rows, inconclusive, per_row = [], {}, [], {}
     for s, n, heur, layers, params, skip in TABLE2:
-        if (s, n) not in p["tab2_rows"]:
+        if (s, n) not in p["rows"]:
             continue
         depth = 1 if control else layers
-        X = ctx.asarray(_images(ctx, f"tab2-{s}-{n}", n, s * s))
+        X = ctx.asarray(random_images(ctx, f"tab2-{s}-{n}", n, s * s))
         name = f"{s}x{s}, {n} image(s), {depth} layers" + (" (skip every 10)" if skip and not control else "")
         def make(draw, seed):
             stream = f"tab2-init-{s}-{n}" + (f"-{seed}" if seed else "") + (f"-draw{draw}" if draw else "")
-            return conv_nets.linear_conv_net(s, depth, scale=p["tab_init_scale"], skip_every=10 if skip and not control
+            return conv_nets.linear_conv_net(s, depth, scale=p["init_scale"], skip_every=10 if skip and not control
                                         else 0, rng=ctx.rng(stream), xp=ctx.xp, dtype=ctx.float)
 
         seeds = []
         if control:  # one layer: gradient descent from 0 goes to the least-squares filter (Theorem 4's argument)
-            runs = [_linear_row(X, p, n, _runs.decide(lambda draw: _least_squares_run(ctx, X, s), _judge(X, p), p=p))
-                    for _ in range(p["tab_seeds"])]
+            runs = [_linear_row(X, p, n, training.decide(lambda draw: _least_squares_run(ctx, X, s), _judge(X, p), p=p))
+                    for _ in range(p["seeds"])]
         else:
-            runs = _linear_seeds(ctx, X, [lambda draw, seed=seed: make(draw, seed) for seed in range(p["tab_seeds"])],
+            runs = _linear_seeds(ctx, X, [lambda draw, seed=seed: make(draw, seed) for seed in range(p["seeds"])],
                                  p, n=n)
         for seed, (row, res, rd) in enumerate(runs):
             seeds.append({**row, "seed": seed})
-            inconclusive += _runs.inconclusive(f"{name}, seed {seed}", rd)
+            inconclusive += training.inconclusive(f"{name}, seed {seed}", rd)
         med = _medians(seeds, ("eig_one", "next_eigenvalue"))
         decided = [r for r in seeds if r["decided"]]
         if med:
@@ -199,19 +201,31 @@ def check_tab2(data, ctx, *, control: bool = False) -> Measurement:
                "table_discrepancies": printed}
     largest = list(rows)[-1]
     failing = [k for k, r in per_row.items() if r["memorizing_seeds"] and r["memorizing_seeds"]["k"] < r["memorizing_seeds"]["n"]]
-    scope = (f"largest size tried: {largest}, {p['tab_seeds']} seeds per row; rows not memorizing in every seed: "
-             f"{', '.join(failing) or 'none'}")
+    scope = Scope(largest, f"{p['seeds']} seeds per row", f"rows not memorizing in every seed: {', '.join(failing) or 'none'}")
     return Measurement(comps, metrics, _tolerance(p), key="max_next_eigenvalue", notes=printed,
                        inconclusive=[] if control else inconclusive, scope=scope,
-                       statistics={"seeds": p["tab_seeds"], "rows": per_row, "confidence": 0.95})
+                       statistics={"seeds": p["seeds"], "rows": per_row, "confidence": 0.95})
+
+
+# tab2-heuristic-depth-memorizes's own sizes per profile (its family's shared ones are in verify.profiles)
+TAB2_SIZES = {
+    "quick": dict(rows=((2, 1), (3, 1)), init_scale=1.0, lr=0.001, steps=5000),
+    "default": dict(rows=((2, 1), (3, 1), (4, 1), (5, 1), (3, 3), (5, 5)), init_scale=1.0, lr=0.001, steps=20000),
+    "paper": dict(rows=((2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1), (3, 3), (5, 5), (6, 5)), init_scale=1.0,
+                  lr=0.001, steps=50000),
+    "large": dict(rows=((2, 1), (3, 1), (4, 1), (5, 1), (3, 3), (5, 5)), init_scale=1.0, lr=0.001, steps=20000),
+}
 
 
 register(Claim(
     id="tab2-heuristic-depth-memorizes",
+    family="conv",
+    sizes=TAB2_SIZES,
+    figure=figures.tab2_spectra,
     paper_ref="Appendix F, Table 2",
     statement="Deep linear convolutional autoencoders with one 3 x 3 filter per layer, at Table 2's depths, memorize: one eigenvalue near 1 per training image, the rest small.",
     hypotheses=("near-zero initialisation that still trains", "trained to a small loss (Adam)"),
-    make_data=_empty,
+    make_data=no_data,
     check=check_tab2,
     negative_control=lambda data, ctx: check_tab2(data, ctx, control=True),
     control_description="a single layer in place of each row's depth (Theorem 4: it learns the identity filter, every eigenvalue 1)",
@@ -224,27 +238,27 @@ def check_tab1(data, ctx, *, control: bool = False) -> Measurement:
     """Table 1: shallow networks do not memorize two 3 x 3 images, however many filters: the third
     eigenvalue is not small (median over the seeds that decide)."""
     p = ctx.sizes(FAMILY)
-    X = ctx.asarray(_images(ctx, "tab1", 2, 9))
+    X = ctx.asarray(random_images(ctx, "tab1", 2, 9))
     comps, rows, inconclusive, per_row = [], {}, [], {}
-    for depth in p["tab1_depths"]:
-        for f in p["tab1_filters"]:
+    for depth in p["depths"]:
+        for f in p["filters"]:
             seeds = []
             if control:  # the memorizing projection onto the two images in place of each trained operator
                 V = lin.data_svd(X).V
                 m = _spectrum_metrics(V @ V.T, X, 2, p)
                 seeds = [{**m, "seed": seed, "decided": True, "memorizes": bool(m["memorizes"])}
-                         for seed in range(p["tab_seeds"])]
+                         for seed in range(p["seeds"])]
             else:
                 def make(draw, seed, depth=depth, f=f):
-                    return conv_nets.linear_conv_net(3, depth, filters=f, scale=p["tab_init_scale"],
+                    return conv_nets.linear_conv_net(3, depth, filters=f, scale=p["init_scale"],
                                                 rng=ctx.rng(f"tab1-{depth}-{f}-{seed}" + (f"-draw{draw}" if draw else "")),
                                                 xp=ctx.xp, dtype=ctx.float)
 
-                runs = _linear_seeds(ctx, X, [lambda draw, seed=seed: make(draw, seed) for seed in range(p["tab_seeds"])],
-                                     p, n=2, steps=p["tab1_steps"])
+                runs = _linear_seeds(ctx, X, [lambda draw, seed=seed: make(draw, seed) for seed in range(p["seeds"])],
+                                     p, n=2, steps=p["steps"])
                 for seed, (row, res, rd) in enumerate(runs):
                     seeds.append({**row, "seed": seed, "params": res.params[0].n_params})
-                    inconclusive += _runs.inconclusive(f"{depth} layers, {f} filter(s), seed {seed}", rd)
+                    inconclusive += training.inconclusive(f"{depth} layers, {f} filter(s), seed {seed}", rd)
             decided = [r for r in seeds if r["decided"]]
             thirds = [r["next_eigenvalue"] for r in decided]
             name = f"{depth} layers, {f} filter(s)"
@@ -262,22 +276,34 @@ def check_tab1(data, ctx, *, control: bool = False) -> Measurement:
     # a printed row that memorizes in every seed (>= 2, every one decided) contradicts the table
     against = [k for k, r in per_row.items() if r["memorizing_seeds"] and len(r["per_seed"]) >= 2
                and r["memorizing_seeds"]["k"] == r["memorizing_seeds"]["n"] == len(r["per_seed"])]
+    metrics["rows_memorizing_in_every_seed"] = against  # against the table: complement rho < small, every seed decided
     refutation = None if control or not against else (
-        f"Table 1 prints no memorization, but {'; '.join(against)} memorize (rho of the complement < {p['small']:g}) in "
-        f"every one of {p['tab_seeds']} seeds, each decided")
-    scope = (f"largest size tried: {max(p['tab1_depths'])} layers, {max(p['tab1_filters'])} filters, {p['tab_seeds']} "
-             f"seeds per row")
+        f"Table 1 says no memorization, yet {len(against)} row(s) memorize in every one of {p['seeds']} seeds: "
+        f"{'; '.join(against)}")
+    scope = Scope(f"{max(p['depths'])} layers, {max(p['filters'])} filters", f"{p['seeds']} seeds per row")
     return Measurement(comps, metrics, _tolerance(p), key="min_median_third", notes=printed,
                        inconclusive=[] if control else inconclusive, refutation=refutation, scope=scope,
-                       statistics={"seeds": p["tab_seeds"], "rows": per_row, "confidence": 0.95})
+                       statistics={"seeds": p["seeds"], "rows": per_row, "confidence": 0.95})
+
+
+# tab1-filters-do-not-replace-depth's own sizes per profile (its family's shared ones are in verify.profiles)
+TAB1_SIZES = {
+    "quick": dict(depths=(2, 5), filters=(1, 4), steps=5000, init_scale=1.0, lr=0.001),
+    "default": dict(depths=(2, 5, 8), filters=(1, 16), steps=20000, init_scale=1.0, lr=0.001),
+    "paper": dict(depths=(2, 5, 8), filters=(1, 16, 128), steps=3000, init_scale=1.0, lr=0.001),
+    "large": dict(depths=(2, 5, 8), filters=(1, 16), steps=20000, init_scale=1.0, lr=0.001),
+}
 
 
 register(Claim(
     id="tab1-filters-do-not-replace-depth",
+    family="conv",
+    sizes=TAB1_SIZES,
+    figure=figures.tab1_spectra,
     paper_ref="Appendix F, Table 1",
     statement="Shallow linear convolutional autoencoders (2, 5, 8 layers) do not memorize two 3 x 3 images, whatever the number of filters: the third eigenvalue stays away from 0.",
     hypotheses=("the same training protocol as Table 2",),
-    make_data=_empty,
+    make_data=no_data,
     check=check_tab1,
     negative_control=lambda data, ctx: check_tab1(data, ctx, control=True),
     control_description="the memorizing projection onto the two images in place of each trained operator (third eigenvalue 0)",
@@ -290,13 +316,12 @@ register(Claim(
 
 def _appg_config(p, fig8: bool) -> dict:
     """Appendix G's two networks: down to 1 x 1 and back on 2 images, or (Figure 8) down to
-    ``appg8_bottleneck`` then ``appg8_mid`` layers there (the heuristic depth) on 1 image."""
+    its ``bottleneck`` then ``mid`` layers there (the heuristic depth) on 1 image (each claim's own sizes)."""
     if fig8:
-        return {"s": p["appg8_s"], "width": p["appg8_width"], "bottleneck": p["appg8_bottleneck"],
-                "mid": p["appg8_mid"], "lr": p["appg8_lr"], "steps": p["appg8_steps"], "finish": p["appg8_finish"], "n": 1,
-                "stream": "appg8"}
-    return {"s": p["appg_s"], "width": p["appg_width"], "bottleneck": 1, "mid": 0, "lr": p["appg_lr"],
-            "steps": p["appg_steps"], "finish": p["appg_finish"], "n": 2, "stream": "appg"}
+        return {"s": p["s"], "width": p["width"], "bottleneck": p["bottleneck"], "mid": p["mid"], "lr": p["lr"],
+                "steps": p["steps"], "finish": p["finish"], "n": 1, "stream": "appg8"}
+    return {"s": p["s"], "width": p["width"], "bottleneck": 1, "mid": 0, "lr": p["lr"], "steps": p["steps"],
+            "finish": p["finish"], "n": 2, "stream": "appg"}
 
 
 def _appg_seed(ctx, X, cfg: dict, p, seed: int, control: bool) -> tuple:
@@ -313,7 +338,7 @@ def _appg_seed(ctx, X, cfg: dict, p, seed: int, control: bool) -> tuple:
 
             return DescentResult((_Fixed(ctx.xp.eye(X.shape[1], dtype=X.dtype)), None), 0, 0.0, True, "loss_tol")
         return conv_nets.train_linear_conv(net, X, optimizer="adam", lr=cfg["lr"], max_steps=cfg["steps"],
-                                      loss_tol=p["tab_loss_tol"], **_runs.protocol(p, finish_iter=cfg["finish"]))
+                                      loss_tol=p["loss_tol"], **training.protocol(p, finish_iter=cfg["finish"]))
 
     n = cfg["n"]
     row, res, rd = _linear_run(ctx, X, make, p, n=n, train=train)
@@ -323,7 +348,7 @@ def _appg_seed(ctx, X, cfg: dict, p, seed: int, control: bool) -> tuple:
     V = to_numpy(lin.data_svd(X).V)
     E = np.real(vecs[:, top])
     E /= np.linalg.norm(E, axis=0, keepdims=True)
-    span_residual = float(np.max(np.linalg.norm(E - V @ (V.T @ E), axis=0)))
+    span_residual = float(np.max(lin.span_distances(E, V)))
     row.update(seed=seed, span_residual=span_residual,
                memorizes=bool(row["memorizes"] and span_residual <= p["near_one"]))
     return row, res, rd, E
@@ -344,7 +369,7 @@ class _Fixed:
 def check_appg(data, ctx, *, control: bool = False, fig8: bool = False) -> Measurement:
     """Appendix G: strided convolutions down to 1 x 1 and back, trained on 2 images, memorize:
     two eigenvalues near 1, the rest small, and the top eigenvectors in the span of the images
-    (medians over the ``tab_seeds`` initialisations that decide).  With ``fig8`` (Figure 8): down
+    (medians over the ``seeds`` initialisations that decide).  With ``fig8`` (Figure 8): down
     to a small bottleneck, then the heuristic depth of layers there, trained on 1 image: rank 1,
     the eigenvalue near 1, its eigenvector the image."""
     p = ctx.sizes(FAMILY)
@@ -362,12 +387,12 @@ def check_appg(data, ctx, *, control: bool = False, fig8: bool = False) -> Measu
             ignored.append(f"CIFAR-10 in {ctx.data_dir} was not used: this profile runs {s} x {s} x 3 images; the "
                            "paper and large profiles (32 x 32 x 3) train on CIFAR-10 images")
     per_seed, inconclusive, E0, n_params, depth = [], [], None, 0, 0
-    for seed in range(p["tab_seeds"]):
+    for seed in range(p["seeds"]):
         row, res, rd, E = _appg_seed(ctx, X, cfg, p, seed, control)
         per_seed.append(row)
         E0 = E if E0 is None else E0
         n_params, depth = res.params[0].n_params, res.params[0].depth
-        inconclusive += _runs.inconclusive(f"{3 * s * s}-pixel images, seed {seed}", rd)
+        inconclusive += training.inconclusive(f"{3 * s * s}-pixel images, seed {seed}", rd)
     med = _medians(per_seed, ("eig_one", "next_eigenvalue", "span_residual"))
     what = "the top eigenvector from the image" if n == 1 else "the top eigenvectors from span(X)"
     comps = [] if not med else [
@@ -382,23 +407,36 @@ def check_appg(data, ctx, *, control: bool = False, fig8: bool = False) -> Measu
                "layers": depth, "params": n_params, "eigenvectors": E0.T.tolist()}
     decided = [r for r in per_seed if r["decided"]]
     memo = stats.fraction(sum(r["memorizes"] for r in decided), len(decided)) if decided else None
-    scope = (f"largest size tried: {s} x {s} x 3 images, bottleneck {cfg['bottleneck']} x {cfg['bottleneck']}, "
-             f"{cfg['mid']} layers there, width {cfg['width']}, {p['tab_seeds']} seeds; memorizing seeds "
-             + (f"{memo['k']}/{memo['n']}" if memo else "none decided"))
+    scope = Scope(f"{s} x {s} x 3 images, bottleneck {cfg['bottleneck']} x {cfg['bottleneck']}, {cfg['mid']} layers "
+                  f"there, width {cfg['width']}", f"{p['seeds']} seeds",
+                  "memorizing seeds " + (f"{memo['k']}/{memo['n']}" if memo else "none decided"))
     return Measurement(comps, metrics, _tolerance(p, cfg["lr"], cfg["steps"], "U(+-1/sqrt(fan_in)) (PyTorch's default)",
                                                   cfg["finish"]),
                        key="next_eigenvalue", notes=ignored + [f"training images: {source}"],
                        inconclusive=[] if control else inconclusive, scope=scope,
-                       statistics={"seeds": p["tab_seeds"], "per_seed": per_seed, "memorizing_seeds": memo,
+                       statistics={"seeds": p["seeds"], "per_seed": per_seed, "memorizing_seeds": memo,
                                    "confidence": 0.95})
+
+
+# appg-downsampling-memorizes's own sizes per profile (its family's shared ones are in verify.profiles)
+APPG_SIZES = {
+    "quick": dict(s=4, width=4, lr=0.003, steps=1500, finish=300),
+    "default": dict(s=8, width=8, lr=0.003, steps=4000, finish=1000),
+    "paper": dict(s=32, width=16, lr=0.001, steps=10000, finish=3000),
+    "large": dict(s=32, width=16, lr=0.001, steps=20000, finish=3000),
+}
 
 
 register(Claim(
     id="appg-downsampling-memorizes",
+    family="conv",
+    sizes=APPG_SIZES,
+    options=("data_dir",),
+    figure=figures.appg_spectra,
     paper_ref="Appendix G",
     statement="A linear network of strided convolutions that downsamples to 1 x 1 and upsamples back, trained on 2 images from PyTorch's default initialisation, memorizes: rank 2, two eigenvalues near 1, eigenvectors in the span of the images.",
     hypotheses=("PyTorch default initialisation", "trained to a small loss (Adam)"),
-    make_data=_empty,
+    make_data=no_data,
     check=check_appg,
     negative_control=lambda data, ctx: check_appg(data, ctx, control=True),
     control_description="the identity operator (every eigenvalue 1): reconstructs everything, memorizes nothing",
@@ -406,12 +444,24 @@ register(Claim(
     empirical=True,
 ))
 
+# appg-downsample-then-depth's own sizes per profile (its family's shared ones are in verify.profiles)
+APPG8_SIZES = {
+    "quick": dict(s=4, bottleneck=2, mid=3, width=4, lr=0.003, steps=1500, finish=300),
+    "default": dict(s=8, bottleneck=4, mid=29, width=4, lr=0.001, steps=1500, finish=1000),
+    "paper": dict(s=32, bottleneck=4, mid=29, width=8, lr=0.001, steps=5000, finish=3000),
+    "large": dict(s=32, bottleneck=4, mid=29, width=8, lr=0.001, steps=5000, finish=3000),
+}
+
+
 register(Claim(
     id="appg-downsample-then-depth",
+    family="conv",
+    sizes=APPG8_SIZES,
+    options=("data_dir",),
     paper_ref="Appendix G, Figure 8",
     statement="A linear network that downsamples by strided convolutions to 4 x 4, applies the heuristic depth for 4 x 4 images (29 layers) there and upsamples back, trained on one image, memorizes it: rank 1, the eigenvalue near 1, its eigenvector the image.",
     hypotheses=("PyTorch default initialisation", "trained to a small loss (Adam)", "one training image"),
-    make_data=_empty,
+    make_data=no_data,
     check=lambda data, ctx: check_appg(data, ctx, fig8=True),
     negative_control=lambda data, ctx: check_appg(data, ctx, control=True, fig8=True),
     control_description="the identity operator (every eigenvalue 1): reconstructs everything, memorizes nothing",

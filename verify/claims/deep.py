@@ -24,10 +24,11 @@ from theory import stats
 from theory.common import check_training_set
 
 from ..evidence import Comparison, Measurement, Tolerance
-from ..registry import Claim, register
-from . import _deep_common as dc
-from . import _runs
-from ._deep_common import FAMILY, digits_only, host, make_data, recovery_tol, runs, scope_line, sets, settle, spectral
+from .. import figures
+from ..claim import Claim, register
+from . import deep_common as dc
+from . import training
+from .deep_common import FAMILY, digits_only, host, make_data, recovery_tol, runs, scope_line, sets, settle, spectral
 
 
 def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None, seeds=None) -> dict:
@@ -35,7 +36,7 @@ def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None,
     over the runs that decide (:mod:`theory.convergence`; the others are listed as inconclusive).
 
     A run's decision is what its row pools: the number of examples that attract (Theorem 2 at each
-    example's nearest fixed point, :func:`._deep_common.example_classes`) and the number of starts
+    example's nearest fixed point, :func:`.deep_common.example_classes`) and the number of starts
     recovered when iterated until settled; it is stable when each count lies in the other's 95%
     Wilson interval (a change its own sampling error cannot tell apart)."""
     p = ctx.sizes(FAMILY)
@@ -49,10 +50,10 @@ def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None,
         return decision, {"rho": rho, "moved": moved, "settled": st, "classes": classes}
 
     def same(a, b):
-        return _runs.same_fraction(n)(a["attractors"], b["attractors"]) and \
-            _runs.same_fraction(m)(a["recovered"], b["recovered"])
+        return training.same_fraction(n)(a["attractors"], b["attractors"]) and \
+            training.same_fraction(m)(a["recovered"], b["recovered"])
 
-    judged = _runs.memoized(judge)
+    judged = training.memoized(judge)
 
     per_seed, rhos, inconclusive = [], [], []
     for s, net, res, rd, restarts in runs(ctx, name, X, width=width, depth=depth, optimizer=optimizer, control=control,
@@ -62,7 +63,7 @@ def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None,
         st = info["settled"]
         r1 = dyn.recovery_probability(net, starts, X, [1], tol)[0]  # one iteration (superattraction)
         fixed = float(np.max(np.linalg.norm(host(net(X) - X), axis=1)))
-        per_seed.append({"seed": s, **_runs.record(res, rd, restarts), "R1": r1, "rho": info["rho"],
+        per_seed.append({"seed": s, **training.record(res, rd, restarts), "R1": r1, "rho": info["rho"],
                          "classes": list(classes), "attractors": classes.count("attractor"),
                          "no_fixed_point": classes.count("no fixed point"),
                          "fixed_point_moved": max(info["moved"], default=0.0), "fixed_point_residual": fixed,
@@ -71,7 +72,7 @@ def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None,
                          "recovered_at": sorted(t for t, o in zip(st.steps, st.outcome) if o == "recovered")})
         if rd.decided:
             rhos += info["rho"]
-        inconclusive += _runs.inconclusive(f"{name} {width}x{depth} {optimizer} seed {s}", rd)
+        inconclusive += training.inconclusive(f"{name} {width}x{depth} {optimizer} seed {s}", rd)
     decided = [r for r in per_seed if r["decided"]]
     n_ex = sum(len(r["classes"]) for r in decided)
     n_st = sum(r["starts"] for r in decided)
@@ -173,8 +174,8 @@ def check_contraction(data, ctx, *, control: bool = False) -> Measurement:
                        {k.split("/", 1)[1]: t for k, t in primary_trends.items()}, "attractor fraction vs width")
     refutation = None
     if refuted_sets and not control:
-        refutation = (f"{', '.join(refuted_sets)}: in every seed at every width tried ({primary}) some example "
-                      f"clearly repels (rho > 1 + {p['margin']:g}) and the attractor fraction does not grow with width")
+        refutation = (f"{', '.join(refuted_sets)}: an example repels (rho > 1 + {p['margin']:g}) in every seed and width "
+                      f"({primary}); no growth with width")
     tol = Tolerance(p["band"], f"attractor: at the fixed point nearest each example (Newton's method, within "
                                f"{p['recover_frac']:g} x the smallest distance between two training examples) "
                                f"rho(J) < 1 - {p['band']:g} (Theorem 2), for every example of every seed that decides; "
@@ -199,8 +200,20 @@ def _trajectories(net, starts, p, m: int = 60):
     return out
 
 
+CONTRACTION_SIZES = {
+    "quick": dict(contraction_widths=(16, 32), swiss_widths=(16, 32)),
+    "default": dict(contraction_widths=(128, 512), swiss_widths=(64, 128)),
+    "paper": dict(contraction_widths=(128, 512, 1024), swiss_widths=(128, 512, 1024)),
+    "large": dict(contraction_widths=(128, 512, 1024), swiss_widths=(128, 512, 1024)),
+}
+
+
 register(Claim(
     id="sec3-contraction",
+    family="deep",
+    sizes=CONTRACTION_SIZES,
+    options=("data_dir",),
+    figure=figures.contraction,
     paper_ref="Section 3.2, Figures 2 and 3a",
     statement="A deep autoencoder trained by gradient descent (Adam) is contractive at every training example (rho(J) < 1) and iterating it from held-out or arbitrary inputs converges to training examples (Swiss roll, digits).",
     hypotheses=("trained to (near) zero loss", "overparameterized network, PyTorch-default initialisation"),
@@ -283,8 +296,24 @@ def check_width_depth(data, ctx, *, control: bool = False) -> Measurement:
                        refutation=refutation, scope=scope, statistics=statistics)
 
 
+RECOVERY_SIZES = {
+    "quick": dict(sweep_widths=(8, 16, 64), sweep_depths=(1, 2, 3), sweep_width=32, sweep_depth=2,
+                  sweep_sets=("digits",), trend_seeds=3),
+    "default": dict(sweep_widths=(32, 128, 512), sweep_depths=(1, 3, 5), sweep_width=128, sweep_depth=3,
+                    sweep_sets=("digits",), trend_seeds=15),
+    "paper": dict(sweep_widths=(128, 256, 512, 1024), sweep_depths=(2, 4, 6, 8), sweep_width=256, sweep_depth=3,
+                  sweep_sets=("digits", "swiss-roll"), trend_seeds=15),
+    "large": dict(sweep_widths=(128, 256, 512, 1024), sweep_depths=(2, 4, 6, 8), sweep_width=256, sweep_depth=3,
+                  sweep_sets=("digits", "swiss-roll"), trend_seeds=15),
+}
+
+
 register(Claim(
     id="sec3-recovery-width-depth",
+    family="deep",
+    sizes=RECOVERY_SIZES,
+    options=("data_dir",),
+    figure=figures.recovery_width_depth,
     paper_ref="Section 3.3, Figure 4",
     statement="The recovery probability R(t) of training examples grows with the width and with the depth of the autoencoder.",
     hypotheses=("trained to (near) zero loss", "the same training set and initial states for every size"),
@@ -310,7 +339,7 @@ def check_superattractor(data, ctx, *, control: bool = False) -> Measurement:
     rows, trends, comps, notes, inconclusive, metrics = {}, {}, [], [], [], {}
     m = int(starts.shape[0])
 
-    @_runs.memoized
+    @training.memoized
     def classes_of(net):
         """Per example: a superattractor (its nearest fixed point within the tolerance, rho <= rho_small)
         or Theorem 2's class; and the number of starts within the tolerance of an example after one step."""
@@ -324,8 +353,8 @@ def check_superattractor(data, ctx, *, control: bool = False) -> Measurement:
         return {"superattractors": supers.count("superattractor"), "recovered in one step": k1}, rho
 
     def same(a, b):
-        return _runs.same_fraction(int(X.shape[0]))(a["superattractors"], b["superattractors"]) and \
-            _runs.same_fraction(m)(a["recovered in one step"], b["recovered in one step"])
+        return training.same_fraction(int(X.shape[0]))(a["superattractors"], b["superattractors"]) and \
+            training.same_fraction(m)(a["recovered in one step"], b["recovered in one step"])
 
     for opt in p["optimizers"]:
         sweep = []
@@ -334,10 +363,10 @@ def check_superattractor(data, ctx, *, control: bool = False) -> Measurement:
             for s, net, res, rd, restarts in runs(ctx, name, X, width=width, depth=depth, optimizer=opt,
                                                   control=control, hidden=p["super_hidden"], judge=judge, same=same):
                 supers, rho, k1 = classes_of(net)
-                per_seed.append({"seed": s, **_runs.record(res, rd, restarts), "R1": k1 / m, "rho": rho,
+                per_seed.append({"seed": s, **training.record(res, rd, restarts), "R1": k1 / m, "rho": rho,
                                  "classes": list(supers), "superattractors": supers.count("superattractor")})
                 if opt == primary:
-                    inconclusive += _runs.inconclusive(f"{name} {width}x{depth} {opt} seed {s}", rd)
+                    inconclusive += training.inconclusive(f"{name} {width}x{depth} {opt} seed {s}", rd)
                 if s == 0 and width == max(p["super_widths"]) and opt == primary:
                     metrics["strip"] = {"inputs": host(starts[: p["strip"], :]).tolist(),
                                         "outputs": host(net(starts[: p["strip"], :])).tolist()}
@@ -385,8 +414,24 @@ def check_superattractor(data, ctx, *, control: bool = False) -> Measurement:
                        scope=scope, statistics=statistics)
 
 
+SUPER_SIZES = {
+    "quick": dict(super_n=3, super_widths=(32, 64), super_depth=3, super_hidden="sigmoid", super_gd_max_steps=500,
+                  rho_small=0.1, strip=6),
+    "default": dict(super_n=5, super_widths=(64, 256), super_depth=6, super_hidden="sigmoid",
+                    super_gd_max_steps=500, rho_small=0.1, strip=6),
+    "paper": dict(super_n=10, super_widths=(256, 512), super_depth=6, super_hidden="sigmoid",
+                  super_gd_max_steps=5000, rho_small=0.1, strip=6),
+    "large": dict(super_n=10, super_widths=(256, 512), super_depth=6, super_hidden="sigmoid",
+                  super_gd_max_steps=5000, rho_small=0.1, strip=6),
+}
+
+
 register(Claim(
     id="sec3-superattractor",
+    family="deep",
+    sizes=SUPER_SIZES,
+    options=("data_dir",),
+    figure=figures.superattractor_strip,
     paper_ref="Section 3.3, Figure 3b",
     statement="A large enough deep autoencoder maps arbitrary inputs to a training example in a single iteration (the examples are superattractors).",
     hypotheses=("trained to (near) zero loss", "a large network"),

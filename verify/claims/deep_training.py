@@ -1,7 +1,7 @@
 """Claims about how training shapes a deep autoencoder's dynamics (paper Section 5, Figures 1
 and 6; Appendix I.2): contraction throughout training, the initialisation's scale and scheme.
 
-Shared protocol and data with :mod:`.deep` (:mod:`._deep_common`); every number per seed is in
+Shared protocol and data with :mod:`.deep` (:mod:`.deep_common`); every number per seed is in
 the claim's ``statistics``.
 """
 
@@ -13,12 +13,13 @@ from theory import deep_fc as D
 from theory import dynamics as dyn
 from theory import stats
 
-from ..evidence import Comparison, Measurement, Tolerance
-from ..registry import Claim, register
-from . import _deep_common as dc
-from . import _runs
-from ._common import no_data
-from ._deep_common import FAMILY, digits_only, host, initial_network, make_data, recovery_tol, settle, spectral
+from ..evidence import Comparison, Measurement, Scope, Tolerance
+from .. import figures
+from ..claim import Claim, register
+from . import deep_common as dc
+from . import training
+from .common import no_data
+from .deep_common import FAMILY, digits_only, host, initial_network, make_data, recovery_tol, settle, spectral
 
 
 # ----------------------------------------------------------------------------- sec5-early-stopping
@@ -62,8 +63,8 @@ def check_early_stopping(data, ctx, *, control: bool = False) -> Measurement:
     for s in range(p["seeds"]):
         nets, base, res, unreached = _checkpoint_nets(ctx, name, X, p, s)
         if not control:
-            inconclusive += _runs.inconclusive(f"{name} {p['width']}x{p['depth']} seed {s}",
-                                               _runs.decide(lambda draw: base, contractive, p=p)[1])
+            inconclusive += training.inconclusive(f"{name} {p['width']}x{p['depth']} seed {s}",
+                                               training.decide(lambda draw: base, contractive, p=p)[1])
         rows = {}
         for label, (t, net) in nets.items():
             if control:
@@ -90,8 +91,8 @@ def check_early_stopping(data, ctx, *, control: bool = False) -> Measurement:
                "checkpoints": per_seed[0]["checkpoints"]}
     statistics = {"seeds": p["seeds"], "rests_on": p["optimizer"], "per_seed": per_seed,
                   "contractive_checkpoints": stats.fraction(contractive, len(evaluated)) if evaluated else None}
-    scope = (f"largest size tried: width {p['width']} x depth {p['depth']}, {p['seeds']} seeds, {p['optimizer']}; "
-             f"contractive at {contractive} of {len(evaluated)} evaluated checkpoints")
+    scope = Scope(f"width {p['width']} x depth {p['depth']}", f"{p['seeds']} seeds, {p['optimizer']}",
+                  f"contractive at {contractive} of {len(evaluated)} evaluated checkpoints")
     tol_ = Tolerance(p["band"], f"at each checkpoint whose largest reconstruction error is below the recovery tolerance "
                                 f"({p['recover_frac']:g} x the spacing of the examples): rho < 1 - {p['band']:g} at every "
                                 f"example and recovered when settled >= {p['recover_min']:g}; at least one checkpoint "
@@ -100,8 +101,20 @@ def check_early_stopping(data, ctx, *, control: bool = False) -> Measurement:
                        statistics=statistics)
 
 
+SEC5_SIZES = {
+    "quick": dict(checkpoint_fractions=(0.1, 0.25, 0.5, 0.75)),
+    "default": dict(checkpoint_fractions=(0.1, 0.25, 0.5, 0.75)),
+    "paper": dict(checkpoint_fractions=(0.1, 0.25, 0.5, 0.75)),
+    "large": dict(checkpoint_fractions=(0.1, 0.25, 0.5, 0.75)),
+}
+
+
 register(Claim(
     id="sec5-early-stopping",
+    family="deep",
+    sizes=SEC5_SIZES,
+    options=("data_dir",),
+    figure=figures.early_stopping,
     paper_ref="Section 5, Figure 6",
     statement="Contraction at the training examples is present at checkpoints throughout training, not only at convergence.",
     hypotheses=("checkpoints at which the network already reconstructs the examples",),
@@ -133,14 +146,14 @@ def _fig1_protocol(ctx, p, X, eps, control: bool) -> dict:
             for s in range(p["fig1_seeds"]):
                 if control:
                     res = dc.control_result(X, depth, ctx)
-                    res, rd, restarts = _runs.decide(lambda draw: res, judge, p=p)
+                    res, rd, restarts = training.decide(lambda draw: res, judge, p=p)
                 else:
-                    res, rd, restarts = _runs.decide(
+                    res, rd, restarts = training.decide(
                         lambda draw: dc.train_autoencoder(ctx, "fig1", X, width=width, depth=depth, scheme="near_zero",
                                                           scale=scale, seed=s, draw=draw, adam_eps=eps), judge, p=p)
                 net = res.params[0]
-                recs.append({"seed": s, **_runs.record(res, rd, restarts), "max_abs_slope": rd.value})
-                inconclusive += _runs.inconclusive(f"{label} seed {s}", rd)
+                recs.append({"seed": s, **training.record(res, rd, restarts), "max_abs_slope": rd.value})
+                inconclusive += training.inconclusive(f"{label} seed {s}", rd)
                 if rd.decided:
                     values.append(float(np.max(np.abs(host(D.jacobian(net, X))[:, 0, 0]))))
                 if s == 0:
@@ -213,9 +226,9 @@ def check_init_scale(data, ctx, *, control: bool = False) -> Measurement:
     statistics = {"seeds": p["fig1_seeds"], "per_seed": main["slopes"], "runs": main["runs"],
                   "contractive_near_zero": main["near"], "contractive_large": main["large"], "tests": tests,
                   "reported_protocols": reported, "confidence": 0.95}
-    scope = (f"largest size tried: {main['large_net']}, {p['fig1_seeds']} seeds per size and scale; contractive "
-             f"near-zero {_fig1_frac(main['near'])}, large {_fig1_frac(main['large'])}; median max|f'| "
-             f"{main['small']} {main['median_small']:.3g} -> {main['large_net']} {main['median_large']:.3g}")
+    scope = Scope(main["large_net"], f"{p['fig1_seeds']} seeds per size and scale",
+                  f"contractive near-zero {_fig1_frac(main['near'])}, large {_fig1_frac(main['large'])}; median max|f'| "
+                  f"{main['small']} {main['median_small']:.3g} -> {main['large_net']} {main['median_large']:.3g}")
     tol = Tolerance(p["fig1_majority"], f"contractive: max |f'(x_i)| < 1 at both examples; near-zero runs contractive "
                                         f"in at least {p['fig1_majority']:.0%} of the runs that decide, more often than "
                                         f"large ones (one-sided Fisher exact test, p < {p['alpha']:g}); faster: the larger "
@@ -225,8 +238,26 @@ def check_init_scale(data, ctx, *, control: bool = False) -> Measurement:
                        inconclusive=main["inconclusive"], scope=scope, statistics=statistics)
 
 
+FIG1_SIZES = {
+    "quick": dict(fig1_points=(-0.5, 0.5), fig1_sizes=((8, 2), (32, 3)), fig1_seeds=3, fig1_reported_eps=(1e-08,),
+                  fig1_small_scale=0.01, fig1_large_scale=3.0, fig1_majority=0.75, fig1_orbit_steps=30),
+    "default": dict(fig1_points=(-0.5, 0.5), fig1_sizes=((16, 2), (64, 4)), fig1_seeds=15,
+                    fig1_reported_eps=(1e-08,), fig1_small_scale=0.01, fig1_large_scale=3.0, fig1_majority=0.75,
+                    fig1_orbit_steps=30),
+    "paper": dict(fig1_points=(-0.5, 0.5), fig1_sizes=((16, 2), (128, 6)), fig1_seeds=15,
+                  fig1_reported_eps=(1e-08,), fig1_small_scale=0.01, fig1_large_scale=3.0, fig1_majority=0.75,
+                  fig1_orbit_steps=30),
+    "large": dict(fig1_points=(-0.5, 0.5), fig1_sizes=((16, 2), (128, 6)), fig1_seeds=15,
+                  fig1_reported_eps=(1e-08,), fig1_small_scale=0.01, fig1_large_scale=3.0, fig1_majority=0.75,
+                  fig1_orbit_steps=30),
+}
+
+
 register(Claim(
     id="fig1-init-scale",
+    family="deep",
+    sizes=FIG1_SIZES,
+    figure=figures.fig1_maps,
     paper_ref="Figure 1; Appendix I.2",
     statement="In 1-D, a large initialisation gives a map that is not contractive at the two training examples, a near-zero one gives one that is, and the larger network contracts faster.",
     hypotheses=("two training points in 1-D", "trained to (near) zero loss"),
@@ -262,12 +293,12 @@ def check_init_schemes(data, ctx, *, control: bool = False) -> Measurement:
         used = "xavier" if (control and scheme == "kaiming") else scheme
         norms, noise, recs = [], [], []
         for s in range(seeds):
-            res, rd, restarts = _runs.decide(
+            res, rd, restarts = training.decide(
                 lambda draw: dc.train_autoencoder(ctx, name, X, width=p["width"], depth=p["depth"], scheme=used, seed=s,
-                                                  draw=draw), judge, p=p, same=_runs.same_within(p["init_margin"] / 2))
-            recs.append({"seed": s, **_runs.record(res, rd, restarts)})
+                                                  draw=draw), judge, p=p, same=training.same_within(p["init_margin"] / 2))
+            recs.append({"seed": s, **training.record(res, rd, restarts)})
             if not control:
-                inconclusive += _runs.inconclusive(f"{scheme} seed {s}", rd)
+                inconclusive += training.inconclusive(f"{scheme} seed {s}", rd)
             init = initial_network(ctx, name, X, width=p["width"], depth=p["depth"], scheme=used,
                                    scale=p["init_scale"], seed=s, hidden=p["hidden"])
             norms.append(float(np.mean(np.linalg.norm(host(init(starts)), axis=1))))
@@ -293,8 +324,8 @@ def check_init_schemes(data, ctx, *, control: bool = False) -> Measurement:
     metrics = {"schemes": table, "noise_ratio": comps[1].measured if len(comps) > 1 else float("nan"),
                "starts": int(starts.shape[0]), "seeds": seeds}
     statistics = {"seeds": seeds, "per_seed": per_seed, "runs": records, "test": test}
-    scope = (f"largest size tried: width {p['width']} x depth {p['depth']}, {seeds} seeds per scheme; one-sided "
-             f"Mann-Whitney p (Kaiming noisier) " + (f"{test['p_greater']:.3g}" if test else "not tested"))
+    scope = Scope(f"width {p['width']} x depth {p['depth']}", f"{seeds} seeds per scheme",
+                  "one-sided Mann-Whitney p (Kaiming noisier) " + (f"{test['p_greater']:.3g}" if test else "not tested"))
     tol = Tolerance(p["init_margin"], f"Kaiming must exceed the larger of Xavier and PyTorch-default by at least "
                                       f"{p['init_margin']:.0%} (averaged over {seeds} seeds and "
                                       f"{starts.shape[0]} arbitrary/held-out inputs; distance in units of the "
@@ -304,8 +335,19 @@ def check_init_schemes(data, ctx, *, control: bool = False) -> Measurement:
                        statistics=statistics)
 
 
+INIT_SIZES = {
+    "quick": dict(contrast_seeds=3, init_margin=0.1),
+    "default": dict(contrast_seeds=15, init_margin=0.1),
+    "paper": dict(contrast_seeds=15, init_margin=0.1),
+    "large": dict(contrast_seeds=15, init_margin=0.1),
+}
+
+
 register(Claim(
     id="init-schemes",
+    family="deep",
+    sizes=INIT_SIZES,
+    options=("data_dir",),
     paper_ref="Appendix I.2, Figure 12",
     statement="Kaiming initialisation gives larger outputs at initialisation and noisier memorization (outputs farther from the nearest training example) than Xavier or PyTorch's default.",
     hypotheses=("the same architecture, data and training for every scheme",),
@@ -334,7 +376,7 @@ def check_fig11(data, ctx, *, control: bool = False) -> Measurement:
     X, Z = ctx.asarray(A[:n]), ctx.asarray(A[n:])
     per_seed, inconclusive = [], []
 
-    @_runs.memoized
+    @training.memoized
     def judge(net):
         Zh, Fh = host(Z), host(net(Z))
         err = float(np.mean(np.sum((Fh - Zh) ** 2, axis=1) / np.sum(Zh * Zh, axis=1)))
@@ -342,15 +384,15 @@ def check_fig11(data, ctx, *, control: bool = False) -> Measurement:
         return {"reconstructs": err <= p["fig11_recon"], "recovered": st.outcome.count("recovered")}, (round(err, 6), st)
 
     def same(a, b):
-        return a["reconstructs"] == b["reconstructs"] and _runs.same_fraction(m)(a["recovered"], b["recovered"])
+        return a["reconstructs"] == b["reconstructs"] and training.same_fraction(m)(a["recovered"], b["recovered"])
 
     for seed, net, res, rd, restarts in dc.runs(ctx, "fig11-mnist" if mnist else "fig11-digits", X,
                                                 width=p["fig11_width"], depth=p["depth"], optimizer=p["optimizer"],
                                                 control=control, max_steps=p["fig11_steps"],
                                                 judge=lambda n: (lambda d, v: (d, v[0]))(*judge(n)), same=same):
-        inconclusive += _runs.inconclusive(f"seed {seed}", rd)
+        inconclusive += training.inconclusive(f"seed {seed}", rd)
         (_, _), (err, st) = judge(net)
-        per_seed.append({"seed": seed, **_runs.record(res, rd, restarts), "held_out_error": err,
+        per_seed.append({"seed": seed, **training.record(res, rd, restarts), "held_out_error": err,
                          "recovered": st.outcome.count("recovered"), "spurious": st.outcome.count("spurious"),
                          "unsettled": st.outcome.count("unsettled")})
     per_seed_all, per_seed = per_seed, [r for r in per_seed if r["decided"]]
@@ -371,14 +413,29 @@ def check_fig11(data, ctx, *, control: bool = False) -> Measurement:
                                       f"settled (cap {p['settle_cap']}), end within {p['recover_frac']:g} x the "
                                       f"training examples' spacing of one; {p['optimizer']} (lr {p['lr']:g}) to a loss "
                                       f"of {p['loss_tol']:g} or {min(p['max_steps'], p['fig11_steps'])} steps")
-    scope = (f"largest size tried: {n} digits, width {p['fig11_width']} x depth {p['depth']}, {p['seeds']} seeds; "
-             f"held-out error {err:.3g}, recovered {rec['k']}/{rec['n']}")
+    scope = Scope(f"{n} digits, width {p['fig11_width']} x depth {p['depth']}", f"{p['seeds']} seeds",
+                  f"held-out error {err:.3g}, recovered {rec['k']}/{rec['n']}")
     return Measurement(comps, metrics, tol, key="recovered", inconclusive=[] if control else inconclusive, scope=scope,
                        statistics={"seeds": p["seeds"], "per_seed": per_seed_all, "recovered": rec, "confidence": 0.95})
 
 
+FIG11_SIZES = {
+    "quick": dict(fig11_n=10, fig11_held=10, fig11_width=32, fig11_steps=1000, fig11_recon=0.01,
+                  fig11_recover_min=0.5),
+    "default": dict(fig11_n=50, fig11_held=50, fig11_width=128, fig11_steps=4000, fig11_recon=0.01,
+                    fig11_recover_min=0.5),
+    "paper": dict(fig11_n=200, fig11_held=200, fig11_width=512, fig11_steps=20000, fig11_recon=0.01,
+                  fig11_recover_min=0.5),
+    "large": dict(fig11_n=200, fig11_held=200, fig11_width=512, fig11_steps=20000, fig11_recon=0.01,
+                  fig11_recover_min=0.5),
+}
+
+
 register(Claim(
     id="fig11-recovery-despite-reconstruction",
+    family="deep",
+    sizes=FIG11_SIZES,
+    options=("data_dir",),
     paper_ref="Appendix I.1, Figure 11",
     statement="An autoencoder with near-zero reconstruction error on held-out data from the training distribution still recovers training examples when iterated from those held-out inputs: contraction to the examples is uncoupled from reconstruction.",
     hypotheses=("held-out data from the training distribution (digits)", "trained to a small loss"),

@@ -11,7 +11,7 @@ from theory import dynamics as dyn
 from theory.common import fro
 
 from ..evidence import Comparison, Measurement, Tolerance
-from ..registry import Claim, register
+from ..claim import Claim, register
 
 FAMILY = "dynamics"
 
@@ -60,6 +60,7 @@ def check_criterion(data, ctx, *, rule: str = "largest") -> Measurement:
 
 register(Claim(
     id="thm2-attractor-criterion",
+    family="dynamics",
     paper_ref="Section 3.1, Theorem 2",
     statement="A fixed point is an attractor if the spectral radius of the Jacobian there is < 1 and a repeller if it is > 1 (maps with known fixed points, 1-D and non-normal d-D).",
     hypotheses=("f is differentiable at the fixed point", "starting points are close to the fixed point"),

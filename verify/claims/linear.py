@@ -15,8 +15,8 @@ from theory.errors import InputError
 
 from ..datasets import synthetic
 from ..evidence import Comparison, Measurement, Tolerance
-from ..registry import Claim, register
-from ._common import random_init, shape_violations
+from ..claim import BACKENDS, Claim, register
+from .common import random_init, shape_violations
 
 FAMILY = "linear"
 HYPOTHESES = (
@@ -123,6 +123,8 @@ def check_min_norm(data, ctx, *, W0_scale: float = 0.0) -> Measurement:
 
 register(Claim(
     id="linear-min-norm",
+    family="linear",
+    backends=BACKENDS + ("dask",),
     scale_invariant=True,
     paper_ref="Section 2; Appendix A",
     statement="Gradient descent from W = 0 on 1/2||WX - X||^2 converges to the minimum-norm solution W* = X X^+ (Y X^+ in general).",
@@ -184,6 +186,7 @@ def check_trajectory(data, ctx, *, offset: int = 0) -> Measurement:
 
 register(Claim(
     id="linear-gd-trajectory",
+    family="linear",
     scale_invariant=True,
     paper_ref="Appendix A",
     statement="The closed-form iterate W(t) = W0 + [X^T U g_t - W0 V c_t] V^T equals explicit gradient descent at every checked step.",
@@ -224,6 +227,8 @@ def check_span_projection(data, ctx, *, W0_scale: float = 0.0) -> Measurement:
 
 register(Claim(
     id="linear-span-projection",
+    family="linear",
+    backends=BACKENDS + ("dask",),
     scale_invariant=True,
     paper_ref="Section 2",
     statement="The trained linear autoencoder is the orthogonal projection onto span(X): idempotent, symmetric, n eigenvalues 1 and d - n eigenvalues 0, outputs in span(X).",
@@ -277,6 +282,7 @@ def check_init(data, ctx, *, against_zero_start: bool = False) -> Measurement:
 
 register(Claim(
     id="init-perturbation",
+    family="linear",
     scale_invariant=True,
     paper_ref="Section 5 (Effect of Initialization); Appendix I.2",
     statement="From a random W0, gradient descent reaches X X^+ + W0 (I - X X^+); Weyl's bounds |s_i(W) - s_i(X X^+)| <= s_1(W0) hold; the distance from X X^+ grows with the initialisation scale.",

@@ -17,8 +17,8 @@ from theory.errors import InputError
 
 from ..datasets import digits, scale_into, synthetic
 from ..evidence import Comparison, Measurement, Tolerance
-from ..registry import Claim, register
-from ._common import random_init, shape_violations
+from ..claim import BACKENDS, Claim, register
+from .common import random_init, shape_violations
 
 FAMILY = "single_layer"
 HYPOTHESES = (
@@ -176,6 +176,9 @@ def check_limit(data, ctx, *, adaptive: bool, control: str | None = None) -> Mea
 
 register(Claim(
     id="thm1-adaptive-step",
+    family="single_layer",
+    options=("activations",),
+    backends=BACKENDS + ("dask",),
     paper_ref="Section 2, Theorem 1; Appendix B",
     statement="Under Assumption 1, gradient descent from A = 0 on loss (1) with the adaptive step gamma/|phi'(a x_i)| converges to A* = phi^{-1}(X) X^+.",
     hypotheses=HYPOTHESES,
@@ -187,6 +190,8 @@ register(Claim(
 
 register(Claim(
     id="thm1-constant-step",
+    family="single_layer",
+    options=("activations",),
     paper_ref="Section 2, remark after Theorem 1 (conjecture)",
     statement="Conjecture (the authors'): with a constant step, gradient descent from A = 0 converges to the same A* = phi^{-1}(X) X^+.",
     hypotheses=HYPOTHESES,
@@ -198,6 +203,9 @@ register(Claim(
 
 register(Claim(
     id="thm1-beyond-assumptions",
+    family="single_layer",
+    options=("activations",),
+    expect="hypotheses-not-met",
     paper_ref="Section 2, Theorem 1 (outside Assumption 1)",
     statement="On data in phi's range that violate Assumption 1 the theorem does not apply (verdict hypotheses-not-met); the evidence reports whether adaptive descent still reaches phi^{-1}(X) X^+.",
     hypotheses=HYPOTHESES,
@@ -244,6 +252,9 @@ def check_eigenvectors(data, ctx, *, wrong: bool = False) -> Measurement:
 
 register(Claim(
     id="cor-phi-eigenvectors",
+    family="single_layer",
+    options=("activations",),
+    backends=BACKENDS + ("dask",),
     paper_ref="Section 2, Corollary",
     statement="Every training example is a phi-eigenvector with phi-eigenvalue 1, phi(A x_i) = x_i, of A* and of the trained A.",
     hypotheses=HYPOTHESES,
@@ -295,6 +306,9 @@ def check_phi_span(data, ctx, *, linear_span: bool = False) -> Measurement:
 
 register(Claim(
     id="cor-phi-span",
+    family="single_layer",
+    options=("activations",),
+    backends=BACKENDS + ("dask",),
     paper_ref="Section 2, Corollary; Definition (phi-span)",
     statement="For arbitrary inputs x the trained map's output phi(A x) lies in the phi-span of the training examples.",
     hypotheses=HYPOTHESES,
@@ -356,8 +370,24 @@ def check_monotone(data, ctx, *, control: bool = False) -> Measurement:
                               "thm1-adaptive-step"])
 
 
+MONO_SIZES = {
+    "quick": dict(mono_sizes=((4, 12), (6, 24)), mono_seeds=2, mono_activations=("sigmoid", "tanh"), mono_rows=4,
+                  mono_max_steps=20000, mono_loss_tol=1e-12),
+    "default": dict(mono_sizes=((4, 12), (8, 32), (16, 64)), mono_seeds=5, mono_activations=("sigmoid", "tanh"),
+                    mono_rows=4, mono_max_steps=10000, mono_loss_tol=1e-12),
+    "paper": dict(mono_sizes=((4, 12), (16, 64), (32, 128)), mono_seeds=5, mono_activations=("sigmoid", "tanh"),
+                  mono_rows=4, mono_max_steps=200000, mono_loss_tol=1e-12),
+    "large": dict(mono_sizes=((4, 12), (16, 64), (32, 128)), mono_seeds=5, mono_activations=("sigmoid", "tanh"),
+                  mono_rows=4, mono_max_steps=200000, mono_loss_tol=1e-12),
+}
+
+
 register(Claim(
     id="thm1-proof-monotone-path",
+    family="single_layer",
+    sizes=MONO_SIZES,
+    options=("activations",),
+    expect="refuted",
     paper_ref="Appendix B, proof of Theorem 1",
     statement="Under the adaptive step, the entries of each row of A increase monotonically from 0 to their least upper bound, the corresponding entries of A* = phi^{-1}(X) X^+ (a step of the proof stated as a general fact).",
     hypotheses=HYPOTHESES + ("the adaptive step of Theorem 1",),

@@ -15,8 +15,9 @@ from theory.common import eps, fro
 
 from ..datasets import digits, scale_into, synthetic
 from ..evidence import Comparison, Measurement, Tolerance
-from ..registry import Claim, register
-from ._common import named_sets
+from .. import figures
+from ..claim import BACKENDS, Claim, register
+from .common import named_sets
 
 FAMILY = "two_layer"
 
@@ -121,14 +122,18 @@ def check_stable(data, ctx, *, identity: bool = False) -> Measurement:
                      "about 1% of 1 at these widths: stability of that variant is not established either.")
     refutation = None
     if not identity and any(not c.passed for c in comps):
-        refutation = (f"proof: relu is positively homogeneous, so J(x_m) x_m = x_m at every width (eigenvalue exactly 1, "
-                      f"thm3-homogeneity); measured max rho = {metrics['max_rho']:.17g} at k = {kmax}, every law and "
-                      "seed, including the antipodal pair that meets hypothesis (b)")
+        refutation = f"proof: relu is 1-homogeneous, so J(x_m) x_m = x_m (eigenvalue 1); measured max rho {metrics['max_rho']:.17g}"
+        notes.append(f"the proof: relu is positively homogeneous, so J(x_m) x_m = x_m at every width (eigenvalue exactly "
+                     f"1, thm3-homogeneity); measured max rho = {metrics['max_rho']:.17g} at k = {kmax}, every law and "
+                     "seed, including the antipodal pair that meets hypothesis (b)")
     return Measurement(comps, metrics, tol, key="max_rho", notes=notes, refutation=refutation)
 
 
 register(Claim(
     id="thm3-stable-fixed-points",
+    family="two_layer",
+    expect="refuted",
+    figure=figures.thm3_radii,
     paper_ref="Section 3.3, Theorem 3; Appendix C",
     statement="With a fixed random first layer and the last layer trained from 0, as the width k grows all training examples are stable fixed points of f(x) = W2 relu(W1 x) (rho(J(x_i)) < 1).",
     hypotheses=("(a) W1 fixed, W2 trained from 0 (W2 = X Phi^+)",
@@ -167,6 +172,8 @@ def check_homogeneity(data, ctx, *, bias: bool = False) -> Measurement:
 
 register(Claim(
     id="thm3-homogeneity",
+    family="two_layer",
+    backends=BACKENDS + ("dask",),
     paper_ref="Section 3.3, Theorem 3 (why it fails)",
     statement="For f(x) = W2 relu(W1 x) with W2 = X Phi^+, every training example satisfies J(x_m) x_m = x_m and f(c x_m) = c x_m (c > 0), at every width: an eigenvalue exactly 1 and a ray of fixed points.",
     hypotheses=("no bias in the first layer (positive homogeneity of relu)", "W2 interpolates the training set"),

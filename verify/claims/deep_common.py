@@ -12,7 +12,8 @@ from theory import dynamics as dyn
 from theory.common import check_training_set
 
 from .. import datasets
-from . import _runs
+from ..evidence import Scope
+from . import training
 
 FAMILY = "deep"
 
@@ -79,7 +80,7 @@ def protocol(p: dict, optimizer: str, hidden: str, name: str = "") -> dict:
     the profile has one, on the Swiss roll)."""
     if optimizer == "adam":
         return {"lr": p["lr"], "max_steps": p["max_steps"]}
-    if hidden == p["super_hidden"] != p["hidden"]:
+    if hidden == p.get("super_hidden") != p["hidden"]:  # the superattractor's record gives it
         budget = p["super_gd_max_steps"]
     elif name == "swiss-roll" and "swiss_gd_max_steps" in p:
         budget = p["swiss_gd_max_steps"]
@@ -93,7 +94,7 @@ def train_autoencoder(ctx, name, X, *, width, depth, scheme=None, scale=None, se
                       finish=True, adam_eps=None):
     """Train (or take from the run's cache) a deep autoencoder ``d -> width^depth -> d`` on ``X``
     with ``optimizer`` (default: the profile's; ``max_steps`` caps the profile's budget) under the
-    profile's protocol (:func:`._runs.protocol`: Adam's plateau schedule, the L-BFGS finish unless
+    profile's protocol (:func:`.training.protocol`: Adam's plateau schedule, the L-BFGS finish unless
     ``finish`` is False, the loss levels); ``draw`` > 0 restarts from a new initialisation;
     ``adam_eps`` None is :func:`theory.descent.adam_eps` of the dtype."""
     p = ctx.sizes(FAMILY)
@@ -107,7 +108,7 @@ def train_autoencoder(ctx, name, X, *, width, depth, scheme=None, scale=None, se
         budget["max_steps"] = min(budget["max_steps"], int(max_steps))
     # the finishing phase serves the verdict's protocol; the other optimizer's rows are reported as
     # they are (plain GD at its stable step: a decay would only slow it)
-    run = _runs.protocol(p, finish=finish and optimizer == p["optimizer"])
+    run = training.protocol(p, finish=finish and optimizer == p["optimizer"])
     if optimizer != "adam":
         run["schedule"] = None
     key = ("deep", name, X.shape, width, depth, scheme, scale, hidden, seed, tuple(checkpoints), optimizer, loss_tol,
@@ -131,15 +132,15 @@ def control_result(X, depth, ctx):
 def runs(ctx, name, X, *, width, depth, optimizer, judge, same=None, control=False, hidden=None, seeds=None, **kw):
     """``(seed, network, result, decision, restarts)`` for each of ``seeds`` seeds (the profile's by
     default): each run trained, judged by ``judge(net) -> (decision, value)`` and restarted from a new
-    draw where it stopped at a stationary point (:func:`._runs.decide`); the identity network
+    draw where it stopped at a stationary point (:func:`.training.decide`); the identity network
     (converged, loss 0) in place of every trained one for a negative control."""
     p = ctx.sizes(FAMILY)
     for s in range(p["seeds"] if seeds is None else seeds):
         if control:
             res = control_result(X, depth, ctx)
-            res, rd, restarts = _runs.decide(lambda draw: res, judge, p=p, same=same)
+            res, rd, restarts = training.decide(lambda draw: res, judge, p=p, same=same)
         else:
-            res, rd, restarts = _runs.decide(
+            res, rd, restarts = training.decide(
                 lambda draw: train_autoencoder(ctx, name, X, width=width, depth=depth, seed=s, optimizer=optimizer,
                                                hidden=hidden, draw=draw, **kw), judge, p=p, same=same)
         yield s, res.params[0], res, rd, restarts
@@ -176,7 +177,7 @@ def spectral(net, X) -> np.ndarray:
     return host(dyn.spectral_radius(D.jacobian(net, X)))
 
 
-def scope_line(largest: str, seeds: int, optimizer: str, trends: dict, what: str) -> str:
+def scope_line(largest: str, seeds: int, optimizer: str, trends: dict, what: str) -> Scope:
     """``largest size tried: ...; trend (what): name increasing (Spearman .., p ..)``: the scope of a
     claim that was not reproduced."""
     parts = []
@@ -186,4 +187,4 @@ def scope_line(largest: str, seeds: int, optimizer: str, trends: dict, what: str
         else:
             p = t["p_increasing"] if t["direction"] != "decreasing" else t["p_decreasing"]
             parts.append(f"{k} {t['direction']} (Spearman {t['spearman']:.2f}, p = {p:.3g})")
-    return f"largest size tried: {largest}, {seeds} seeds, {optimizer}; trend of {what}: " + ", ".join(parts)
+    return Scope(largest, f"{seeds} seeds, {optimizer}", f"trend of {what}: " + ", ".join(parts))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from theory import linear as lin
 
 from ..datasets import gaussian_init, low_rank_init
@@ -41,3 +43,8 @@ def random_init(ctx, family: str, d: int, scale: float, stream: str):
 def no_data(ctx) -> dict:
     """``make_data`` of a claim that makes its own data inside its check (it takes none from the user)."""
     return {}
+
+
+def random_images(ctx, stream: str, n: int, d: int) -> np.ndarray:
+    """``n`` random images with pixels uniform in [0, 1] (generic: no zero pixel, almost surely)."""
+    return ctx.rng(stream).random((n, d))
