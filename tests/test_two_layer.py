@@ -99,3 +99,18 @@ def test_bad_inputs():
 def test_appendix_c_limit_is_exactly_one():
     X, model = model_for(np, k=800)
     assert [tl.appendix_c_limit(model, m) for m in range(X.shape[0])] == pytest.approx([1.0] * X.shape[0], abs=1e-15)
+
+
+def test_theorem3_notes_state_the_measured_numbers():
+    """Issue 30: the notes of thm3-stable-fixed-points are composed from its measurements (the bias
+    variant's largest rho per width, the feature cosine, the trace), not typed text."""
+    import verify
+
+    ev = verify.run(["thm3-stable-fixed-points"], profile="quick").evidence[0]
+    notes, metrics = ev.measurement.notes, ev.measurement.metrics
+    for name, m in metrics.items():
+        if isinstance(m, dict) and "bias_variant_max_rho_by_width" in m:
+            line = next(n for n in notes if n.startswith(f"{name}: "))
+            for k, v in m["bias_variant_max_rho_by_width"].items():
+                assert f"{v:.3g} at k = {k}" in line
+            assert f"{max(m['max_trace_by_width'].values()):.3g}" in line

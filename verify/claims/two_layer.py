@@ -115,11 +115,17 @@ def check_stable(data, ctx, *, identity: bool = False) -> Measurement:
     if not identity:
         notes.append("rho >= 1 at every example and width: relu is positively homogeneous, so J(x) x = f(x) and "
                      "J(x_m) x_m = x_m (eigenvalue exactly 1; see thm3-homogeneity); points (1+e) x_m are fixed "
-                     "points too (ray_distance_ratio stays 1), so x_m is not an attractor. Appendix C's assumption "
-                     "(b) fails for non-negative data (feature cosines ~0.9) and the Jacobian's trace is ~n, not < 1; "
-                     "the antipodal pair meets (b) exactly and still has rho = 1. With a random first-layer bias (not the "
-                     "paper's model) the exact eigenvalue 1 disappears, but bias_variant_max_rho_by_width stays within "
-                     "about 1% of 1 at these widths: stability of that variant is not established either.")
+                     "points too (ray_distance_ratio stays 1), so x_m is not an attractor.")
+        for name in (k for k, v in metrics.items() if isinstance(v, dict) and "max_trace_by_width" in v):
+            m = metrics[name]
+            cos, trace = max(m["max_feature_cosine_by_width"].values()), max(m["max_trace_by_width"].values())
+            variant = m.get("bias_variant_max_rho_by_width", {})
+            below = [k for k, v in variant.items() if v < 1.0]
+            notes.append(f"{name}: Appendix C's assumption (b) {'holds' if m['assumption_b_holds'] else 'fails'} "
+                         f"(largest feature cosine {cos:.3g}); the largest Jacobian trace is {trace:.3g}; with a random "
+                         "first-layer bias (not the paper's model) the largest rho by width is "
+                         + ", ".join(f"{v:.3g} at k = {k}" for k, v in variant.items())
+                         + (f": below 1 at k = {', '.join(below)}" if below else ": at or above 1 at every width"))
     refutation = None
     if not identity and any(not c.passed for c in comps):
         refutation = f"proof: relu is 1-homogeneous, so J(x_m) x_m = x_m (eigenvalue 1); measured max rho {metrics['max_rho']:.17g}"
