@@ -154,3 +154,35 @@ def test_the_api_guides_pytorch_example_runs():
     result = namespace["result"]
     assert result.jacobian_source == "torch.func.jacrev" and len(result.classification) == 3
     assert max(result.fixed_point_residual) < 1e-6  # trained to reconstruct its three examples
+
+
+def test_a_model_that_edits_its_input_in_place_is_called_on_copies():
+    """Issue 28: f(Z) that scales Z in place and returns it (a contraction to C, which is no example)
+    must be judged as it maps, and the caller's X must be left as it was."""
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]])
+    C = np.array([5.0, 5.0])
+    before = X.copy()
+
+    def f(Z):
+        Z *= 0.5
+        Z += 0.5 * C
+        return Z
+
+    a = analyze(f, X, n_starts=6, settle_cap=50)
+    assert np.array_equal(X, before)
+    assert a.classification == ["not-a-fixed-point"] * 3  # f(x) = (x + C)/2 moves every example
+    assert np.allclose(a.fixed_point_residual, np.linalg.norm((X + C) / 2 - X, axis=1))
+
+
+def test_distances_keep_their_precision_on_offset_data():
+    """Issue 28: on data 1e9 + U[0, 1) a constant map 12 units from every example is 12 units from
+    every example (the Gram expansion cancelled to 0 and called every start recovered)."""
+    from theory import dynamics as dyn
+
+    X = 1e9 + np.random.default_rng(0).random((3, 3))
+    C = X.mean(axis=0) + np.array([12.0, 0.0, 0.0])
+    idx, dist = dyn.nearest(np.tile(C, (2, 1)), X)
+    assert np.allclose(dist, np.linalg.norm(C - X[idx], axis=1), rtol=1e-12) and np.all(dist > 11)
+    a = analyze(lambda Z: np.tile(C, (Z.shape[0], 1)), X, n_starts=6, settle_cap=20)
+    assert a.classification == ["not-a-fixed-point"] * 3
+    assert a.recovery["recovered"] == 0

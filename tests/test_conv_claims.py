@@ -13,7 +13,7 @@ import gpu
 from theory.descent import DescentResult
 from verify.claims import conv_training as ct
 from verify.context import Context
-from verify.evidence import HOLDS, NOT_REPRODUCED, REFUTED
+from verify.evidence import HOLDS, NOT_MET, NOT_REPRODUCED, REFUTED
 from verify.profiles import get_profile
 from verify.registry import get
 from verify.runner import run_claim
@@ -150,3 +150,22 @@ def test_figure10_verdict_follows_what_the_outputs_are(monkeypatch):
     assert ev.verdict == NOT_REPRODUCED and st["combination"]["k"] > st["individual"]["k"]
     monkeypatch.setattr(cn, "train", fake(False, Nearest))
     assert run("fig10-outputs-are-examples").verdict == NOT_REPRODUCED
+
+
+def test_lemma_and_theorem4_check_every_row_and_refuse_what_breaks_their_hypotheses():
+    """Issue 28: a zero pixel breaks the Lemma's hypothesis (hypotheses-not-met, not a counterexample);
+    every row of the user's data is checked (the order of the rows does not change the verdict); a
+    1-pixel image is refused by Theorem 4."""
+    import verify
+    from theory.errors import InputError
+
+    good = np.random.default_rng(0).uniform(0.1, 1.0, (1, 16))
+    zero = good.copy()
+    zero[0, 3] = 0.0
+    for rows in (np.vstack([good, zero]), np.vstack([zero, good])):
+        ev = verify.run(["lemma-forced-zero"], profile="quick", data={"X": rows}).evidence[0]
+        assert ev.verdict == NOT_MET and "user row" in ev.reason and "zero pixel" in ev.reason
+    ev = verify.run(["thm4-single-filter-full-rank"], profile="quick", data={"X": np.vstack([good, good[:, ::-1]])})
+    assert {k for k in ev.evidence[0].measurement.metrics if k.startswith("user row")} == {"user row 0", "user row 1"}
+    with pytest.raises(InputError, match="at least 2 x 2"):
+        verify.run(["thm4-single-filter-full-rank"], profile="quick", data={"X": np.array([[0.5], [0.7]])})

@@ -71,12 +71,19 @@ def min_spacing(train) -> float:
 
 
 def nearest(Z, train):
-    """Index of, and distance to, the nearest training example for each row of ``Z``."""
+    """Index of, and distance to, the nearest training example for each row of ``Z``.
+
+    The candidates come from the Gram expansion ``|z|^2 - 2 z.x + |x|^2`` on data centred at the
+    examples' mean (distances do not change under a shift; centring keeps the expansion from
+    cancelling on offset data such as ``1e9 + U[0, 1)``), and the distance to the one chosen is
+    computed from the difference itself."""
     xp = array_namespace(Z)
-    d2 = xp.sum(Z * Z, axis=1)[:, None] - 2.0 * (Z @ train.T) + xp.sum(train * train, axis=1)[None, :]
+    centre = xp.mean(train, axis=0)
+    Zc, Tc = Z - centre, train - centre
+    d2 = xp.sum(Zc * Zc, axis=1)[:, None] - 2.0 * (Zc @ Tc.T) + xp.sum(Tc * Tc, axis=1)[None, :]
     idx = xp.argmin(d2, axis=1)
-    best = xp.min(d2, axis=1)
-    return idx, xp.sqrt(xp.clip(best, min=0.0))
+    diff = Z - xp.take(train, idx, axis=0)
+    return idx, xp.sqrt(xp.sum(diff * diff, axis=1))
 
 
 @dataclass(frozen=True)

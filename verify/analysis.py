@@ -112,12 +112,12 @@ def _torch_map(f):
 
     def call(Z):
         with torch.no_grad():
-            out = f(torch.as_tensor(np.asarray(Z), dtype=torch.float64))
+            out = f(torch.tensor(np.array(Z), dtype=torch.float64))  # a copy: a model may edit its input
         return out.detach().cpu().numpy()
 
     def jacobian(Z):
         g = torch.func.vmap(torch.func.jacrev(lambda z: f(z[None, :])[0]))
-        return g(torch.as_tensor(np.asarray(Z), dtype=torch.float64)).detach().cpu().numpy()
+        return g(torch.tensor(np.array(Z), dtype=torch.float64)).detach().cpu().numpy()
 
     return call, jacobian
 
@@ -132,7 +132,7 @@ def _jax_map(f, X):
     import jax
 
     try:
-        probe = f(X[:1])
+        probe = f(np.array(X[:1]))  # a copy: a model may edit its input
     except Exception:
         return None
     if not isinstance(probe, jax.Array):
@@ -171,7 +171,7 @@ def _resolve(f, X, jacobian):
             ("user" if jacobian is not None else "jax.jacfwd"), None
 
     def call(Z):
-        return np.asarray(to_numpy(f(Z)), dtype=np.float64)
+        return np.asarray(to_numpy(f(np.array(Z))), dtype=np.float64)  # a copy: a model may edit its input
 
     return call, (_user_jacobian(jacobian) if jacobian is not None else None), \
         ("user" if jacobian is not None else "central differences"), None
@@ -179,7 +179,7 @@ def _resolve(f, X, jacobian):
 
 def _user_jacobian(jacobian):
     def J(Z):
-        out = np.asarray(to_numpy(jacobian(Z)), dtype=np.float64)
+        out = np.asarray(to_numpy(jacobian(np.array(Z))), dtype=np.float64)  # on a copy, as the model
         if out.shape != (Z.shape[0], Z.shape[1], Z.shape[1]):
             raise InputError(f"jacobian returned shape {out.shape} for {Z.shape[0]} rows of d = {Z.shape[1]}; it must "
                              "return an (m, d, d) stack")

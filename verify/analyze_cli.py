@@ -26,7 +26,7 @@ import numpy as np
 
 from theory.errors import InputError
 
-from .arguments import OneLineParser, check_targets, positive_float, seed, write_outputs
+from .arguments import OneLineParser, absolute_targets, check_targets, positive_float, seed, write_outputs
 
 PROG = "memverify analyze"
 
@@ -100,6 +100,11 @@ def _settings(args, base) -> dict:
     return {k: saved.get(k, defaults[k]) for k in defaults}
 
 
+def _given(args, name: str):
+    """A path as the user typed it (before :func:`verify.arguments.absolute_targets`)."""
+    return getattr(args, "given", {}).get(name) or getattr(args, name)
+
+
 def run(args) -> tuple:
     """``(report, base)`` for parsed ``args``: the analysis as a :class:`verify.runner.Report`."""
     from . import analyze
@@ -114,13 +119,14 @@ def run(args) -> tuple:
         raise InputError(f"--settle-cap must be an integer >= 1, got {settings['settle_cap']}")
     X = load_matrix(args.data)
     S = None if args.starts is None else load_matrix(args.starts)
+    digests = {"data_sha256": _digest(X), "starts_sha256": None if S is None else _digest(S)}  # before any model runs
     f = load_object(args.model, "--model")
     J = None if args.jacobian is None else load_object(args.jacobian, "--jacobian")
     if J is not None and not callable(J):
         raise InputError(f"--jacobian {args.jacobian!r} is not callable (it is {type(J).__name__}); name a function of (m, d) rows")
     if base is not None:
         prov = base["provenance"]
-        for what, now in (("data_sha256", _digest(X)), ("starts_sha256", None if S is None else _digest(S))):
+        for what, now in digests.items():
             if prov.get(what) != now:
                 name = "--data" if what == "data_sha256" else "--starts"
                 raise InputError(f"{name} differs from the one the baseline analysed; compare the same data")
@@ -140,8 +146,8 @@ def run(args) -> tuple:
     from .runner import host_provenance
 
     prov = {**host_provenance(), "kind": "analysis", "profile": "analyze", "seed": settings["seed"], "dtype": "float64",
-            "model": args.model, "data": str(args.data), "data_sha256": _digest(X),
-            "starts": None if S is None else str(args.starts), "starts_sha256": None if S is None else _digest(S),
+            "model": args.model, "data": str(_given(args, "data")), "data_sha256": digests["data_sha256"],
+            "starts": None if S is None else str(_given(args, "starts")), "starts_sha256": digests["starts_sha256"],
             "jacobian": a.jacobian_source, "analysis_settings": settings,
             "command": "memverify analyze " + " ".join(sys.argv[2:] if sys.argv[1:2] == ["analyze"] else [])}
     return Report(prov, rows), base
@@ -156,6 +162,7 @@ def main(argv) -> int:
     if args.compare and args.save_baseline:
         raise InputError("--compare re-analyses against a saved baseline and --save-baseline saves one; give one of them")
     args.figures = None
+    absolute_targets(args)  # before the model is imported: its import may change the working directory
     check_targets(args, args.report)
     report, base = run(args)
     outputs = Outputs()
@@ -167,11 +174,12 @@ def main(argv) -> int:
         print(f"model {prov['model']} on {prov['data']} ({len(report.evidence[0].measurement.metrics['residuals'])} "
               f"examples), Jacobian: {prov['jacobian']}")
         print(rep.table([rep.evidence_row(e) for e in report.evidence], width=shutil.get_terminal_size((160, 24)).columns))
-        for flag, path in (("JSON report", args.json), ("report", args.report and Path(args.report) / "report.html")):
+        for flag, path in (("JSON report", _given(args, "json")),
+                           ("report", args.report and Path(_given(args, "report")) / "report.html")):
             if path:
                 print(f"{flag}: {path}")
     if args.save_baseline:
-        print(f"baseline saved: {args.save_baseline}")
+        print(f"baseline saved: {_given(args, 'save_baseline')}")
     print(rep.summary(report))
     if base is not None:
         from .baseline import compare, diff_table

@@ -18,6 +18,18 @@ def named_sets(data, ctx):
             yield name, ctx.asarray(X)
 
 
+def image_rows(data, ctx):
+    """Yield ``(name, x)`` with ``x`` one image as a (1, d) row: each row of the user's ``data["X"]``
+    (``"user row i"``; every row is checked, not the first alone), else each of ``data["sets"]``."""
+    if "X" in data:
+        X = data["X"]
+        for i in range(X.shape[0]):
+            yield (f"user row {i}" if X.shape[0] > 1 else "user"), X[i:i + 1, :]
+    else:
+        for name, X in data["sets"].items():
+            yield name, ctx.asarray(X)[:1, :]
+
+
 def shape_violations(X, svd) -> list:
     """The paper's standing hypotheses on a training set: n < d examples (overparameterized) and rank n."""
     n, d = X.shape

@@ -17,7 +17,7 @@ from theory import linear as lin
 from theory.common import eps
 
 from ..evidence import Comparison, Measurement, Tolerance
-from .common import named_sets, no_data, random_images
+from .common import image_rows, no_data, random_images
 from .. import figures
 from ..claim import Claim, register
 
@@ -36,12 +36,17 @@ def check_thm4(data, ctx, *, control: bool = False) -> Measurement:
     explicit GD from 0 reaches it, and ``C(w*)`` has rank s^2 (no memorization)."""
     p = ctx.sizes(FAMILY)
     comps, metrics = [], {}
-    for name, X in named_sets(data, ctx):
+    for name, X in image_rows(data, ctx):
         s = math.isqrt(X.shape[1])
         if s * s != X.shape[1]:
             from theory.errors import InputError
 
             raise InputError(f"Theorem 4 needs square images: {X.shape[1]} values per example is not s x s")
+        if s < 2:
+            from theory.errors import InputError
+
+            raise InputError(f"Theorem 4 needs images of at least 2 x 2 pixels; got {s} x {s} (a 1-pixel image has a "
+                             "rank-1 operator whatever is trained)")
         x = X[0, :]
         w_star, M = conv.single_filter_solution(x, s)
         svd = lin.data_svd(M.T)  # row space of M: where GD from 0 lives
@@ -105,10 +110,12 @@ def check_lemma(data, ctx, *, control: bool = False) -> Measurement:
     positive distance from it: a single forced zero (every position tried) and the forced zeros
     of a 2-layer convolution (s >= 4)."""
     xp = ctx.xp
-    comps, metrics = [], {}
-    for name, X in named_sets(data, ctx):
+    comps, metrics, violations = [], {}, []
+    for name, X in image_rows(data, ctx):
         x = to_numpy(X[0, :]).copy()
         d = x.shape[0]
+        if not control and np.any(x == 0):  # the Lemma's hypothesis: x generic, no zero pixel
+            violations.append(f"{name} has {int(np.sum(x == 0))} zero pixel(s): not generic (the Lemma assumes none)")
         if control:  # a non-generic image: zero pixels where the structure forces zeros
             x[: max(1, d // 2)] = 0.0
         P = np.outer(x, x) / float(x @ x)
@@ -130,7 +137,7 @@ def check_lemma(data, ctx, *, control: bool = False) -> Measurement:
                                 "SVD (absolute error O(d eps)) and counts as positive above 100 d eps; the value shown is the "
                                 "bound of the smallest distance. The Lemma's distance is exact: ||P on the forced "
                                 "zeros||_F")
-    return Measurement(comps, metrics, t, key="min_distance")
+    return Measurement(comps, metrics, t, key="min_distance", violations=violations)
 
 
 # lemma-forced-zero's own sizes per profile (its family's shared ones are in verify.profiles)
