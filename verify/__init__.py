@@ -25,11 +25,18 @@ def analyze(f, X, **options):
     return _analyze(f, X, **options)
 
 
-def check(claim_id: str, *, X, profile: str = "quick", backend: str | None = None, seed: int = 0, **options):
+def check(claim_id: str, *, X=None, profile: str = "quick", backend: str | None = None, seed: int = 0, **options):
     """Run one claim on your own training set ``X`` (rows are examples) and return its
-    :class:`Evidence`; a claim that takes no data is a one-line :class:`theory.errors.InputError`."""
+    :class:`Evidence`; a claim that takes no data is a one-line :class:`theory.errors.InputError`.
+    ``options`` are :func:`run`'s (``dtype``, ``activations``, ``data_dir``, ``step_factor``)."""
     from theory.errors import InputError
 
+    if X is None:
+        raise InputError("check needs X=, your training set (rows are examples)")
+    unknown = sorted(set(options) - {"dtype", "activations", "data_dir", "step_factor", "scheduler"})
+    if unknown:
+        raise InputError(f"check takes no option {', '.join(map(repr, unknown))}; its options are X, profile, backend, "
+                         "seed, dtype, activations, data_dir, step_factor, scheduler")
     claim = get(claim_id)
     if "X" not in claim.data_keys:
         takes = ", ".join(c.id for c in all_claims() if "X" in c.data_keys)

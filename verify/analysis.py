@@ -171,7 +171,10 @@ def _resolve(f, X, jacobian):
             ("user" if jacobian is not None else "jax.jacfwd"), None
 
     def call(Z):
-        return np.asarray(to_numpy(f(np.array(Z))), dtype=np.float64)  # a copy: a model may edit its input
+        out = np.asarray(to_numpy(f(np.array(Z))))  # a copy: a model may edit its input
+        if np.iscomplexobj(out):
+            raise InputError("the model returned complex values; it must map real (m, d) rows to real (m, d) rows")
+        return out.astype(np.float64)
 
     return call, (_user_jacobian(jacobian) if jacobian is not None else None), \
         ("user" if jacobian is not None else "central differences"), None
@@ -179,7 +182,14 @@ def _resolve(f, X, jacobian):
 
 def _user_jacobian(jacobian):
     def J(Z):
-        out = np.asarray(to_numpy(jacobian(np.array(Z))), dtype=np.float64)  # on a copy, as the model
+        raw = jacobian(np.array(Z))  # on a copy, as the model
+        try:
+            out = np.asarray(to_numpy(raw))
+        except Exception:
+            raise InputError(f"jacobian returned {type(raw).__name__}, not an array; it must return an (m, d, d) stack") from None
+        if np.iscomplexobj(out) or not np.issubdtype(out.dtype, np.number):
+            raise InputError(f"jacobian returned {out.dtype} entries; it must return a real (m, d, d) stack")
+        out = out.astype(np.float64)
         if out.shape != (Z.shape[0], Z.shape[1], Z.shape[1]):
             raise InputError(f"jacobian returned shape {out.shape} for {Z.shape[0]} rows of d = {Z.shape[1]}; it must "
                              "return an (m, d, d) stack")
@@ -197,6 +207,21 @@ def _linear_report(A: np.ndarray, X: np.ndarray, margin: float) -> dict:
     dist = [float(v) for v in lin.span_distances(E, Q)]
     return {"rank": rank, "eigenvalues_near_one": [[float(lam[j].real), float(lam[j].imag)] for j in near],
             "eigenvector_span_distance": dist, "n_examples": int(X.shape[0])}
+
+
+def _check_settings(**kw) -> None:
+    """The analysis settings, refused in one line when out of range."""
+    import numbers
+
+    for name in ("band", "recover_frac", "move_frac", "margin", "rho_small"):
+        v = kw[name]
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v) or v < 0 \
+                or (v == 0 and name != "band"):
+            raise InputError(f"{name} must be a finite number {'>= 0' if name == 'band' else '> 0'}, got {v!r}")
+    for name, least in (("settle_cap", 1), ("n_starts", 1), ("seed", 0)):
+        v = kw[name]
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < least:
+            raise InputError(f"{name} must be an integer >= {least}, got {v!r}")
 
 
 def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: float = 0.05,
@@ -222,6 +247,8 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
                                        len(members)),
                         stats.fraction(rec, tot), stats.rho_classes([r for m in members for r in m.spectral_radius],
                                                                     margin))
+    _check_settings(band=band, margin=margin, recover_frac=recover_frac, move_frac=move_frac, settle_cap=settle_cap,
+                    rho_small=rho_small, n_starts=n_starts, seed=seed)
     Xh = _host_matrix(X, "X")
     n, d = Xh.shape
     if n < 2:
@@ -232,6 +259,8 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         raise InputError(f"the model returned shape {np.shape(out)} for one input of d = {d}; it must map (m, d) rows to "
                          "(m, d) rows")
     FX = call(Xh)
+    if np.iscomplexobj(FX):
+        raise InputError("the model returned complex values; it must map real (m, d) rows to real (m, d) rows")
     if not np.all(np.isfinite(FX)):
         raise InputError("the model returned non-finite outputs at the training examples")
     spacing = dyn.min_spacing(Xh)
@@ -243,6 +272,10 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         J, errors = np.asarray(fd.J), fd.error
     else:
         J = J_of(Xh)
+    bad = np.flatnonzero(~np.all(np.isfinite(J), axis=(1, 2)))
+    if bad.size:
+        whose = "your jacobian" if jacobian is not None else (f"the {source} Jacobian of the model")
+        raise InputError(f"{whose} has non-finite entries at example(s) {', '.join(map(str, bad[:5]))}")
     rho = np.max(np.abs(np.linalg.eigvals(J)), axis=1)
     classes = ["not-a-fixed-point" if residual[i] > tol else dyn.classify(float(rho[i]), band) for i in range(n)]
     # default starts as the deep claims draw them for a user's data (datasets.user_starts)

@@ -70,6 +70,9 @@ def load_object(spec: str, flag: str):
             module = importlib.import_module(mod_name)
     except InputError:
         raise
+    except SystemExit as exc:  # sys.exit at import: a usage error naming the model, never memverify's status
+        raise InputError(f"{flag}: importing {mod_name!r} called sys.exit({exc.code!r}); a model module must define the "
+                         "model, not exit") from None
     except Exception as exc:  # the user's module failed to import: name it, in one line
         raise InputError(f"{flag}: importing {mod_name!r} failed: {type(exc).__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
@@ -117,10 +120,15 @@ def run(args) -> tuple:
     settings = _settings(args, base)
     if settings["settle_cap"] < 1:
         raise InputError(f"--settle-cap must be an integer >= 1, got {settings['settle_cap']}")
+    if not 0.0 < settings["recover_min"] <= 1.0:
+        raise InputError(f"--recover-min is a fraction of the starts, in (0, 1]; got {settings['recover_min']:g}")
     X = load_matrix(args.data)
     S = None if args.starts is None else load_matrix(args.starts)
     digests = {"data_sha256": _digest(X), "starts_sha256": None if S is None else _digest(S)}  # before any model runs
     f = load_object(args.model, "--model")
+    if isinstance(f, (list, tuple)):
+        raise InputError(f"--model {args.model!r} is a {type(f).__name__} of {len(f)} models (an ensemble); the command "
+                         "analyses one model: name one, or pass the list to verify.analyze from Python")
     J = None if args.jacobian is None else load_object(args.jacobian, "--jacobian")
     if J is not None and not callable(J):
         raise InputError(f"--jacobian {args.jacobian!r} is not callable (it is {type(J).__name__}); name a function of (m, d) rows")
@@ -136,6 +144,8 @@ def run(args) -> tuple:
         a = analyze(f, X, jacobian=J, **opts)
     except InputError:
         raise
+    except SystemExit as exc:  # sys.exit inside the model: a usage error, never memverify's own status
+        raise InputError(f"the model called sys.exit({exc.code!r}) while it was analysed; it must return its outputs") from None
     except Exception as exc:  # the user's model raised: one line naming it
         raise InputError(f"the model raised {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
                          "it must map (m, d) rows to (m, d) rows") from None

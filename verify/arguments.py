@@ -87,8 +87,14 @@ def check_targets(args, report_dir) -> None:
     """Every output path is checked before anything runs (one line, exit 2): a target that cannot be
     written, one output inside another, and any output that is also an input (the same file, through
     links too, or an input inside an output directory) are refused."""
+    for flag, path in (("--json", args.json), ("--save-baseline", args.save_baseline), ("--report", report_dir),
+                       ("--figures", args.figures)):
+        if path is not None and not str(path).strip():
+            raise InputError(f"{flag} names no path (an empty string); give one or drop {flag}")
     files = [(flag, path) for flag, path in (("--json", args.json), ("--save-baseline", args.save_baseline)) if path]
     for flag, path in files:
+        if str(path).endswith(("/", os.sep)):
+            raise InputError(f"{flag} {path!r} ends in a separator (a directory); give a file name")
         check_file_target(path, flag)
     if len(files) == 2 and Path(files[0][1]).resolve() == Path(files[1][1]).resolve():
         raise InputError(f"--json and --save-baseline name the same file {files[0][1]!r}; give each its own")

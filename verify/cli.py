@@ -129,10 +129,18 @@ def _main(argv=None) -> int:
         from .analyze_cli import main as analyze_main
 
         return _guarded(lambda: analyze_main(argv[1:]), None, f"{PROG} analyze")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.report is not None and not args.report.strip():
+        parser.error("--report names no directory (an empty string); give one or drop --report")
     report_dir = args.report or (DEFAULT_REPORT if not argv else None)
     outputs = Outputs()
     if args.list:
+        others = [f for f, v in (("--claim", args.claim), ("--json", args.json), ("--report", args.report),
+                                 ("--figures", args.figures), ("--save-baseline", args.save_baseline),
+                                 ("--compare", args.compare), ("--data", args.data)) if v]
+        if others:
+            parser.error(f"--list prints the claims table and runs nothing; drop {', '.join(others)}")
         print(rep.claims_markdown())
         return 0
 

@@ -217,6 +217,8 @@ def _check_options(claims, seed, step_factor, activations):
             raise InputError(f"{what}: {', '.join(map(repr, twice))} named more than once; name each once")
         return tuple(items)
 
+    if claims is not None and not isinstance(claims, (str, bytes)) and hasattr(claims, "__len__") and len(claims) == 0:
+        raise InputError("claims is an empty list: name the claims to run, or pass None to run them all")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     if isinstance(step_factor, bool) or not isinstance(step_factor, numbers.Real) or not math.isfinite(step_factor) \
@@ -312,6 +314,10 @@ def run(
     """
     if dtype not in DTYPES:
         raise InputError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+    if backend is not None and not isinstance(backend, str):
+        raise InputError(f"backend must be a name (numpy, cupy, jax, dask, auto) or None, got {type(backend).__name__}")
+    if data_dir is not None and not isinstance(data_dir, (str, os.PathLike)):
+        raise InputError(f"data_dir must be a path (str or os.PathLike) or None, got {type(data_dir).__name__}")
     ids, seed, step_factor, activations = _check_options(claims, seed, step_factor, activations)
     chosen = [get(c) for c in ids] if ids else all_claims()
     data = _check_data(data, chosen)

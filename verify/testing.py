@@ -40,8 +40,22 @@ def assert_memorizes(f, X, *, attractor_fraction: float = 1.0, recovered: float 
     ``rho(J) < 1`` (Theorem 2), at least ``recovered`` of the starts settle at a training example,
     and at most ``max_spurious`` settle elsewhere.  The message names every example that is not an
     attractor, with its residual and spectral radius.  Returns the analysis."""
+    import inspect
+    import math
+
+    from theory.errors import InputError
+
     from . import analyze
 
+    for name, v in (("attractor_fraction", attractor_fraction), ("recovered", recovered), ("max_spurious", max_spurious)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0.0 <= v <= 1.0) or math.isnan(v):
+            raise InputError(f"{name} must be a fraction in [0, 1], got {v!r}")
+    from .analysis import analyze as _analyze
+
+    unknown = sorted(set(options) - set(inspect.signature(_analyze).parameters) - {"f", "X"})
+    if unknown:
+        raise InputError(f"assert_memorizes takes no option {', '.join(map(repr, unknown))}; the others are "
+                         "verify.analyze's settings")
     a = analyze(f, X, **options)
     problems = []
     if a.attractor_fraction["value"] < attractor_fraction:
