@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from theory.errors import InputError
@@ -60,6 +62,9 @@ def load_matrix(path) -> np.ndarray:
     if p.is_dir():
         raise InputError(f"data file {str(p)!r} is a directory; pass a .npy, .npz or .csv file (MNIST or CIFAR-10 "
                          "directories go to --data-dir)")
+    if p.exists() and not p.is_file():
+        raise InputError(f"data file {str(p)!r} is not a regular file (a FIFO, socket or device); pass a .npy, .npz or "
+                         ".csv file")
     if not p.is_file():
         raise InputError(f"data file {str(p)!r} does not exist; pass a .npy, .npz or .csv file")
     suffix = p.suffix.lower()
@@ -71,6 +76,10 @@ def load_matrix(path) -> np.ndarray:
                                      "numpy.save, or use .npz or .csv")
             arr = np.load(p, allow_pickle=False)
         elif suffix == ".npz":
+            with open(p, "rb") as fh:
+                if fh.read(4) != b"PK\x03\x04":
+                    raise InputError(f"{p.name} is not a .npz archive (no zip header); a .npy file saved under this "
+                                     "name? rename it to .npy")
             with np.load(p, allow_pickle=False) as z:
                 names = list(z.files)
                 key = "X" if "X" in names else (names[0] if len(names) == 1 else None)
@@ -268,29 +277,43 @@ def read_idx(path) -> np.ndarray:
     p = Path(path)
     try:
         with _open_maybe_gz(p) as fh:
-            raw = fh.read()
+            head = fh.read(4)
+            if len(head) < 4 or head[0] != 0 or head[1] != 0:
+                raise InputError(f"{p.name} is not an IDX file (bad magic number); expected MNIST's idx format")
+            types = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+            if head[2] not in types:
+                raise InputError(f"{p.name}: unknown IDX data type 0x{head[2]:02x}; the file is corrupted")
+            ndim = head[3]
+            sizes = fh.read(4 * ndim)
+            if ndim < 1 or len(sizes) < 4 * ndim:
+                raise InputError(f"{p.name} is truncated: its header is incomplete")
+            dims = tuple(int(v) for v in np.frombuffer(sizes, dtype=">i4", count=ndim))
+            if min(dims) < 0:
+                raise InputError(f"{p.name}: its header gives a negative size {dims}; the file is corrupted")
+            if min(dims) == 0:
+                raise InputError(f"{p.name} holds no data (its header gives sizes {dims}); use a file with images")
+            dtype = np.dtype(types[head[2]])
+            need = math.prod(dims) * dtype.itemsize  # Python integers: no overflow
+            from .plan import host_available
+
+            room, source = host_available()
+            if need > room // 2:  # the bytes and the float64 copy the loaders make of them
+                raise InputError(f"{p.name}: its header declares {need / 2**30:.3g} GiB of data, more than the memory "
+                                 f"this process may use ({room / 2**30:.3g} GiB, {source}); use a smaller file")
+            raw = fh.read(need + 1)  # decompression bounded by the size the header declares
+    except InputError:
+        raise
     except EOFError:  # a gzip stream cut short
         raise InputError(f"{p.name} is truncated: its gzip stream ends early; download it again") from None
     except zlib.error as exc:
         raise InputError(f"{p.name} is corrupted: its gzip data does not decompress ({exc}); download it again") from None
     except OSError as exc:  # gzip.BadGzipFile too: not gzip at all
         raise InputError(f"cannot read {p.name}: {exc.strerror or exc}") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise InputError(f"{p.name} is not an IDX file (bad magic number); expected MNIST's idx format")
-    types = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-    if raw[2] not in types:
-        raise InputError(f"{p.name}: unknown IDX data type 0x{raw[2]:02x}; the file is corrupted")
-    ndim = raw[3]
-    if ndim < 1 or len(raw) < 4 + 4 * ndim:
-        raise InputError(f"{p.name} is truncated: its header is incomplete")
-    dims = tuple(int(v) for v in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
-    dtype = np.dtype(types[raw[2]])
-    need = int(np.prod(dims)) * dtype.itemsize
-    have = len(raw) - 4 - 4 * ndim
-    if have != need:
-        state = "truncated" if have < need else "longer than its header says"
+    if len(raw) != need:
+        state = "truncated" if len(raw) < need else "longer than its header says"
+        have = "more" if len(raw) > need else str(len(raw))
         raise InputError(f"{p.name} is {state}: the header promises {need} bytes of data, the file has {have}")
-    return np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(dims)
+    return np.frombuffer(raw, dtype=dtype).reshape(dims)
 
 
 def load_mnist(directory, *, split: str = "train", n: int | None = None) -> tuple:
@@ -338,7 +361,14 @@ def load_cifar10(directory, *, n: int | None = None, batches=("data_batch_1",)) 
             raise InputError(f"cannot read CIFAR-10 batch {name}: {first} (truncated or corrupted file)") from None
         if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
             raise InputError(f"{name} is not a CIFAR-10 python batch (no b'data' and b'labels')")
+        labels = batch[b"labels"]
+        if not isinstance(labels, (list, tuple, np.ndarray)) or isinstance(labels, (str, bytes)):
+            raise InputError(f"{name}: b'labels' is {type(labels).__name__}, not a list of labels; the batch is corrupted")
         data = np.asarray(batch[b"data"])
+        if not np.issubdtype(data.dtype, np.number) or np.issubdtype(data.dtype, np.complexfloating):
+            raise InputError(f"{name}: b'data' holds {data.dtype} values, not pixel numbers; the batch is corrupted")
+        if data.ndim == 2 and data.shape[0] == 0:
+            raise InputError(f"{name} holds no images; use a batch with images")
         if data.ndim != 2 or data.shape[1] != 3072 or len(batch[b"labels"]) != data.shape[0]:
             raise InputError(f"{name}: expected data of shape (n, 3072) and n labels, got {data.shape} and "
                              f"{len(batch[b'labels'])}")
@@ -350,9 +380,22 @@ def load_cifar10(directory, *, n: int | None = None, batches=("data_batch_1",)) 
 
 
 def has_mnist(directory) -> bool:
+    """Whether ``directory`` holds MNIST's training images; a broken entry (an MNIST name that is no
+    file, or labels without images) is a one-line error, not a silent fall-back to the bundled digits."""
     from pathlib import Path
 
-    return directory is not None and _find(Path(directory), MNIST_FILES["train"][0]) is not None
+    if directory is None:
+        return False
+    d = Path(directory)
+    for name in MNIST_FILES["train"]:
+        for candidate in (d / name, d / (name + ".gz"), d / name.replace("-idx", ".idx")):
+            if candidate.exists() and not candidate.is_file():
+                raise InputError(f"{str(candidate)!r} is not a file; MNIST's {name} must be the IDX file (or .gz)")
+    images, labels = (_find(d, name) for name in MNIST_FILES["train"])
+    if images is None and labels is not None:
+        raise InputError(f"{str(d)!r} holds MNIST's labels ({labels.name}) but not its images ({MNIST_FILES['train'][0]}); "
+                         "add the images or remove the labels")
+    return images is not None
 
 
 def has_cifar10(directory) -> bool:

@@ -13,6 +13,7 @@ available memory read from the device (for shared machines, and for the tests).
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass
 
@@ -125,8 +126,8 @@ def available(backend) -> tuple[int, str]:
             value = float(limit)
         except ValueError:
             raise InputError(f"{ENV_VAR}={limit!r} is not a number of GiB; set it like {ENV_VAR}=16") from None
-        if not value > 0:
-            raise InputError(f"{ENV_VAR}={limit!r} must be a positive number of GiB")
+        if not (value > 0 and math.isfinite(value) and value * GIB < 2**62):
+            raise InputError(f"{ENV_VAR}={limit!r} must be a finite positive number of GiB (below 2^32 GiB)")
         return int(value * GIB), f"{ENV_VAR}={limit}"
     if backend.name == "cupy":
         import cupy
@@ -141,13 +142,39 @@ def available(backend) -> tuple[int, str]:
         if "bytes_limit" in stats:
             free = int(stats["bytes_limit"]) - int(stats.get("bytes_in_use", 0))
             return free, f"free memory of JAX's {backend.device} ({int(stats['bytes_limit']) / GIB:.1f} GiB in all)"
+    return host_available()
+
+
+def host_available() -> tuple[int, str]:
+    """Bytes the process may still take on the host: the least of MemAvailable (/proc/meminfo), the
+    process's address-space limit (RLIMIT_AS) and its cgroup's memory.max less memory.current."""
+    found = []
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024, "MemAvailable in /proc/meminfo"
+                    found.append((int(line.split()[1]) * 1024, "MemAvailable in /proc/meminfo"))
     except OSError:
         pass
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            found.append((int(soft), "the process's address-space limit (RLIMIT_AS)"))
+    except (ImportError, OSError, ValueError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max") as fh:
+            top = fh.read().strip()
+        if top != "max":
+            with open("/sys/fs/cgroup/memory.current") as fh:
+                used = int(fh.read().strip())
+            found.append((max(0, int(top) - used), "the cgroup's memory.max less memory.current"))
+    except (OSError, ValueError):
+        pass
+    if found:
+        return min(found)
     pages, size = os.sysconf("SC_AVPHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
     return int(pages * size), "available physical pages"
 
