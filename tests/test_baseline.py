@@ -81,7 +81,7 @@ def _first_quantity(doc, cid="linear-min-norm"):
     (lambda d: _first_quantity(d).update(measured="abc"), "measured is 'abc', not a number"),
     (lambda d: _first_quantity(d).update(measured=None), "measured is None, not a number"),
     (lambda d: _first_quantity(d).update(op="<"), "op is '<', not <= or >="),
-    (lambda d: _first_quantity(d).update(allowed_drift=-1), "allowed_drift is -1, not >= 0"),
+    (lambda d: _first_quantity(d).update(allowed_drift=-1), "allowed_drift is -1, not a finite number >= 0"),
     (lambda d: d["provenance"].update(seed="abc"), "provenance.seed is 'abc', not a non-negative integer"),
     (lambda d: d["provenance"].update(profile="huge"), "provenance.profile is 'huge'"),
     (lambda d: d.pop("provenance"), "provenance is missing"),

@@ -76,6 +76,8 @@ def load_baseline(path, *, analysis: bool = False) -> dict:
         raise InputError(f"baseline {str(p)!r} does not exist; create one with --save-baseline FILE")
     try:
         doc = json.loads(p.read_text())
+    except RecursionError:
+        raise InputError(f"cannot read baseline {p.name}: its JSON is nested too deeply to be a baseline") from None
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read baseline {p.name}: {str(exc).splitlines()[0]}") from None
     if not isinstance(doc, dict) or doc.get("kind") != KIND:
@@ -98,7 +100,18 @@ def load_baseline(path, *, analysis: bool = False) -> dict:
 def _number(x) -> bool:
     if isinstance(x, str):
         return x in ("inf", "-inf", "nan")
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return False
+    try:
+        float(x)  # an integer beyond float's range is no measured number
+    except OverflowError:
+        return False
+    return True
+
+
+def _finite(x) -> bool:
+    """A number a re-run can be held to: finite (no "inf", no 1e400 that JSON reads as infinity)."""
+    return _number(x) and not isinstance(x, str) and math.isfinite(float(x))
 
 
 def _validate(doc: dict, name: str, *, analysis: bool = False) -> None:
@@ -121,6 +134,17 @@ def _validate(doc: dict, name: str, *, analysis: bool = False) -> None:
         bad("provenance.seed", f"is {seed!r}, not a non-negative integer")
     if prov.get("dtype", "float64") not in DTYPES:
         bad("provenance.dtype", f"is {prov.get('dtype')!r}, not one of {', '.join(DTYPES)}")
+    if analysis:
+        settings = prov.get("analysis_settings")
+        if not isinstance(settings, dict):
+            bad("provenance.analysis_settings", f"is {type(settings).__name__}, not an object of the analysis's settings")
+        checks = {"seed": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+                  "settle_cap": lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+                  "band": lambda v: _finite(v) and float(v) >= 0,
+                  "recover_min": lambda v: _finite(v) and 0 < float(v) <= 1}
+        for key, ok in checks.items():
+            if key in settings and not ok(settings[key]):
+                bad(f"provenance.analysis_settings.{key}", f"is {settings[key]!r}, out of its range")
     claims = doc.get("claims")
     if not isinstance(claims, dict) or not claims:
         raise InputError(f"{name} holds no claims")
@@ -140,8 +164,8 @@ def _validate(doc: dict, name: str, *, analysis: bool = False) -> None:
             bad(f"claims.{cid}.control_rejected", f"is {entry.get('control_rejected')!r}, not true, false or null")
         if not isinstance(entry.get("empirical"), bool):
             bad(f"claims.{cid}.empirical", f"is {entry.get('empirical')!r}, not true or false")
-        if entry.get("tolerance") is not None and not _number(entry["tolerance"]):
-            bad(f"claims.{cid}.tolerance", f"is {entry['tolerance']!r}, not a number or null")
+        if entry.get("tolerance") is not None and not _finite(entry["tolerance"]):
+            bad(f"claims.{cid}.tolerance", f"is {entry['tolerance']!r}, not a finite number or null")
         quantities = entry.get("quantities")
         if not isinstance(quantities, dict):
             bad(f"claims.{cid}.quantities", "is missing or not an object")
@@ -154,8 +178,8 @@ def _validate(doc: dict, name: str, *, analysis: bool = False) -> None:
                     bad(f"{where}.{field}", f"is {q.get(field)!r}, not a number")
             if q.get("op") not in ("<=", ">="):
                 bad(f"{where}.op", f"is {q.get('op')!r}, not <= or >=")
-            if not _num(q["allowed_drift"]) >= 0:
-                bad(f"{where}.allowed_drift", f"is {q['allowed_drift']!r}, not >= 0")
+            if not (_finite(q["allowed_drift"]) and float(q["allowed_drift"]) >= 0):
+                bad(f"{where}.allowed_drift", f"is {q['allowed_drift']!r}, not a finite number >= 0")
 
 
 REGRESSION, IMPROVEMENT, OK = "REGRESSION", "improvement", "ok"
