@@ -86,3 +86,16 @@ def test_the_host_limit_honours_the_address_space_limit():
         assert plan.host_available()[0] <= cap
     finally:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def test_the_memory_plan_covers_analyses_and_wide_images(monkeypatch):
+    """An analysis whose Jacobian stacks cannot fit, and the Lemma on images of 200,000 pixels, are
+    refused before anything runs, naming the size (never a MemoryError blamed on the model)."""
+    import verify
+
+    monkeypatch.setenv(plan.ENV_VAR, "1")
+    with pytest.raises(InputError, match="the analysis needs about"):
+        verify.analyze(lambda Z: Z, np.random.default_rng(0).random((400, 784)))
+    wide = np.random.default_rng(0).uniform(0.1, 1.0, (1, 200_000))
+    with pytest.raises(InputError, match="lemma-forced-zero needs about"):
+        verify.run(["lemma-forced-zero"], profile="quick", data={"X": wide})

@@ -209,6 +209,19 @@ def _linear_report(A: np.ndarray, X: np.ndarray, margin: float) -> dict:
             "eigenvector_span_distance": dist, "n_examples": int(X.shape[0])}
 
 
+def _check_memory(n: int, d: int, m: int) -> None:
+    """Refuse, before the model runs, an analysis whose Jacobian stacks cannot fit: central differences
+    keep about 6 (n, d, d) arrays (the differences at two steps, their error, the eigenvalue work),
+    the starts a few (m, d)."""
+    from .plan import available
+
+    need = 8 * (6 * n * d * d + 8 * max(m, 1) * d)
+    room, source = available(None)
+    if need > room:
+        raise InputError(f"the analysis needs about {need / 2**30:.3g} GiB (the Jacobians of {n} examples of d = {d}) "
+                         f"but {room / 2**30:.3g} GiB is available ({source}); analyse fewer examples at once")
+
+
 def _check_settings(**kw) -> None:
     """The analysis settings, refused in one line when out of range."""
     import numbers
@@ -253,6 +266,7 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
     n, d = Xh.shape
     if n < 2:
         raise InputError("X needs at least 2 examples (recovery is judged against their spacing)")
+    _check_memory(n, d, 0 if starts is None else int(np.shape(starts)[0]) or n_starts)
     call, J_of, source, A = _resolve(f, Xh, jacobian)
     out = call(Xh[:1])
     if np.shape(out) != (1, d):

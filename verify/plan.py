@@ -62,6 +62,9 @@ def _two_layer(p: dict, b: int) -> tuple[int, str]:
 def _conv(p: dict, b: int) -> tuple[int, str]:
     """A convolutional claim: the dense operators it forms, of its images (Appendix G's ``s x s x 3``,
     the patterns of the Lemma's ``sizes`` and of Theorem 5's ``max_s``; small stacks otherwise)."""
+    if "d" in p:  # the user's images (the Lemma, Theorem 4): d x d projections and operators of them
+        d = p["d"]
+        return 4 * d * d * b, f"4 dense matrices of d x d = {d} x {d} (your images)"
     if "s" in p:  # Appendix G: s x s x 3 operators, their spectra and the pseudospectral check
         d = 3 * p["s"] ** 2
         return 6 * d * d * b, f"6 dense operators of {d} x {d} ({p['s']} x {p['s']} x 3 images)"
@@ -119,7 +122,7 @@ def plan(claim, ctx, data=None) -> Plan:
 
 
 def available(backend) -> tuple[int, str]:
-    """Bytes the run may use and where that figure comes from."""
+    """Bytes the run may use on ``backend`` (``None``: the host) and where that figure comes from."""
     limit = os.environ.get(ENV_VAR)
     if limit:
         try:
@@ -129,13 +132,14 @@ def available(backend) -> tuple[int, str]:
         if not (value > 0 and math.isfinite(value) and value * GIB < 2**62):
             raise InputError(f"{ENV_VAR}={limit!r} must be a finite positive number of GiB (below 2^32 GiB)")
         return int(value * GIB), f"{ENV_VAR}={limit}"
-    if backend.name == "cupy":
+    name = None if backend is None else backend.name  # None: the host
+    if name == "cupy":
         import cupy
 
         free, total = cupy.cuda.runtime.memGetInfo()
         pool = cupy.get_default_memory_pool()
         return int(free + pool.free_bytes()), f"free GPU memory of {backend.device} ({total / GIB:.1f} GiB in all)"
-    if backend.name == "jax":
+    if name == "jax":
         import jax
 
         stats = jax.devices()[0].memory_stats() or {}  # an accelerator's allocator reports; the CPU's does not
