@@ -186,3 +186,34 @@ def test_distances_keep_their_precision_on_offset_data():
     a = analyze(lambda Z: np.tile(C, (Z.shape[0], 1)), X, n_starts=6, settle_cap=20)
     assert a.classification == ["not-a-fixed-point"] * 3
     assert a.recovery["recovered"] == 0
+
+
+def test_a_jacobian_whose_error_straddles_one_is_undecided():
+    """Issue 30: a float32 map contracting by 0.999 towards each example has finite-difference
+    Jacobians whose error bound covers rho = 1: those examples are undecided, not attractors or
+    repellers; the same map in float64 is certified an attractor. The bounds are in the analysis."""
+    X = np.eye(3, 8) * 0.5 + 0.25
+
+    def contract(Z, dtype):
+        Zd = np.asarray(Z, dtype=dtype)
+        idx = np.argmin(((Zd[:, None, :] - X[None].astype(dtype)) ** 2).sum(-1), axis=1)
+        C = X[idx].astype(dtype)
+        return (C + dtype(0.999) * (Zd - C)).astype(np.float64)
+
+    loose = analyze(lambda Z: contract(Z, np.float32), X, n_starts=4, settle_cap=5)
+    assert loose.classification == ["undecided"] * 3, (loose.spectral_radius, loose.jacobian_error_norm)
+    assert all(e > 1e-3 for e in loose.jacobian_error_norm)
+    tight = analyze(lambda Z: contract(Z, np.float64), X, n_starts=4, settle_cap=5)
+    assert tight.classification == ["attractor"] * 3 and all(m > 0 for m in tight.certificate_margin)
+
+
+def test_recovery_says_which_examples_starts_return_to():
+    """Issue 30: own-example recovery, the number of distinct examples reached, and R(1) per kind of
+    start, beside the pooled figures; a map that sends every start to example 0 recovers 'any example'
+    but not its own, and reaches one example."""
+    X = np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    a = analyze(lambda Z: np.tile(X[0], (Z.shape[0], 1)), X, n_starts=20, settle_cap=5)
+    rec = a.recovery
+    assert rec["recovered"] == 20 and rec["examples_reached"] == 1
+    assert rec["own_example"]["value"] < 0.6 and set(rec["kinds"]) == {"box", "near"}
+    assert set(a.superattraction["R1_by_kind"]) == {"box", "near"} and "bounding box" in rec["starts_drawn"]

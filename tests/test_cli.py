@@ -188,9 +188,10 @@ def test_terminal_reason_column_fits_the_width(monkeypatch):
     env = {**os.environ, "COLUMNS": "140"}
     proc = subprocess.run([sys.executable, "-m", "verify", "--profile", "quick", "--claim", "thm3-stable-fixed-points"],
                           capture_output=True, text=True, env=env, cwd=ROOT)
-    table = [line for line in proc.stdout.splitlines() if line.startswith(("claim ", "thm3-"))]
-    assert table and all(len(line) <= 140 for line in table)
-    assert "proof: relu" in table[-1] and table[-1].endswith("...")
+    lines = proc.stdout.splitlines()
+    assert lines and all(len(line) <= 140 for line in lines)
+    at = next(i for i, line in enumerate(lines) if line.startswith("thm3-"))
+    assert lines[at + 1].strip().startswith("proof: relu") and not any(line.endswith("...") for line in lines)
 
 
 def _wrong_svd(real):
@@ -307,3 +308,21 @@ def test_terminal_lines_fit_the_terminal_and_a_missing_report_is_named(tmp_path,
     out = capsys.readouterr().out
     assert max(len(l) for l in out.splitlines() if "hypothesis not met:" in l) <= 100
     assert "no HTML/Markdown report written (add --report DIR" in out
+
+
+def test_the_terminal_fits_80_columns_and_shows_every_reason(monkeypatch, capsys):
+    """Issue 30: at COLUMNS=80 no line is wider than 80, and each reason is shown whole (wrapped
+    under its row, not cut), also where the hypotheses are not met."""
+    from verify.cli import main
+
+    monkeypatch.setenv("COLUMNS", "80")
+    claims = ["linear-min-norm", "thm1-beyond-assumptions", "thm3-stable-fixed-points"]
+    main(["--profile", "quick", *[a for c in claims for a in ("--claim", c)]])
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    import verify
+
+    joined = " ".join(line.strip() for line in out.splitlines())
+    for ev in verify.run(claims, profile="quick").evidence:
+        if ev.reason:
+            assert ev.reason in joined, ev.reason

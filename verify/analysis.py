@@ -29,7 +29,7 @@ from theory import stats
 from theory.common import check_matrix
 from theory.errors import InputError
 
-from .datasets import user_starts
+from .datasets import USER_STARTS, labelled_user_starts
 
 __all__ = ["Analysis", "Ensemble", "analyze"]
 
@@ -46,7 +46,9 @@ class Analysis:
     spurious_attractors: list
     superattraction: dict         # R(1) and the examples with rho <= rho_small
     jacobian_source: str
-    jacobian_error: list = field(default_factory=list)
+    jacobian_error: list = field(default_factory=list)  # per example: the bound on each entry (finite differences)
+    jacobian_error_norm: list = field(default_factory=list)  # per example: d x that, a bound on ||E||_2
+    certificate_margin: list = field(default_factory=list)  # per example: theory.dynamics.classify_within's slack
     linear: dict | None = None
     settings: dict = field(default_factory=dict)
 
@@ -291,26 +293,46 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         whose = "your jacobian" if jacobian is not None else (f"the {source} Jacobian of the model")
         raise InputError(f"{whose} has non-finite entries at example(s) {', '.join(map(str, bad[:5]))}")
     rho = np.max(np.abs(np.linalg.eigvals(J)), axis=1)
-    classes = ["not-a-fixed-point" if residual[i] > tol else dyn.classify(float(rho[i]), band) for i in range(n)]
-    # default starts as the deep claims draw them for a user's data (datasets.user_starts)
-    S = _host_matrix(starts, "starts") if starts is not None else user_starts(Xh, n_starts, np.random.default_rng(seed))
+    # ||E||_2 <= ||E||_F <= d max|E_ij|: the finite-difference error as a bound on the matrix's (0: exact)
+    err_norm = [d * float(e) for e in errors] if errors else [0.0] * n
+    decided = [dyn.classify_within(J[i], err_norm[i], band) for i in range(n)]
+    classes = ["not-a-fixed-point" if residual[i] > tol else decided[i][0] for i in range(n)]
+    if starts is not None:
+        S = _host_matrix(starts, "starts")
+        kinds, origins = ["given"] * S.shape[0], None
+    else:  # default starts as the deep claims draw them for a user's data (datasets.user_starts)
+        S, kinds, origins = labelled_user_starts(Xh, n_starts, np.random.default_rng(seed))
     if S.shape[1] != d:
         raise InputError(f"starts have {S.shape[1]} columns but the data have d = {d}")
+    if origins is None:  # the example each given start begins nearest
+        origins = [int(i) for i in dyn.nearest(S, Xh)[0]]
     st = dyn.settle(call, S, Xh, tol=tol, move_tol=move_frac * spacing, cap=settle_cap)
     ts = [t for t in curve if t <= settle_cap]
     R = dyn.recovery_probability(call, S, Xh, ts, tol) if ts else []
     n_att = sum(c == "attractor" for c in classes)
+    own = [st.example[j] == origins[j] for j in range(len(kinds)) if origins[j] >= 0 and st.outcome[j] == "recovered"]
+    tracked = sum(1 for j in range(len(kinds)) if origins[j] >= 0)
+    r1 = {}
+    if ts and ts[0] == 1:
+        for kind in sorted(set(kinds)):
+            rows = [j for j, k in enumerate(kinds) if k == kind]
+            r1[kind] = float(dyn.recovery_probability(call, S[rows], Xh, [1], tol)[0])
     return Analysis(
         fixed_point_residual=residual.tolist(), spectral_radius=rho.tolist(), classification=classes,
         attractor_fraction=stats.fraction(n_att, n),
         recovery={"starts": len(st.outcome), "recovered": st.outcome.count("recovered"),
                   "spurious": st.outcome.count("spurious"), "unsettled": st.outcome.count("unsettled"),
                   "fraction_recovered": stats.fraction(st.outcome.count("recovered"), len(st.outcome)),
-                  "curve": [[t, float(r)] for t, r in zip(ts, R)], "cap": settle_cap, "tol": tol},
+                  "curve": [[t, float(r)] for t, r in zip(ts, R)], "cap": settle_cap, "tol": tol,
+                  "own_example": stats.fraction(sum(own), tracked) if tracked else None,
+                  "examples_reached": len({st.example[j] for j in range(len(kinds)) if st.outcome[j] == "recovered"}),
+                  "kinds": {k: kinds.count(k) for k in sorted(set(kinds))},
+                  "starts_drawn": USER_STARTS if starts is None else "given by the user"},
         spurious_attractors=st.spurious_points,
-        superattraction={"R1": float(R[0]) if ts and ts[0] == 1 else None, "rho_small": rho_small,
+        superattraction={"R1": float(R[0]) if ts and ts[0] == 1 else None, "R1_by_kind": r1, "rho_small": rho_small,
                          "superattractors": int(np.sum(rho <= rho_small))},
-        jacobian_source=source, jacobian_error=list(errors),
+        jacobian_source=source, jacobian_error=list(errors), jacobian_error_norm=err_norm,
+        certificate_margin=[float(m) for _, m in decided],
         linear=_linear_report(A, Xh, margin) if A is not None else None,
         settings={"band": band, "margin": margin, "recover_frac": recover_frac, "move_frac": move_frac,
                   "settle_cap": settle_cap, "seed": seed, "spacing": spacing})

@@ -36,19 +36,36 @@ def measurements(a, *, recover_min: float) -> dict:
     spacing, frac = s["spacing"], s["recover_frac"]
     n = len(a.spectral_radius)
     worst = max(a.fixed_point_residual) / spacing
+    moved = [i for i, r in enumerate(a.fixed_point_residual) if r / spacing > frac]
     out = {"fixed-points": Measurement(
         [Comparison("max ||f(x_i) - x_i|| / spacing", worst, frac)],
-        {"max_residual_over_spacing": worst, "residuals": list(a.fixed_point_residual), "spacing": spacing},
+        {"max_residual_over_spacing": worst, "residuals": list(a.fixed_point_residual), "spacing": spacing,
+         "not_fixed": moved},
         Tolerance(frac, f"a fixed point: ||f(x_i) - x_i|| within {frac:g} of the examples' smallest spacing"),
-        key="max_residual_over_spacing")}
+        key="max_residual_over_spacing",
+        notes=_listed("not fixed points", [f"example {i}: ||f(x) - x|| / spacing = "
+                                           f"{a.fixed_point_residual[i] / spacing:.3g}" for i in moved]),
+        scope=f"{len(moved)} of {n} examples are not fixed points" if moved else None)}
     att = a.attractor_fraction
+    err = list(getattr(a, "jacobian_error_norm", []) or [0.0] * n)
+    others = [i for i, c in enumerate(a.classification) if c != "attractor"]
+    counts = {c: a.classification.count(c) for c in ("repeller", "undecided", "not-a-fixed-point")}
     out["attractors"] = Measurement(
         [Comparison("attractor fraction (Theorem 2)", att["value"], 1.0, ">=")],
         {"attractor_fraction": att["value"], "spectral_radius": list(a.spectral_radius),
-         "classification": list(a.classification), "jacobian": a.jacobian_source},
-        Tolerance(s["band"], f"an attractor: a fixed point with rho(J(x_i)) < 1 - {s['band']:g} (Jacobian: "
-                             f"{a.jacobian_source})"),
+         "classification": list(a.classification), "jacobian": a.jacobian_source, "jacobian_error_norm": err,
+         "certificate_margin": list(getattr(a, "certificate_margin", []))},
+        Tolerance(s["band"], f"an attractor: a fixed point with rho(J(x_i)) < 1 - {s['band']:g} for every Jacobian within "
+                             f"the error bound of the measured one (Jacobian: {a.jacobian_source}; pseudospectral "
+                             "certificate, theory.dynamics.classify_within)"),
         key="attractor_fraction",
+        notes=_listed("not attractors", [f"example {i}: {a.classification[i]} (rho {a.spectral_radius[i]:.4g}"
+                                         + (f" +- {err[i]:.2g}" if err[i] else "") + ")" for i in others])
+        + ([f"Jacobian error bound ||E||_2 per example: up to {max(err):.2g} (d x the finite differences' "
+            "per-entry bound); an example whose class any Jacobian within it could change is undecided"]
+           if max(err) > 0 else []),
+        scope=(f"{len(others)} of {n} examples are not attractors: "
+               + ", ".join(f"{k} {c}" for c, k in counts.items() if k)) if others else None,
         statistics={"seeds": 1, "attractor_fraction": att, "rho": stats.rho_classes(a.spectral_radius, s["margin"])})
     r = a.recovery
     out["recovery"] = Measurement(
@@ -57,14 +74,25 @@ def measurements(a, *, recover_min: float) -> dict:
          "unsettled": r["unsettled"], "curve": r["curve"], "spurious_attractors": len(a.spurious_attractors)},
         Tolerance(recover_min, f"at least {recover_min:g} of {r['starts']} starts end within {frac:g} x the spacing of "
                                f"an example, iterated until they settle (cap {r['cap']})"),
-        key="recovered", statistics={"seeds": 1, "recovered": r["fraction_recovered"]})
+        key="recovered", statistics={"seeds": 1, "recovered": r["fraction_recovered"],
+                                     "own_example": r.get("own_example"), "examples_reached": r.get("examples_reached")},
+        notes=[f"starts: {r.get('starts_drawn', 'given')}"] + ([
+            f"{r['own_example']['k']} of {r['own_example']['n']} starts tied to an example return to it; "
+            f"{r['examples_reached']} of {n} examples are reached"] if r.get("own_example") else []),
+        scope=(f"{r['recovered']} of {r['starts']} reach some example, {r['examples_reached']} of {n} examples reached"
+               + (f", {r['own_example']['k']}/{r['own_example']['n']} return to their own" if r.get("own_example") else "")))
     R1 = a.superattraction["R1"]
     out["superattraction"] = Measurement(
         [Comparison("R(1): starts on an example after one step", float("nan") if R1 is None else R1, recover_min, ">=")],
-        {"R1": R1, "superattractors": a.superattraction["superattractors"], "rho_small": a.superattraction["rho_small"]},
+        {"R1": R1, "R1_by_kind": a.superattraction.get("R1_by_kind", {}),
+         "superattractors": a.superattraction["superattractors"], "rho_small": a.superattraction["rho_small"]},
         Tolerance(recover_min, f"at least {recover_min:g} of the starts within {frac:g} x the spacing of an example "
                                "after one application"),
-        key="R1")
+        key="R1",
+        notes=[f"starts: {r.get('starts_drawn', 'given')}; R(1) by kind of start: "
+               + ", ".join(f"{k} {v:.3g}" for k, v in a.superattraction.get("R1_by_kind", {}).items())],
+        scope="R(1) by kind of start: " + ", ".join(f"{k} {v:.3g}" for k, v in a.superattraction.get("R1_by_kind", {}).items())
+        if a.superattraction.get("R1_by_kind") else None)
     if a.linear is not None:
         lin, margin = a.linear, s["margin"]
         dist = max(lin["eigenvector_span_distance"], default=float("inf"))
@@ -79,6 +107,14 @@ def measurements(a, *, recover_min: float) -> dict:
                               f"eigenvectors within {margin:g} of the examples' span"),
             key="largest_distance")
     return out
+
+
+def _listed(what: str, lines: list, limit: int = 10) -> list:
+    """Per-example lines for a report's notes: the first ``limit``, then how many more."""
+    if not lines:
+        return []
+    more = f"; and {len(lines) - limit} more (all in the JSON's metrics)" if len(lines) > limit else ""
+    return [f"{what}: " + "; ".join(lines[:limit]) + more]
 
 
 def evidence(a, control, *, recover_min: float, model: str, seconds: float, linear_control=None) -> list:

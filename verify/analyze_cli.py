@@ -26,7 +26,7 @@ import numpy as np
 
 from theory.errors import InputError
 
-from .arguments import OneLineParser, absolute_targets, check_targets, positive_float, seed, write_outputs
+from .arguments import OneLineParser, absolute_targets, check_targets, positive_float, seed, wrap, write_outputs
 
 PROG = "memverify analyze"
 
@@ -181,16 +181,19 @@ def main(argv) -> int:
         import shutil
 
         prov = report.provenance
-        print(f"model {prov['model']} on {prov['data']} ({len(report.evidence[0].measurement.metrics['residuals'])} "
-              f"examples), Jacobian: {prov['jacobian']}")
-        print(rep.table([rep.evidence_row(e) for e in report.evidence], width=shutil.get_terminal_size((160, 24)).columns))
+        width = shutil.get_terminal_size((160, 24)).columns
+        print(wrap(f"model {prov['model']} on {prov['data']} ({len(report.evidence[0].measurement.metrics['residuals'])} "
+                   f"examples), Jacobian: {prov['jacobian']}", width))
+        print(rep.table([rep.evidence_row(e) for e in report.evidence], width=width))
         for flag, path in (("JSON report", _given(args, "json")),
                            ("report", args.report and Path(_given(args, "report")) / "report.html")):
             if path:
                 print(f"{flag}: {path}")
     if args.save_baseline:
         print(f"baseline saved: {_given(args, 'save_baseline')}")
-    print(rep.summary(report))
+    import shutil
+
+    print(wrap(rep.summary(report), shutil.get_terminal_size((160, 24)).columns))
     if base is not None:
         from .baseline import compare, diff_table
 

@@ -21,6 +21,13 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def wrap(text: str, width: int) -> str:
+    """``text`` wrapped to the terminal's ``width`` (continuation lines indented), never cut."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width=max(40, width), subsequent_indent="    ")) or text
+
+
 def positive_float(text: str) -> float:
     """An argument that must be a finite number > 0."""
     try:

@@ -27,7 +27,7 @@ from pathlib import Path
 from theory.errors import InputError, MemverifyError
 
 from . import report as rep
-from .arguments import OneLineParser, check_targets, positive_float, seed, write_outputs
+from .arguments import OneLineParser, check_targets, positive_float, seed, wrap, write_outputs
 from .outputs import Outputs, terminate_as_interrupt
 from .profiles import PROFILES
 
@@ -172,8 +172,7 @@ def _main(argv=None) -> int:
         print(rep.table([rep.evidence_row(e) for e in report.evidence], width=width))
         for e in report.evidence:
             for v in e.measurement.violations:
-                line = f"  {e.id}: hypothesis not met: {v}"
-                print(line if len(line) <= width else line[: max(20, width - 3)] + "...")
+                print(wrap(f"  {e.id}: hypothesis not met: {v}", width))
         if args.json:
             print(f"JSON report: {args.json}")
         for path in figures:
@@ -181,8 +180,8 @@ def _main(argv=None) -> int:
         if written:
             print(f"report: {written} (and {written.with_suffix('.md')})")
         else:
-            print("no HTML/Markdown report written (add --report DIR; the bare `python -m verify` writes "
-                  f"{DEFAULT_REPORT}/)")
+            print(wrap("no HTML/Markdown report written (add --report DIR; the bare `python -m verify` writes "
+                        f"{DEFAULT_REPORT}/)", width))
     regressions = False
     if base is not None:
         from .baseline import compare, diff_table
@@ -198,7 +197,9 @@ def _main(argv=None) -> int:
               f" ({better} improvements, {within} quantities moved within their allowance)")
     if args.save_baseline:
         print(f"baseline saved: {args.save_baseline}")
-    print(rep.summary(report))
+    import shutil
+
+    print(wrap(rep.summary(report), shutil.get_terminal_size((160, 24)).columns))
     if base is not None:
         return 1 if regressions else 0
     if args.save_baseline:

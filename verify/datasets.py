@@ -226,18 +226,28 @@ MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
                "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
 
 
+USER_STARTS = ("half uniform in the examples' bounding box ('box'), half training examples drawn with replacement "
+               "and moved by 0.2 x their smallest spacing in a random direction ('near')")
+
+
 def user_starts(X: np.ndarray, m: int, rng) -> np.ndarray:
-    """``m`` starts for iterating a map trained on ``X``: half uniform in the examples' bounding box,
-    half training examples (drawn with replacement) moved by 20% of their smallest spacing in a
-    random direction."""
+    """``m`` starts for iterating a map trained on ``X`` (:data:`USER_STARTS`)."""
+    return labelled_user_starts(X, m, rng)[0]
+
+
+def labelled_user_starts(X: np.ndarray, m: int, rng) -> tuple:
+    """``(starts, kinds, origins)``: :func:`user_starts`' starts (the same draws), each start's kind
+    (``box`` or ``near``) and the example a ``near`` start was moved from (-1 for ``box``)."""
     from theory.dynamics import min_spacing
 
     lo, hi = X.min(axis=0), X.max(axis=0)
     box = lo + (hi - lo) * rng.random((m // 2, X.shape[1]))
-    near = X[rng.integers(0, len(X), m - m // 2)]
+    origin = rng.integers(0, len(X), m - m // 2)
+    near = X[origin]
     U = rng.standard_normal(near.shape)
     near = near + 0.2 * min_spacing(X) * U / np.linalg.norm(U, axis=1, keepdims=True)
-    return np.vstack([box, near])
+    kinds = ["box"] * (m // 2) + ["near"] * (m - m // 2)
+    return np.vstack([box, near]), kinds, [-1] * (m // 2) + [int(i) for i in origin]
 
 
 def data_dir(path=None):

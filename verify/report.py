@@ -45,27 +45,31 @@ def provenance_text(v) -> str:
 
 
 def evidence_row(e) -> list:
-    """One terminal row (:func:`decisive` for the comparison)."""
-    check = decisive(e.measurement)
+    """One terminal row: the claim, its verdict, its control, its time, and last its reason (the
+    decisive comparison, :func:`decisive`, when it holds)."""
     ctl = {True: "rejected", False: "ACCEPTED", None: "n/a"}[e.control_rejected]
-    return [e.id, e.verdict, check, ctl, f"{e.seconds:.1f}s", e.reason or ""]
+    return [e.id, e.verdict, ctl, f"{e.seconds:.1f}s", e.reason or "ok: " + decisive(e.measurement)]
 
 
-HEADER = ["claim", "verdict", "decisive comparison (value op bound)", "neg. control", "time", "reason"]
+HEADER = ["claim", "verdict", "neg. control", "time", "reason (when it holds: the decisive comparison)"]
 
 
 def table(rows: list, header: list = HEADER, width: int | None = None) -> str:
-    """A plain-text table; with ``width``, the last column is cut (ending in '...') so that no line
-    is longer than ``width`` characters (at least 20 of the last column are kept)."""
+    """A plain-text table.  With ``width``, no line is longer than ``width``: where the columns do not
+    fit side by side, the last one (the reason) goes under its row, indented and wrapped, never cut."""
+    import textwrap
+
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    if width is not None:
-        room = max(20, width - sum(w + 2 for w in widths[:-1]))
-        widths[-1] = min(widths[-1], room)
-    def cut(c, w):
-        c = str(c)
-        return c if len(c) <= w else c[: max(0, w - 3)] + "..."
-    line = lambda r: "  ".join(cut(c, w).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
-    return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+    line = lambda r, ws: "  ".join(str(c).ljust(w) for c, w in zip(r, ws)).rstrip()  # noqa: E731
+    if width is None or sum(w + 2 for w in widths) - 2 <= width:
+        return "\n".join([line(header, widths), line(["-" * w for w in widths], widths), *(line(r, widths) for r in rows)])
+    head = widths[:-1]
+    out = [line(header[:-1], head), "    " + header[-1], line(["-" * w for w in head], head)]
+    for r in rows:
+        first = line(r[:-1], head)
+        out.append(first if len(first) <= width else first[: max(1, width - 3)] + "...")
+        out += textwrap.wrap(str(r[-1]), width=max(20, width - 4), initial_indent="    ", subsequent_indent="    ") or []
+    return "\n".join(out)
 
 
 def summary(report: Report) -> str:
