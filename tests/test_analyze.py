@@ -217,3 +217,14 @@ def test_recovery_says_which_examples_starts_return_to():
     assert rec["recovered"] == 20 and rec["examples_reached"] == 1
     assert rec["own_example"]["value"] < 0.6 and set(rec["kinds"]) == {"box", "near"}
     assert set(a.superattraction["R1_by_kind"]) == {"box", "near"} and "bounding box" in rec["starts_drawn"]
+
+
+def test_a_float32_torch_model_is_called_in_its_own_dtype():
+    """Issue 30: PyTorch's default float32 model is analysed (called in float32, said so), not refused."""
+    torch = pytest.importorskip("torch", reason="torch is optional (pip install torch): the float32 model is not run")
+    lin = torch.nn.Linear(3, 3, bias=False)  # float32, PyTorch's default
+    with torch.no_grad():
+        lin.weight.copy_(torch.eye(3) * 0.5)
+    a = analyze(torch.nn.Sequential(lin), np.zeros((2, 3)) + np.array([[0.0], [1e-9]]), seed=0)
+    assert "float32" in a.jacobian_source and a.spectral_radius == pytest.approx([0.5, 0.5], rel=1e-6)
+    assert a.classification[0] in ("attractor", "not-a-fixed-point")

@@ -105,23 +105,27 @@ def _linear_matrix(f):
 
 
 def _torch_map(f):
+    """``(call, jacobian, dtype name)`` for a ``torch.nn.Module``, called in its own parameters' dtype
+    (PyTorch's default float32 too) on copies; ``None`` for other models."""
     try:
         import torch
     except ImportError:
         return None
     if not isinstance(f, torch.nn.Module):
         return None
+    params = list(f.parameters())
+    dtype = params[0].dtype if params and params[0].is_floating_point() else torch.float64
 
     def call(Z):
         with torch.no_grad():
-            out = f(torch.tensor(np.array(Z), dtype=torch.float64))  # a copy: a model may edit its input
-        return out.detach().cpu().numpy()
+            out = f(torch.tensor(np.array(Z), dtype=dtype))  # a copy, in the model's dtype
+        return out.detach().cpu().numpy().astype(np.float64)
 
     def jacobian(Z):
         g = torch.func.vmap(torch.func.jacrev(lambda z: f(z[None, :])[0]))
-        return g(torch.tensor(np.array(Z), dtype=torch.float64)).detach().cpu().numpy()
+        return g(torch.tensor(np.array(Z), dtype=dtype)).detach().cpu().numpy().astype(np.float64)
 
-    return call, jacobian
+    return call, jacobian, str(dtype).replace("torch.", "")
 
 
 def _jax_map(f, X):
@@ -163,9 +167,10 @@ def _resolve(f, X, jacobian):
                          f"LinearOperator; got {type(f).__name__}")
     torch_pair = _torch_map(f)
     if torch_pair is not None:
-        call, auto = torch_pair
+        call, auto, dtype = torch_pair
+        auto_name = "torch.func.jacrev" + ("" if dtype == "float64" else f" (the model's {dtype})")
         return call, (_user_jacobian(jacobian) if jacobian is not None else auto), \
-            ("user" if jacobian is not None else "torch.func.jacrev"), None
+            ("user" if jacobian is not None else auto_name), None
     jax_pair = _jax_map(f, X)
     if jax_pair is not None:
         call, auto = jax_pair
@@ -295,6 +300,11 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
     rho = np.max(np.abs(np.linalg.eigvals(J)), axis=1)
     # ||E||_2 <= ||E||_F <= d max|E_ij|: the finite-difference error as a bound on the matrix's (0: exact)
     err_norm = [d * float(e) for e in errors] if errors else [0.0] * n
+    if "float32" in source or "float16" in source or "bfloat16" in source:
+        # an autodiff Jacobian computed in a lower precision: a rounding allowance d u ||J||_F per example
+        u = {"float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}[next(t for t in ("bfloat16", "float16", "float32")
+                                                                              if t in source)]
+        err_norm = [d * u * float(np.linalg.norm(J[i])) for i in range(n)]
     decided = [dyn.classify_within(J[i], err_norm[i], band) for i in range(n)]
     classes = ["not-a-fixed-point" if residual[i] > tol else decided[i][0] for i in range(n)]
     if starts is not None:
