@@ -165,3 +165,19 @@ def test_the_control_is_far_from_every_example_even_when_one_is_zero():
     X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
     c = far_map(X)(X[:1])[0]
     assert np.min(np.linalg.norm(X - c, axis=1)) >= 10 * min_spacing(X)
+
+
+def test_the_analysis_report_draws_its_figures_and_says_what_it_is(tmp_path, monkeypatch):
+    """Issue 30: the analysis report has a figure per question that has one (rho per example with
+    its error bar; where the starts settle), opens with the paper, the run and a verdict legend, and
+    its rows name the statement of the paper they ask about."""
+    from verify.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    np.save("X.npy", np.array([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
+    (tmp_path / "m.py").write_text("def f(Z):\n    return 0.5 * Z\n")
+    main(["analyze", "--model", "m.py:f", "--data", "X.npy", "--report", "rep", "--quiet"])
+    assert sorted(p.name for p in (tmp_path / "rep" / "figures").iterdir()) == ["attractors.png", "recovery.png"]
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "arXiv:1810.10333" in html and "Verdicts:" in html and "Theorem 2" in html
+    assert html.index("Verdicts:") < html.index("<table>")

@@ -336,6 +336,8 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
                   "curve": [[t, float(r)] for t, r in zip(ts, R)], "cap": settle_cap, "tol": tol,
                   "own_example": stats.fraction(sum(own), tracked) if tracked else None,
                   "examples_reached": len({st.example[j] for j in range(len(kinds)) if st.outcome[j] == "recovered"}),
+                  "reached_counts": [sum(1 for j in range(len(kinds)) if st.outcome[j] == "recovered" and st.example[j] == i)
+                                     for i in range(n)],
                   "kinds": {k: kinds.count(k) for k in sorted(set(kinds))},
                   "starts_drawn": USER_STARTS if starts is None else "given by the user"},
         spurious_attractors=st.spurious_points,

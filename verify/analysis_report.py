@@ -71,7 +71,8 @@ def measurements(a, *, recover_min: float) -> dict:
     out["recovery"] = Measurement(
         [Comparison("starts recovered when settled", r["fraction_recovered"]["value"], recover_min, ">=")],
         {"recovered": r["fraction_recovered"]["value"], "starts": r["starts"], "spurious": r["spurious"],
-         "unsettled": r["unsettled"], "curve": r["curve"], "spurious_attractors": len(a.spurious_attractors)},
+         "unsettled": r["unsettled"], "curve": r["curve"], "spurious_attractors": len(a.spurious_attractors),
+         "reached_counts": r.get("reached_counts", []), "examples_reached": r.get("examples_reached")},
         Tolerance(recover_min, f"at least {recover_min:g} of {r['starts']} starts end within {frac:g} x the spacing of "
                                f"an example, iterated until they settle (cap {r['cap']})"),
         key="recovered", statistics={"seeds": 1, "recovered": r["fraction_recovered"],
@@ -132,8 +133,7 @@ def evidence(a, control, *, recover_min: float, model: str, seconds: float, line
         c = ctl.get(rid)
         if c is not None:
             c.empirical = True
-        out.append(Evidence(rid, f"memverify analyze {model}", _STATEMENTS[rid], (), m, CONTROL, c,
-                            seconds / len(mine)))
+        out.append(Evidence(rid, PAPER_REFS[rid], _STATEMENTS[rid], (), m, CONTROL, c, seconds / len(mine)))
     return out
 
 
@@ -151,6 +151,14 @@ def far_map(X):
 
     return f
 
+
+PAPER_REFS = {  # the statement of the paper each row asks of the user's model
+    "fixed-points": "Section 3 (training examples as fixed points)",
+    "attractors": "Section 3, Theorem 2",
+    "recovery": "Section 3.3 (recovery by iteration)",
+    "superattraction": "Section 3.3 (superattraction, R(1))",
+    "linear-memorization": "Section 2 (the linear autoencoder)",
+}
 
 _STATEMENTS = {
     "fixed-points": "Every training example is a fixed point of the model.",

@@ -255,10 +255,12 @@ def early_stopping(ev, plt):
         kept = [r for r in rows if r["evaluated"]]  # the line joins evaluated checkpoints only
         line, = ax.plot([r["step"] for r in kept], [r["max_rho"] for r in kept], "o-", ms=3, lw=1,
                         label=f"seed {s['seed']}")
-        skipped = [(r["step"], r["max_rho"]) for r in rows if not r["evaluated"]]
-        if skipped:
-            ax.plot(*zip(*skipped), "x", color=line.get_color(), ms=7, ls="none")
-    ax.plot([], [], "x", color="k", ls="none", label="not evaluated (reconstruction error\n>= recovery tolerance)")
+        skipped = [r["step"] for r in rows if not r["evaluated"]]
+        if skipped:  # marked on the step axis, not at a radius they were never judged by
+            ax.plot(skipped, [0.02] * len(skipped), "x", color=line.get_color(), ms=7, ls="none",
+                    transform=ax.get_xaxis_transform(), clip_on=False)
+    ax.plot([], [], "x", color="k", ls="none", label="not evaluated (reconstruction error\n>= recovery tolerance;\n"
+                                                     "marked on the step axis)")
     ax.axhline(1.0, color="k", lw=1)
     ax.set_xscale("symlog", linthresh=10)
     ax.set_xlabel("training step (checkpoints, loss levels, end)")
@@ -332,6 +334,50 @@ def appg_spectra(ev, plt):
     ax.set_title(f"top |eigenvalues| (span residual {m['span_residual']:.1e})", fontsize=8)
     fig.suptitle(f"Appendix G: downsampling to 1 x 1, {s}x{s}x3, 2 training images", fontsize=9)
     return fig
+
+
+def analysis_rho(ev, plt):
+    """``memverify analyze``, attractors: rho(J) per example against 1, with its error bar (the
+    Jacobian's error bound), coloured by class."""
+    m = ev.measurement.metrics
+    rho, classes = m.get("spectral_radius", []), m.get("classification", [])
+    if not rho:
+        return None
+    err = m.get("jacobian_error_norm") or [0.0] * len(rho)
+    fig, ax = plt.subplots(figsize=(6, 3))
+    colours = {"attractor": "#176317", "repeller": "#a00", "undecided": "#a05000", "not-a-fixed-point": "#777"}
+    for c in colours:
+        idx = [i for i, k in enumerate(classes) if k == c]
+        if idx:
+            ax.errorbar(idx, [rho[i] for i in idx], yerr=[err[i] for i in idx], fmt="o", color=colours[c], label=c,
+                        capsize=3)
+    ax.axhline(1.0, color="k", lw=0.8, ls="--")
+    ax.set_xlabel("example")
+    ax.set_ylabel("rho(J(x_i))")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    _legend_outside(ax)
+    return fig
+
+
+def analysis_reached(ev, plt):
+    """``memverify analyze``, recovery: how many starts settled at each example (and elsewhere)."""
+    m = ev.measurement.metrics
+    counts = m.get("reached_counts")
+    if not counts:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.bar(range(len(counts)), counts, color="#176317", label="settled at the example")
+    other = m.get("spurious", 0) + m.get("unsettled", 0)
+    ax.bar([len(counts)], [other], color="#a00", label="spurious or unsettled")
+    ax.set_xlabel("example (last bar: elsewhere)")
+    ax.set_ylabel("starts")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    _legend_outside(ax)
+    return fig
+
+
+ANALYSIS_FIGURES = {"attractors": analysis_rho, "recovery": analysis_reached}  # memverify analyze's rows
 
 
 def write_figures(report, directory, draw: dict) -> list:

@@ -66,11 +66,35 @@ def _title(report) -> str:
     return "memverify: Memorization in Overparameterized Autoencoders"
 
 
+PAPER = ('A. Radhakrishnan, K. Yang, M. Belkin, C. Uhler, "Memorization in Overparameterized Autoencoders", '
+         "arXiv:1810.10333")
+LEGEND = (("holds", "the claim's prediction and what was measured agree within a derived tolerance"),
+          ("refuted", "a counterexample within the claim's hypotheses that persists, or a proof"),
+          ("not-reproduced", "an empirical claim (or your model's property) falls short at the sizes tried"),
+          ("hypotheses-not-met", "the data break the claim's hypotheses: it does not apply"))
+
+
+def _preamble(report) -> list:
+    """What a reader needs before the verdicts: the paper, the run (profile, seed, backend), the legend."""
+    prov = report.provenance
+    analysis = prov.get("kind") == "analysis"
+    run = (f"model {prov.get('model')} on {prov.get('data')}, seed {prov.get('seed')}, Jacobian {prov.get('jacobian')}"
+           if analysis else f"profile {prov.get('profile')}, seed {prov.get('seed')}, backend {prov.get('backend')}, "
+                            f"dtype {prov.get('dtype')}")
+    lines = [("Paper", PAPER), ("Run", run)]
+    if not analysis and prov.get("profile") == "quick":
+        lines.append(("Note", "the quick profile's sizes are the tests' (seconds): its empirical verdicts are not the "
+                              "paper's sizes; the default profile is the main job"))
+    return lines
+
+
 def to_html(report, figures: dict) -> str:
     out = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>memverify report</title>",
            f"<style>{CSS}</style></head><body>",
-           f"<h1>{html.escape(_title(report))}</h1>",
-           f"<p>{html.escape(summary(report))}</p>",
+           f"<h1>{html.escape(_title(report))}</h1>"]
+    out += [f"<p><b>{k}:</b> {html.escape(v)}</p>" for k, v in _preamble(report)]
+    out.append("<p><b>Verdicts:</b> " + "; ".join(f"{_verdict_html(v)}: {html.escape(t)}" for v, t in LEGEND) + ".</p>")
+    out += [f"<p>{html.escape(summary(report))}</p>",
            "<table><tr><th>claim</th><th>paper</th><th>verdict</th><th>reason</th><th>decisive comparison</th>"
            "<th>negative control</th><th>time</th></tr>"]
     for e in report.evidence:
@@ -124,7 +148,8 @@ def _md_cell(text: str) -> str:
 
 
 def to_markdown(report, figures: dict) -> str:
-    out = [f"# {_title(report)}", "", summary(report), "",
+    out = [f"# {_title(report)}", "", *[f"**{k}:** {v}  " for k, v in _preamble(report)],
+           "**Verdicts:** " + "; ".join(f"**{v}**: {t}" for v, t in LEGEND) + ".", "", summary(report), "",
            "| claim | paper | verdict | reason | decisive comparison | negative control | time |",
            "| --- | --- | --- | --- | --- | --- | --- |"]
     for e in report.evidence:
@@ -165,7 +190,10 @@ def write_report(report, directory) -> Path:
 
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
-    draw = {c.id: c.figure for c in all_claims() if c.figure is not None}
+    from .figures import ANALYSIS_FIGURES
+
+    analysis = report.provenance.get("kind") == "analysis"
+    draw = ANALYSIS_FIGURES if analysis else {c.id: c.figure for c in all_claims() if c.figure is not None}
     figures = {p.stem: p for p in write_figures(report, d / "figures", draw)}
     write_atomic(d / "report.md", to_markdown(report, figures))
     write_atomic(d / "report.html", to_html(report, figures))
