@@ -59,3 +59,38 @@ def test_a_model_that_changes_directory_does_not_move_the_outputs(inputs, tmp_pa
     assert main(["analyze", "--model", "cd.py:f", "--data", "X.npy", "--json", "out.json", "--quiet"]) in (0, 1, 3, 4)
     os.chdir(inputs)
     assert (inputs / "out.json").is_file() and not (elsewhere / "out.json").exists()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cli(args, cwd, **env):
+    import subprocess
+    import sys
+
+    full = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    return subprocess.run([sys.executable, "-m", "verify", *args], cwd=cwd, env=full, capture_output=True)
+
+
+def test_odd_environments_are_not_bugs(tmp_path):
+    """Issue 28: a nonsense MPLBACKEND with --figures, an ASCII terminal and a non-ASCII report path,
+    a report path that is no valid UTF-8, a full standard output, a legal 245-character --json name
+    (and a name too long for the file system, refused in one line): never exit 5."""
+    one = ["--claim", "linear-min-norm", "--profile", "quick"]
+    p = _cli([*one, "--quiet", "--figures", "figs"], tmp_path, MPLBACKEND="nonsense")
+    assert p.returncode == 0 and (tmp_path / "figs").is_dir(), p.stderr
+    p = _cli([*one, "--report", "rép"], tmp_path, PYTHONIOENCODING="ascii")
+    assert p.returncode == 0 and b"r\\xe9p" in p.stdout, p.stderr
+    p = _cli([*one, "--quiet", "--report", os.fsdecode(b"r\xff")], tmp_path)
+    assert p.returncode == 0 and (tmp_path / os.fsdecode(b"r\xff") / "report.html").is_file(), p.stderr
+    with open("/dev/full", "w") as full:
+        import subprocess
+        import sys
+
+        q = subprocess.run([sys.executable, "-m", "verify", *one], cwd=tmp_path, stdout=full, stderr=subprocess.PIPE,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert q.returncode == 2 and b"cannot write to standard output" in q.stderr
+    p = _cli([*one, "--quiet", "--json", "a" * 245 + ".json"], tmp_path)
+    assert p.returncode == 0 and (tmp_path / ("a" * 245 + ".json")).is_file(), p.stderr
+    p = _cli([*one, "--quiet", "--json", "a" * 300 + ".json"], tmp_path)
+    assert p.returncode == 2 and b"bytes long" in p.stderr and b"Traceback" not in p.stderr

@@ -20,6 +20,8 @@ measured, whatever they are).
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 
 from pathlib import Path
@@ -99,14 +101,40 @@ def _settings(args):
     return base, profile, seed, claims, dtype
 
 
+def _stdout_broken() -> bool:
+    """Whether standard output refuses to take text (a full device, a closed pipe)."""
+    try:
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except OSError:
+        try:  # leave nothing buffered that would fail again at exit
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return True
+    return False
+
+
 def main(argv=None) -> int:
     from gpu.kernels import retain_freed_memory
 
     retain_freed_memory()  # the trainers' fresh arrays reuse freed memory instead of page-faulting
+    for stream in (sys.stdout, sys.stderr):  # a path the terminal's encoding cannot show is printed escaped
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):
+            pass
     terminate_as_interrupt()  # SIGTERM unwinds as Ctrl-C does: staged outputs removed, earlier ones intact
     try:
         return _main(argv)
     except (MemverifyError, KeyboardInterrupt, SystemExit):
+        raise
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EBADF) and _stdout_broken():
+            # the terminal or pipe could not take the text; the output files, if any, are written
+            print(f"{PROG}: error: cannot write to standard output ({exc.strerror}); the output files given were "
+                  "written; redirect the output elsewhere", file=sys.stderr)
+            return 2
         raise
     except Exception as exc:  # a bug: one line, its own status, the traceback on request
         import os

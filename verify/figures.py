@@ -383,6 +383,8 @@ ANALYSIS_FIGURES = {"attractors": analysis_rho, "recovery": analysis_reached}  #
 def write_figures(report, directory, draw: dict) -> list:
     """Write the figures of the claims in ``report`` that have one (``draw``: claim id -> its
     :attr:`verify.claim.Claim.figure`); return their paths."""
+    if os.environ.get("MPLBACKEND", "agg").lower() != "agg":
+        os.environ["MPLBACKEND"] = "Agg"  # files only: a user's (or a nonsense) backend is not needed here
     import matplotlib
 
     matplotlib.use("Agg")

@@ -33,7 +33,7 @@ def _check_parent(path: Path, flag: str) -> None:
     if not parent.is_dir():
         raise InputError(f"{flag} {str(path)!r}: directory {str(parent)!r} does not exist; create it first")
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=parent)
+        fd, probe = tempfile.mkstemp(prefix=_stage_prefix(path.name), suffix=".probe", dir=parent)
     except OSError as exc:
         raise InputError(f"{flag} {str(path)!r}: cannot write in {str(parent)!r} ({exc.strerror or exc}); "
                          "choose a writable place") from None
@@ -41,7 +41,21 @@ def _check_parent(path: Path, flag: str) -> None:
     os.unlink(probe)
 
 
+def _check_name(path: Path, flag: str) -> None:
+    """A name the file system can hold (a longer one fails every operation on the path)."""
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        limit = os.pathconf(parent if parent.is_dir() else ".", "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    for part in path.parts:
+        if len(os.fsencode(part)) > limit:
+            raise InputError(f"{flag}: the name {part[:40]!r}... is {len(os.fsencode(part))} bytes long, more than the "
+                             f"{limit} the file system allows; choose a shorter name")
+
+
 def _check_not_link(path: Path, flag: str) -> None:
+    _check_name(path, flag)
     if path.is_symlink():
         raise InputError(f"{flag} {str(path)!r} is a symbolic link (to {os.readlink(path)!r}); memverify does "
                          "not write through links: give the real path")
@@ -122,10 +136,11 @@ class Outputs:
         """Stage ``data`` for the file ``target`` (checked: :func:`check_file_target`)."""
         target = Path(target)
         directory = target.parent if str(target.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=_stage_prefix(target.name), suffix=".tmp", dir=directory)
         self._files.append((Path(tmp), target))
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            # a path that is no valid UTF-8 (its undecodable bytes as surrogates) is written escaped
+            fh.write(data.encode("utf-8", errors="backslashreplace") if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
         mask = os.umask(0)
@@ -139,7 +154,7 @@ class Outputs:
         ``stale(target, new_names)`` lists (earlier outputs this run did not produce) removed."""
         target = Path(target)
         directory = target.parent if str(target.parent) else Path(".")
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory))
+        tmp = Path(tempfile.mkdtemp(prefix=_stage_prefix(target.name), suffix=".tmp", dir=directory))
         os.chmod(tmp, 0o777 & ~_umask())
         self._dirs.append((tmp, target, stale))
         return tmp
@@ -170,6 +185,12 @@ class Outputs:
         for tmp, _, _ in self._dirs:
             shutil.rmtree(tmp, ignore_errors=True)
         self._files, self._dirs = [], []
+
+
+def _stage_prefix(name: str) -> str:
+    """The staged file's name prefix: ``.NAME.``, or for a long NAME (a legal 245-character file name
+    would leave no room for the random part and suffix) its first 100 characters."""
+    return f".{name[:100]}."
 
 
 def _replace(src: Path, dst: Path) -> None:
