@@ -42,7 +42,7 @@ def main(argv=None) -> None:
     print(f"appendix G: {args.s} x {args.s} x 3, width {args.width}, {net.n_params} parameters, Adam lr {args.lr:g}")
     start = time.perf_counter()
     try:
-        res = conv_nets.train_linear_conv(net, X, optimizer="adam", lr=args.lr, max_steps=args.steps, loss_tol=1e-10,
+        res = conv_nets.train(net, X, optimizer="adam", lr=args.lr, max_steps=args.steps, loss_tol=1e-10,
                                      checkpoints=range(0, args.steps + 1, max(args.every, 1)))
     except DivergenceError as exc:
         print(f"diverged: {exc}")

@@ -76,7 +76,7 @@ def cases():
         def ours(**kw):
             if nonlinear:
                 return cn.train(model, X, optimizer="adam", lr=1e-3, **kw)
-            return CN.train_linear_conv(net, X, optimizer="adam", lr=1e-3, **kw)
+            return CN.train(net, X, optimizer="adam", lr=1e-3, **kw)
 
         def jax_loss(jnp):
             import jax
@@ -92,7 +92,7 @@ def cases():
                 R = (H - Xj).reshape(n, -1)
                 return 0.5 * jnp.sum(R * R) / n
 
-            start = cn.loss(model, X) if nonlinear else 0.5 * float(np.sum((net(X.T) - X.T) ** 2)) / n
+            start = cn.loss(model, X) if nonlinear else 0.5 * float(np.sum((net(X) - X) ** 2)) / n
             return [jnp.asarray(W) for W in net.weights], loss, start
 
         return ours, jax_loss
@@ -102,7 +102,7 @@ def cases():
         net = CN.downsampling_net(8, width=8, rng=seed)
 
         def ours(**kw):
-            return CN.train_linear_conv(net, X, optimizer="adam", lr=3e-3, **kw)
+            return CN.train(net, X, optimizer="adam", lr=3e-3, **kw)
 
         def jax_loss(jnp):
             import jax
@@ -125,7 +125,7 @@ def cases():
                 R = (H - Xj).reshape(2, -1)
                 return 0.5 * jnp.sum(R * R) / 2
 
-            start = 0.5 * float(np.sum((net(X.T) - X.T) ** 2)) / 2
+            start = 0.5 * float(np.sum((net(X) - X) ** 2)) / 2
             return [jnp.asarray(W) for W in net.weights if W is not None], loss, start
 
         return ours, jax_loss

@@ -148,16 +148,16 @@ def test_uniform_fast_path_equals_the_general_path():
     rng = np.random.default_rng(3)
     net = conv_nets.linear_conv_net(3, 6, scale=1.0, skip_every=3, rng=1)
     X = rng.random((2, 9))
-    fast = conv_nets.train_linear_conv(net, X, lr=1e-3, max_steps=50)
+    fast = conv_nets.train(net, X, lr=1e-3, max_steps=50)
     general = conv_nets.LinearConvNet(net.layouts, net.weights, net.fixed, net.skip_every)  # no bases: sparse path
-    slow = conv_nets.train_linear_conv(general, X, lr=1e-3, max_steps=50)
+    slow = conv_nets.train(general, X, lr=1e-3, max_steps=50)
     assert np.allclose(fast.params[0].operator(), slow.params[0].operator(), atol=1e-10)
 
 
 def test_deep_single_filter_stack_memorizes_one_image():
     x = np.random.default_rng(4).random((1, 9))
     net = conv_nets.linear_conv_net(3, 9, scale=1.0, rng=0)
-    res = conv_nets.train_linear_conv(net, x, lr=1e-3, max_steps=10_000, loss_tol=1e-10, adam_eps=1e-30)
+    res = conv_nets.train(net, x, lr=1e-3, max_steps=10_000, loss_tol=1e-10, adam_eps=1e-30)
     lam = np.sort(np.abs(np.linalg.eigvals(res.params[0].operator())))[::-1]
     assert res.converged and abs(lam[0] - 1) < 1e-3 and lam[1] < 0.5
 

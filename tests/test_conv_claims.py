@@ -104,7 +104,7 @@ def test_appendix_g_verdict_follows_the_operator(claim_id, images, make, converg
         ok = converged
         return DescentResult((Known(make(X)),), 10, 0.0 if ok else 1e-3, ok, "loss_tol" if ok else "max_steps", {}, [])
 
-    monkeypatch.setattr(conv_nets, "train_linear_conv", train)
+    monkeypatch.setattr(conv_nets, "train", train)
     ev = run(claim_id)
     assert len(ev.to_dict()["metrics"]["eigenvectors"]) == images
     assert ev.verdict == expected, (ev.reason, ev.to_dict()["comparisons"])

@@ -40,7 +40,7 @@ def test_seeds_train_as_they_do_one_by_one(slope):
     kw = dict(lr=1e-3, max_steps=400, loss_tol=1e-6, schedule=Plateau(patience=20), finish_iter=50, levels=DECADES)
     together = train_seeds(nets, X, slope=slope, **kw)
     for net, res in zip(nets, together):
-        one = (CN.train_linear_conv(net, X, **kw) if slope is None else
+        one = (CN.train(net, X, **kw) if slope is None else
                cn.train(cn.ConvAutoencoder(net, slope), X, **kw))
         assert res.steps == one.steps and res.converged == one.converged
         assert res.loss == pytest.approx(one.loss, rel=1e-6, abs=1e-12)

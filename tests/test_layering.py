@@ -113,3 +113,25 @@ def test_no_private_name_is_used_across_modules():
                     and node.attr.startswith("_") and not node.attr.startswith("__"):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value.id}.{node.attr}")
     assert found == []
+
+
+def test_every_name_a_module_exports_exists():
+    """``__all__`` names only what the module defines (a stale name breaks ``from m import *``)."""
+    import importlib
+
+    for name in sorted(_modules()):
+        module = importlib.import_module(name)
+        missing = [n for n in getattr(module, "__all__", ()) if not hasattr(module, n)]
+        assert missing == [], (name, missing)
+
+
+def test_each_model_family_trains_through_one_signature():
+    """deep_fc.train, conv_nets.train and conv_nonlinear.train take (model, X) and the same keywords."""
+    import inspect
+
+    from theory import conv_nets, conv_nonlinear, deep_fc
+
+    shared = {"optimizer", "lr", "max_steps", "loss_tol", "adam_eps", "checkpoints", "schedule", "finish_iter", "levels"}
+    for fn in (deep_fc.train, conv_nets.train, conv_nonlinear.train):
+        params = inspect.signature(fn).parameters
+        assert list(params)[:2] in (["net", "X"], ["model", "X"]) and shared <= set(params), fn.__module__

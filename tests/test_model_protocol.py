@@ -43,3 +43,10 @@ def test_each_family_takes_rows_and_returns_a_jacobian_stack(make):
     fd = jac.fd_jacobian(lambda Z: np.asarray(model(Z)), X + 0.013)
     for i in range(3):
         assert np.max(np.abs(J[i] - np.asarray(fd.J[i]))) <= 10 * float(np.max(fd.error[i])) + 1e-9, i
+
+
+def test_a_linear_conv_net_takes_rows_too():
+    """LinearConvNet: called on rows, returns rows, X A^T with A its end-to-end operator (columns)."""
+    net = conv_nets.linear_conv_net(3, 2, scheme="pytorch", rng=0)
+    X = np.random.default_rng(2).random((4, 9))
+    assert np.allclose(np.asarray(net(X)), X @ np.asarray(net.operator()).T, rtol=1e-13, atol=1e-15)

@@ -213,12 +213,12 @@ def test_train_single_filter_reports_the_loss_at_its_last_iterate():
     assert res.loss == pytest.approx(0.5 * float(np.sum((M @ res.params - x) ** 2)), rel=1e-12)
 
 
-def test_train_linear_conv_takes_the_input_size_of_a_fixed_first_layer():
+def test_conv_train_takes_the_input_size_of_a_fixed_first_layer():
     U = conv.upsample_matrix(2, 2)  # 4 -> 16, fixed; then a strided convolution back to 2 x 2
     lay = conv.ConvLayout.build(4, 3, stride=2, padding=1)
     net = CN.LinearConvNet.create([None, lay], [None, 0.1 * np.ones((1, 1, 3, 3))], fixed=[U, None])
-    assert "takes images of 4 values" in _message(lambda: CN.train_linear_conv(net, np.ones((2, 16)), max_steps=1))
-    assert CN.train_linear_conv(net, np.ones((2, 4)), max_steps=1).steps == 1
+    assert "takes images of 4 values" in _message(lambda: CN.train(net, np.ones((2, 16)), max_steps=1))
+    assert CN.train(net, np.ones((2, 4)), max_steps=1).steps == 1
 
 
 # ----------------------------------------------------------------------------- messages name their input

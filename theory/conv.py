@@ -35,7 +35,7 @@ from array_api_compat import is_cupy_namespace, is_jax_namespace, is_numpy_names
 from .common import array_namespace, sq_norm
 from .errors import InputError
 
-__all__ = ["ConvLayout", "LinearConvNet", "conv_gradients", "downsampling_net", "filter_design", "forced_zero_distance", "linear_conv_net", "single_filter_solution", "train_linear_conv", "train_single_filter", "conv2d", "conv_matrix", "conv_pattern", "forced_zero_pattern", "min_depth_measured", "stack_params",
+__all__ = ["ConvLayout", "filter_design", "forced_zero_distance", "single_filter_solution", "train_single_filter", "conv2d", "conv_matrix", "conv_pattern", "forced_zero_pattern", "min_depth_measured", "stack_params",
            "heuristic_depth", "min_full_depth", "out_size", "same_padding", "upsample_matrix"]
 
 

@@ -29,7 +29,7 @@ from .conv import ConvLayout, upsample_matrix
 from .errors import InputError
 
 __all__ = ["LinearConvNet", "conv_gradients", "descend_layers", "downsampling_net", "is_uniform", "linear_conv_net",
-           "train_linear_conv"]
+           "train"]
 
 # ----------------------------------------------------------------------------- linear conv networks
 
@@ -116,8 +116,10 @@ class LinearConvNet:
             Hs.append(Z)
         return Hs
 
-    def __call__(self, H):
-        return self.forward(H)[-1]
+    def __call__(self, X):
+        """The network on the rows of ``X`` (m, d): rows out, as every model family's (the layer
+        products themselves run on columns, :meth:`forward`)."""
+        return self.forward(X.T)[-1].T
 
     @property
     def n_params_by_layer(self) -> list:
@@ -127,7 +129,7 @@ class LinearConvNet:
         """The end-to-end d x d operator (dense): the network applied to the identity."""
         xp = array_namespace(*[W for W in self.weights if W is not None])
         d = self.layouts[0].shape[1] if self.layouts[0] is not None else self.fixed[0].shape[1]
-        return self(xp.eye(d, dtype=xp.float64))  # sparse @ dense is dense: no conversion needed
+        return self.forward(xp.eye(d, dtype=xp.float64))[-1]  # its columns are the images of e_j (sparse @ dense is dense)
 
 
 def linear_conv_net(size, depth: int, *, k: int = 3, filters: int = 1, channels: int = 1, scale: float = 1e-2,
@@ -187,7 +189,7 @@ def conv_gradients(net: LinearConvNet, X):
     return value, grads
 
 
-def train_linear_conv(net: LinearConvNet, X, *, optimizer: str = "adam", lr: float = 1e-3, max_steps: int,
+def train(net: LinearConvNet, X, *, optimizer: str = "adam", lr: float = 1e-3, max_steps: int,
                       loss_tol: float = 0.0, adam_eps: float | None = None, checkpoints=(), schedule=None,
                       finish_iter: int = 0, levels=()):
     """Full-batch training of a linear convolutional autoencoder on ``X`` (n, d) (rows are

@@ -58,7 +58,7 @@ def _runs_of(ctx, p, scheme: str, X, Z, nonlinear: bool) -> list:
             return v, v
     else:
         def again(seed, draw):
-            return conv_nets.train_linear_conv(make(seed, draw), X, optimizer="adam", **train)
+            return conv_nets.train(make(seed, draw), X, optimizer="adam", **train)
 
         def judge(net):
             v = round(float(certificates.projection_diagnostics(net.operator(), lin.data_svd(X).V, Z)["projection_error"]), 6)
@@ -70,7 +70,7 @@ def _runs_of(ctx, p, scheme: str, X, Z, nonlinear: bool) -> list:
     for seed, (res, rd, restarts) in enumerate(training.decide_seeds(first, again, judge, p=p,
                                                                   same=training.same_within(p["margin"] / 2))):
         net = nets[seed]
-        init_out = cn.ConvAutoencoder(net)(Z) if nonlinear else net(Z.T).T
+        init_out = cn.ConvAutoencoder(net)(Z) if nonlinear else net(Z)
         norm = float(np.mean(np.linalg.norm(to_numpy(init_out), axis=1) / np.linalg.norm(to_numpy(Z), axis=1)))
         out.append(({"seed": seed, "value": rd.value, "output_norm_at_init": norm, **training.record(res, rd, restarts)},
                     rd))

@@ -1,6 +1,6 @@
 """Empirical claims about convolutional autoencoders (paper Appendices F and G): Tables 1 and 2 and
 Appendix G train linear convolutional autoencoders over the family's ``seeds`` initialisations with
-:func:`theory.conv_nets.train_linear_conv` (Adam written out, the one descent loop) and read
+:func:`theory.conv_nets.train` (Adam written out, the one descent loop) and read
 memorization off the end-to-end operator's spectrum: ``certificates.projection_diagnostics`` against
 the projection onto the span of the training images.
 """
@@ -75,7 +75,7 @@ def _spectrum_metrics(A, X, n: int, p) -> dict:
 
 def _train(ctx, X, net, p, steps=None, lr=None):
     """Adam (the profile's step, decay on plateau) to ``loss_tol`` or ``steps``, then the L-BFGS finish."""
-    return conv_nets.train_linear_conv(net, X, optimizer="adam", lr=lr or p["lr"], max_steps=steps or p["steps"],
+    return conv_nets.train(net, X, optimizer="adam", lr=lr or p["lr"], max_steps=steps or p["steps"],
                                   loss_tol=p["loss_tol"], **training.protocol(p))
 
 
@@ -337,7 +337,7 @@ def _appg_seed(ctx, X, cfg: dict, p, seed: int, control: bool) -> tuple:
             from theory.descent import DescentResult
 
             return DescentResult((_Fixed(ctx.xp.eye(X.shape[1], dtype=X.dtype)), None), 0, 0.0, True, "loss_tol")
-        return conv_nets.train_linear_conv(net, X, optimizer="adam", lr=cfg["lr"], max_steps=cfg["steps"],
+        return conv_nets.train(net, X, optimizer="adam", lr=cfg["lr"], max_steps=cfg["steps"],
                                       loss_tol=p["loss_tol"], **training.protocol(p, finish_iter=cfg["finish"]))
 
     n = cfg["n"]
