@@ -125,7 +125,7 @@ def test_reasons_say_what_failed_and_the_scope():
     long = _m(False, empirical=True, scope=Scope("w" * 200, "5 seeds"))
     assert long.reason == "q = 2, needs <= 1"
     many = Measurement([Comparison("a very long name " * 20, 2.0, 1.0)] * 3, {}, None, "q", violations=[])
-    assert len(many.reason) <= REASON_LIMIT and many.reason.endswith("... (and 2 more failing)")
+    assert len(many.reason) <= REASON_LIMIT and many.reason.endswith("... = 2, needs <= 1 (and 2 more failing)")
     assert len(_m(True, violations=["x " * 300]).reason) <= REASON_LIMIT
     assert _m(True, inconclusive=["a", "b"]).reason == "inconclusive: a (and 1 more runs)"
     # the failing comparison on the runs that decide is the reason, not the runs that did not

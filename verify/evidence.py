@@ -62,11 +62,16 @@ class Comparison:
     def to_dict(self) -> dict:
         return {"name": self.name, "measured": self.measured, "op": self.op, "bound": self.bound, "passed": self.passed}
 
-    def describe(self) -> str:
-        """``name = measured op bound is false`` in one short line."""
+    def describe(self, limit: int | None = None) -> str:
+        """``name = measured, needs op bound`` in one short line; with ``limit``, a long name is cut
+        (ending in "...") so that the value and its bound always fit."""
         from .formatting import fmt
 
-        return f"{self.name} = {fmt(self.measured)}, needs {self.op} {fmt(self.bound)}"
+        tail = f" = {fmt(self.measured)}, needs {self.op} {fmt(self.bound)}"
+        name = _one_line(self.name)
+        if limit is not None and len(name) + len(tail) > limit:
+            name = name[: max(10, limit - len(tail) - 3)].rstrip(" ,;:[(") + "..."
+        return name + tail
 
 
 REASON_LIMIT = 120  # characters: a reason fits one terminal line; the evidence keeps every comparison in full
@@ -159,9 +164,14 @@ class Measurement:
             return "nothing was compared (no case of the claim was selected)"
         if not self.failing or (self.inconclusive and not self.empirical):
             return _first(self.inconclusive, " runs", prefix="inconclusive: ")
-        failing = [c.describe() for c in self.failing]
+        more = f" (and {len(self.failing) - 1} more failing)" if len(self.failing) > 1 else ""
+        room = REASON_LIMIT - len(more)
         if v == REFUTED:
-            return _fit(self.refutation) if self.refutation else _first(failing, " failing", prefix="counterexample: ")
+            if self.refutation:
+                return _fit(self.refutation)
+            return _first([self.failing[0].describe(room - len("counterexample: "))] + self.failing[1:], " failing",
+                          prefix="counterexample: ")
+        failing = [self.failing[0].describe(room)] + self.failing[1:]
         line = _first(failing, " failing")
         tried = f"; largest size tried: {self.scope.largest}" if isinstance(self.scope, Scope) else \
             f"; {_one_line(self.scope)}" if self.scope else ""
