@@ -152,3 +152,11 @@ def test_figure_6_joins_only_evaluated_checkpoints_and_legends_sit_outside():
     fig.canvas.draw()
     assert legend.get_window_extent().x0 >= ax.get_window_extent().x1  # right of the axes
     plt.close(fig)
+
+
+def test_numbers_next_to_an_integer_print_as_the_integer_and_the_difference():
+    """Issue 30: a bound 1 - 4u reads '1 - 8.9e-16', not 0.99999999999999911; 1.0037 keeps its digits."""
+    from verify.formatting import fmt
+
+    assert fmt(1.0 - 4 * 2.0**-52) == "1 - 8.9e-16" and fmt(1.0000000000000051) == "1 + 5.1e-15"
+    assert fmt(1.0037) == "1.0037" and fmt(0.5) == "0.5"

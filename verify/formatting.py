@@ -21,8 +21,10 @@ def fmt(x) -> str:
             return str(x)  # inf, -inf, nan
         near = round(x)
         if near != 0 and x != near and abs(x - near) < 1e-2 * abs(near):
-            # e.g. a spectral radius 1.0037 or 1.0000000000000004 against a bound 1 - 4u: show the difference
-            return f"{x:.17g}" if abs(x - near) < 1e-9 * abs(near) else f"{x:.6g}"
+            # e.g. a spectral radius 1.0037, or 1 + 4.4e-16 against a bound 1 - 4u: show the difference
+            if abs(x - near) < 1e-9 * abs(near):
+                return f"{near} {'-' if x < near else '+'} {abs(x - near):.2g}"
+            return f"{x:.6g}"
         return f"{x:.3g}"
     return str(x)
 
