@@ -181,3 +181,21 @@ def test_the_analysis_report_draws_its_figures_and_says_what_it_is(tmp_path, mon
     html = (tmp_path / "rep" / "report.html").read_text()
     assert "arXiv:1810.10333" in html and "Verdicts:" in html and "Theorem 2" in html
     assert html.index("Verdicts:") < html.index("<table>")
+
+
+def test_small_things_a_user_meets(tmp_path, monkeypatch, capsys):
+    """Issue 30: --help names analyze; a CSV with a header row is read; an object with .predict
+    (scikit-learn) is a model; each row's time is its own question's, not a share of the total; the
+    terminal says how the starts were drawn."""
+    import verify
+    from verify.cli import build_parser, main
+
+    assert "memverify analyze" in build_parser().format_help()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "H.csv").write_text("p0,p1,p2\n0.1,0.2,0.3\n0.4,0.5,0.6\n0.9,0.1,0.5\n")
+    (tmp_path / "m.py").write_text("class Est:\n    def predict(self, Z):\n        return 0.5 * Z\n\nmodel = Est()\n")
+    assert main(["analyze", "--model", "m.py:model", "--data", "H.csv"]) in (0, 3)
+    out = capsys.readouterr().out
+    assert "recovery: starts: half uniform" in out
+    a = verify.analyze(type("Est", (), {"predict": lambda self, Z: 0.5 * Z})(), np.eye(3))
+    assert set(a.timings) == {"fixed-points", "attractors", "recovery", "superattraction"}

@@ -17,6 +17,7 @@ this module picks the Jacobian's source and assembles the answers:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,6 +52,7 @@ class Analysis:
     certificate_margin: list = field(default_factory=list)  # per example: theory.dynamics.classify_within's slack
     linear: dict | None = None
     settings: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)  # seconds per question (its own steps, not a share of the total)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -162,6 +164,8 @@ def _resolve(f, X, jacobian):
         if A.shape[0] != X.shape[1]:
             raise InputError(f"the linear model is {A.shape[0]} x {A.shape[1]} but the data have d = {X.shape[1]}")
         return (lambda Z: Z @ A.T), (lambda Z: np.broadcast_to(A, (Z.shape[0],) + A.shape).copy()), "exact (linear)", A
+    if not callable(f) and callable(getattr(f, "predict", None)):
+        f = f.predict  # a scikit-learn estimator (an MLPRegressor trained as an autoencoder, say)
     if not callable(f):
         raise InputError(f"the model must be callable on row batches (m, d) -> (m, d), a d x d matrix or a "
                          f"LinearOperator; got {type(f).__name__}")
@@ -279,6 +283,7 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
     if np.shape(out) != (1, d):
         raise InputError(f"the model returned shape {np.shape(out)} for one input of d = {d}; it must map (m, d) rows to "
                          "(m, d) rows")
+    clock = time.perf_counter()
     FX = call(Xh)
     if np.iscomplexobj(FX):
         raise InputError("the model returned complex values; it must map real (m, d) rows to real (m, d) rows")
@@ -287,6 +292,8 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
     spacing = dyn.min_spacing(Xh)
     tol = recover_frac * spacing
     residual = np.linalg.norm(FX - Xh, axis=1)
+    timings = {"fixed-points": time.perf_counter() - clock}
+    clock = time.perf_counter()
     errors = []
     if J_of is None:
         fd = jac.fd_jacobian(call, Xh)
@@ -307,6 +314,8 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         err_norm = [d * u * float(np.linalg.norm(J[i])) for i in range(n)]
     decided = [dyn.classify_within(J[i], err_norm[i], band) for i in range(n)]
     classes = ["not-a-fixed-point" if residual[i] > tol else decided[i][0] for i in range(n)]
+    timings["attractors"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     if starts is not None:
         S = _host_matrix(starts, "starts")
         kinds, origins = ["given"] * S.shape[0], None
@@ -317,6 +326,8 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
     if origins is None:  # the example each given start begins nearest
         origins = [int(i) for i in dyn.nearest(S, Xh)[0]]
     st = dyn.settle(call, S, Xh, tol=tol, move_tol=move_frac * spacing, cap=settle_cap)
+    timings["recovery"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     ts = [t for t in curve if t <= settle_cap]
     R = dyn.recovery_probability(call, S, Xh, ts, tol) if ts else []
     n_att = sum(c == "attractor" for c in classes)
@@ -327,6 +338,7 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         for kind in sorted(set(kinds)):
             rows = [j for j, k in enumerate(kinds) if k == kind]
             r1[kind] = float(dyn.recovery_probability(call, S[rows], Xh, [1], tol)[0])
+    timings["superattraction"] = time.perf_counter() - clock
     return Analysis(
         fixed_point_residual=residual.tolist(), spectral_radius=rho.tolist(), classification=classes,
         attractor_fraction=stats.fraction(n_att, n),
@@ -346,5 +358,6 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         jacobian_source=source, jacobian_error=list(errors), jacobian_error_norm=err_norm,
         certificate_margin=[float(m) for _, m in decided],
         linear=_linear_report(A, Xh, margin) if A is not None else None,
+        timings=timings,
         settings={"band": band, "margin": margin, "recover_frac": recover_frac, "move_frac": move_frac,
                   "settle_cap": settle_cap, "seed": seed, "spacing": spacing})

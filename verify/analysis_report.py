@@ -133,7 +133,8 @@ def evidence(a, control, *, recover_min: float, model: str, seconds: float, line
         c = ctl.get(rid)
         if c is not None:
             c.empirical = True
-        out.append(Evidence(rid, PAPER_REFS[rid], _STATEMENTS[rid], (), m, CONTROL, c, seconds / len(mine)))
+        own = getattr(a, "timings", {}).get(rid)  # the question's own steps (the linear row: the whole analysis)
+        out.append(Evidence(rid, PAPER_REFS[rid], _STATEMENTS[rid], (), m, CONTROL, c, seconds if own is None else own))
     return out
 
 

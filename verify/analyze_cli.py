@@ -185,6 +185,11 @@ def main(argv) -> int:
         print(wrap(f"model {prov['model']} on {prov['data']} ({len(report.evidence[0].measurement.metrics['residuals'])} "
                    f"examples), Jacobian: {prov['jacobian']}", width))
         print(rep.table([rep.evidence_row(e) for e in report.evidence], width=width))
+        for e in report.evidence:  # how the starts were drawn; the Jacobian's error where it decides a class
+            if e.id in ("recovery", "attractors"):
+                for note in e.measurement.notes:
+                    if note.startswith(("starts:", "Jacobian error bound")):
+                        print(wrap(f"  {e.id}: {note}", width))
         for flag, path in (("JSON report", _given(args, "json")),
                            ("report", args.report and Path(_given(args, "report")) / "report.html")):
             if path:

@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(
         prog=PROG,
         description="Verify the claims of 'Memorization in Overparameterized Autoencoders' numerically: "
-        "closed form vs. explicit gradient descent, with a negative control per claim.",
+        "closed form vs. explicit gradient descent, with a negative control per claim. Your own trained "
+        "autoencoder: memverify analyze --model MODULE:ATTR --data X.npy (see: python -m verify analyze --help).",
         epilog=EXIT_CODES,
     )
     p.add_argument("--list", action="store_true", help="print the claims table (Markdown) and exit")

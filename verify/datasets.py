@@ -53,6 +53,14 @@ def low_rank_init(d_out: int, d_in: int, rank: int, scale: float, rng=None) -> t
     return A, rng.standard_normal((d_in, rank))
 
 
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
 def load_matrix(path) -> np.ndarray:
     """Read a training set, one example per row, from ``.npy``, ``.npz`` (array ``X`` or its only
     array), or ``.csv``/``.txt`` (comma or whitespace separated).  Errors are one line."""
@@ -90,7 +98,11 @@ def load_matrix(path) -> np.ndarray:
             text = p.read_text()
             if not text.strip():
                 raise InputError(f"{p.name} is empty; write one example per row, features separated by commas")
-            arr = np.loadtxt(p, delimiter="," if "," in text else None, ndmin=2)
+            delim = "," if "," in text else None
+            first = text.strip().splitlines()[0].split(delim)
+            header = all(not _is_number(field) for field in first) and len(text.strip().splitlines()) > 1
+            # a header row (every field a name, as pandas writes one) is skipped; a row of numbers never is
+            arr = np.loadtxt(p, delimiter=delim, ndmin=2, skiprows=1 if header else 0)
         else:
             raise InputError(f"cannot read {p.name}: unknown extension {suffix!r}; use .npy, .npz or .csv")
     except InputError:
