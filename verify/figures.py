@@ -17,6 +17,16 @@ def _legend_outside(ax) -> None:
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
 
+def _integer_ticks(ax, x: bool = True, y: bool = True) -> None:
+    """Integer ticks on axes that count (layers, image sides, examples)."""
+    from matplotlib.ticker import MaxNLocator
+
+    if x:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if y:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _save(fig, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
     os.close(fd)
@@ -202,6 +212,8 @@ def recovery_width_depth(ev, plt):
             ax.set_ylabel(f"{what}\n(95% Wilson, {st['seeds']} seeds)", fontsize=8)
             if axis == "width":
                 ax.set_xscale("log", base=2)
+            else:
+                _integer_ticks(ax, y=False)
         trends = ", ".join(f"{k.split('/')[0]}: p = {t['p_increasing']:.2g}" for k, t in st["trend"].items()
                            if k.endswith("/" + axis))
         axes[0, col].set_title(f"Figure 4: recovered when settled vs {axis}\n(one-sided Spearman test, {trends})",
@@ -311,6 +323,7 @@ def thm5_depths(ev, plt):
         ax.plot([p[0] for p in pts], [-(-2 * (p[0] - 1) // (k - 1)) for p in pts], "-", lw=1, label="ceil(2(s-1)/(k-1))")
     ax.set_xlabel("image side s")
     ax.set_ylabel("least depth without forced zeros")
+    _integer_ticks(ax)
     ax.legend(fontsize=6)
     fig.suptitle("Theorem 5: depth, not filters, removes forced zeros", fontsize=9)
     fig.subplots_adjust(wspace=0.45)
@@ -354,7 +367,7 @@ def analysis_rho(ev, plt):
     ax.axhline(1.0, color="k", lw=0.8, ls="--")
     ax.set_xlabel("example")
     ax.set_ylabel("rho(J(x_i))")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    _integer_ticks(ax, y=False)
     _legend_outside(ax)
     return fig
 
@@ -371,8 +384,7 @@ def analysis_reached(ev, plt):
     ax.bar([len(counts)], [other], color="#a00", label="spurious or unsettled")
     ax.set_xlabel("example (last bar: elsewhere)")
     ax.set_ylabel("starts")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    _integer_ticks(ax)
     _legend_outside(ax)
     return fig
 
