@@ -73,3 +73,28 @@ def test_cli_refuses_with_exit_2(models, capsys, argv, says):
     err = capsys.readouterr().err
     assert info.value.code == 2 and says in err and "Traceback" not in err, err
     assert not (models / "out").exists() and not (models / "l.json").exists()
+
+
+@pytest.mark.parametrize("call, says", [
+    (lambda: __import__("verify.strategies", fromlist=["conditions"]).conditions(0.5), "max_cond must be"),
+    (lambda: __import__("verify.strategies", fromlist=["conditions"]).conditions(float("inf")), "max_cond must be"),
+])
+def test_strategies_refuse_what_they_cannot_draw(call, says):
+    with pytest.raises(InputError, match=says):
+        call()
+
+
+def test_a_violating_set_needs_two_examples():
+    from hypothesis import given, settings
+
+    from verify.strategies import violating_sets
+
+    @settings(max_examples=1, database=None)
+    @given(violating_sets("sigmoid", "b", n=1))
+    def draw(X):
+        pass
+
+    with pytest.raises(InputError, match="n >= 2"):
+        draw()
+    with pytest.raises(InputError, match="cannot violate only part"):
+        violating_sets("sigmoid", "a").example()

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from theory.errors import InputError
+
 try:
     from hypothesis import strategies as st
 except ImportError as exc:  # the main install has no hypothesis
@@ -33,6 +35,11 @@ seeds = st.integers(min_value=0, max_value=2**32 - 1)
 
 def conditions(max_cond: float = 1e3) -> st.SearchStrategy:
     """Condition numbers, log-uniform in ``[1, max_cond]``."""
+    import math
+
+    if isinstance(max_cond, bool) or not isinstance(max_cond, (int, float)) or not math.isfinite(max_cond) \
+            or max_cond < 1:
+        raise InputError(f"max_cond must be a finite number >= 1 (a condition number), got {max_cond!r}")
     return st.floats(0.0, float(np.log10(max_cond))).map(lambda e: float(10.0**e))
 
 
@@ -104,12 +111,16 @@ def violating_sets(draw, activation: str, part: str, n=st.integers(2, 8), d=None
 
     Not every combination exists (sigmoid's range (0, 1) has no negative data, so it cannot
     violate (a)); :func:`violation_parts` lists the possible ones and an impossible request
-    raises ``ValueError``.
+    raises :class:`InputError`, as does ``n < 2``.
     """
     if (activation, part) not in _VIOLATIONS:
-        raise ValueError(f"{activation} data inside its range cannot violate only part ({part}); "
+        raise InputError(f"{activation} data inside its range cannot violate only part ({part}); "
                          f"possible: {violation_parts(activation) or 'none'}")
-    X = draw(training_sets(n=n, d=d, cond=st.floats(1.0, 3.0)))
+    n_ = draw(_strategy(n))
+    if n_ < 2:
+        raise InputError(f"a violating set needs n >= 2 examples (its first coordinate takes the interval's two ends), "
+                         f"got n = {n_}")
+    X = draw(training_sets(n=n_, d=d, cond=st.floats(1.0, 3.0)))
     lo, hi = _VIOLATIONS[(activation, part)]
     X = scale_into(X, (lo, hi))
     X[:2, 0] = (lo, hi)
