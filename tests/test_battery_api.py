@@ -33,6 +33,7 @@ def ident(Z):
     (lambda: verify.analyze(ident, X, jacobian=lambda Z: np.full((Z.shape[0], 6, 6), np.nan)),
      "your jacobian has non-finite entries"),
     (lambda: verify.analyze(lambda Z: Z + 0j, X), "complex values"),
+    (lambda: verify.analyze(lambda Z: np.full(Z.shape, "a"), X), "values, not numbers"),
     (lambda: testing.assert_memorizes(ident, X, n_starts=0), "n_starts must be"),
     (lambda: testing.assert_memorizes(ident, X, threshold="x"), "takes no option 'threshold'"),
     (lambda: testing.assert_memorizes(ident, X, recovered=1.5), "recovered must be a fraction"),

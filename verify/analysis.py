@@ -185,6 +185,9 @@ def _resolve(f, X, jacobian):
         out = np.asarray(to_numpy(f(np.array(Z))))  # a copy: a model may edit its input
         if np.iscomplexobj(out):
             raise InputError("the model returned complex values; it must map real (m, d) rows to real (m, d) rows")
+        if not (np.issubdtype(out.dtype, np.number) or out.dtype == bool):
+            raise InputError(f"the model returned {out.dtype} values, not numbers; it must map (m, d) rows to real "
+                             "(m, d) rows")
         return out.astype(np.float64)
 
     return call, (_user_jacobian(jacobian) if jacobian is not None else None), \
