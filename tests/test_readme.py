@@ -168,3 +168,14 @@ def test_coverage_table_names_every_claim_and_only_claims():
     ids = {c.id for c in all_claims()}
     assert ids <= named, sorted(ids - named)
     assert {n for n in named if "-" in n} <= ids, sorted({n for n in named if "-" in n} - ids)
+
+
+def test_the_recorded_reasons_are_one_line():
+    """Issue 27: every reason of the recorded main job (and so of the README's table) is one line of
+    at most 120 characters; the evidence keeps the rest (scope, comparisons, inconclusive runs)."""
+    from verify import findings
+    from verify.evidence import REASON_LIMIT
+
+    doc = findings.load(ROOT / "docs" / "results" / "default.json")
+    for c in doc["claims"]:
+        assert c["reason"] is None or (len(c["reason"]) <= REASON_LIMIT and "\n" not in c["reason"]), c["id"]
