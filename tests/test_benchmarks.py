@@ -140,7 +140,10 @@ def test_the_gpu_script_parses_and_runs_its_steps_within_a_budget(tmp_path):
     env = {**os.environ, "TINY": "1", "BUDGET": "6", "OUT": str(tmp_path)}
     subprocess.run(["bash", str(script)], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
     steps = (tmp_path / "gpu" / "steps.txt").read_text().splitlines()
-    assert steps[0].startswith("large64_linear-min-norm rc=0") and steps[-1] == "done"
+    # every step is logged, run (with its status and time) or skipped once the budget is spent
+    assert steps[0].startswith("large64_linear-min-norm ") and steps[-1] == "done"
+    assert all((" rc=" in line and " seconds=" in line) or "skipped: the script's budget is spent" in line
+               for line in steps[:-1])
     assert any("skipped: the script's budget is spent" in line for line in steps)
     with tarfile.open(tmp_path / "gpu.tar.gz") as tar:
         assert "gpu/steps.txt" in tar.getnames()
