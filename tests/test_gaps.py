@@ -71,8 +71,8 @@ def test_skip_positions_of_a_residual_stack():
     ident = [np.zeros_like(w) for w in net.weights]
     for w in ident:
         w.reshape(-1)[w.size // 2] = 1.0  # the centre tap of each 3 x 3 kernel
-    H = np.random.default_rng(0).random((9, 2))
-    assert np.allclose(net.with_weights(ident)(H), 4 * H)
+    X = np.random.default_rng(0).random((2, 9))  # two images as rows
+    assert np.allclose(net.with_weights(ident)(X), 4 * X)
     assert conv_nets.linear_conv_net(3, 4, filters=1, rng=0)._skips() == {}
 
 

@@ -230,7 +230,7 @@ def test_nonlinear_conv_derivatives_match_jax(s, depth, filters, slope, seed):
         close(g, r)
     x, V = X[0], rng.normal(size=(s * s, 2))
     J = jax.jacfwd(lambda x: f(Ws, x))(jnp.asarray(x))
-    close(NL.jacobian(model, x), J)
+    close(NL.jacobian_at(model, x), J)
     close(NL.jvp(model, x, V), J @ V)
     close(NL.vjp(model, x, V), J.T @ V)
 
