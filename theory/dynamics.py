@@ -46,46 +46,6 @@ def classify(rho: float, band: float = 0.0) -> str:
     return "undecided"
 
 
-def classify_within(J, error: float, band: float = 0.0, *, samples: int = 64, max_samples: int = 512) -> tuple:
-    """Theorem 2's class of a Jacobian ``J`` (d, d) known only up to ``||E||_2 <= error`` (a finite-
-    difference Jacobian, say): ``(class, margin)``.
-
-    The class of ``J`` itself (:func:`classify`) stands only if every ``J + E`` has it.  When
-    ``||J||_2 + error < 1`` every such matrix contracts.  Otherwise a pseudospectral check: if
-    ``sigma_min(J - z I) > error`` on the unit circle, no ``J + tE`` (``0 <= t <= 1``) has an
-    eigenvalue on it, so all have as many eigenvalues inside the unit disk as ``J`` (all of them for an
-    attractor, fewer than d for a repeller).  ``sigma_min(J - z I)`` is 1-Lipschitz in ``z``: ``K``
-    samples spaced ``h = 2 pi / K`` certify when their minimum exceeds ``error + h / 2`` (``K``
-    doubled up to ``max_samples`` while it might).  Uncertified: ``undecided``.  ``margin`` is the
-    certificate's slack (positive when certified; ``inf`` for an exact ``J``)."""
-    from gpu.fallbacks import eigvals
-
-    xp = array_namespace(J)
-    rho = float(xp.max(xp.abs(eigvals(J))))
-    base = classify(rho, band)
-    if not error > 0 or base == "undecided":
-        return base, (math.inf if not error > 0 else 0.0)
-    norm = float(xp.linalg.matrix_norm(J, ord=2))
-    if base == "attractor" and norm + error < 1.0:
-        return base, 1.0 - norm - error
-    d = J.shape[0]
-    Jc, eye = xp.astype(J, xp.complex128), xp.eye(d, dtype=xp.complex128)
-    k, seen = int(samples), {}
-    while True:
-        for j in range(k):
-            key = round(2 * math.pi * j / k, 12)
-            if key not in seen:
-                z = complex(math.cos(key), math.sin(key))
-                seen[key] = float(xp.min(xp.linalg.svdvals(Jc - z * eye)))
-        low = min(seen.values())
-        margin = low - math.pi / k - error
-        if margin > 0:
-            return base, margin
-        if low <= error or 2 * k > max_samples:
-            return "undecided", margin
-        k *= 2
-
-
 def check_distances_fit(X, name: str = "X") -> None:
     """Refuse data whose squared distances would overflow the dtype (entries beyond
     ``sqrt(max / (16 d))``): every recovery and settling test measures them."""

@@ -26,6 +26,7 @@ from gpu.host import to_numpy
 from theory import linear as lin
 from theory import dynamics as dyn
 from theory import jacobians as jac
+from theory import pseudospectra
 from theory import stats
 from theory.common import check_matrix
 from theory.errors import InputError
@@ -49,7 +50,7 @@ class Analysis:
     jacobian_source: str
     jacobian_error: list = field(default_factory=list)  # per example: the bound on each entry (finite differences)
     jacobian_error_norm: list = field(default_factory=list)  # per example: d x that, a bound on ||E||_2
-    certificate_margin: list = field(default_factory=list)  # per example: theory.dynamics.classify_within's slack
+    certificate_margin: list = field(default_factory=list)  # per example: theory.pseudospectra.classify_within's slack
     linear: dict | None = None
     settings: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)  # seconds per question (its own steps, not a share of the total)
@@ -315,7 +316,7 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         u = {"float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}[next(t for t in ("bfloat16", "float16", "float32")
                                                                               if t in source)]
         err_norm = [d * u * float(np.linalg.norm(J[i])) for i in range(n)]
-    decided = [dyn.classify_within(J[i], err_norm[i], band) for i in range(n)]
+    decided = [pseudospectra.classify_within(J[i], err_norm[i], band) for i in range(n)]
     classes = ["not-a-fixed-point" if residual[i] > tol else decided[i][0] for i in range(n)]
     timings["attractors"] = time.perf_counter() - clock
     clock = time.perf_counter()

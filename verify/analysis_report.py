@@ -57,7 +57,7 @@ def measurements(a, *, recover_min: float) -> dict:
          "certificate_margin": list(getattr(a, "certificate_margin", []))},
         Tolerance(s["band"], f"an attractor: a fixed point with rho(J(x_i)) < 1 - {s['band']:g} for every Jacobian within "
                              f"the error bound of the measured one (Jacobian: {a.jacobian_source}; pseudospectral "
-                             "certificate, theory.dynamics.classify_within)"),
+                             "certificate, theory.pseudospectra.classify_within)"),
         key="attractor_fraction",
         notes=_listed("not attractors", [f"example {i}: {a.classification[i]} (rho {a.spectral_radius[i]:.4g}"
                                          + (f" +- {err[i]:.2g}" if err[i] else "") + ")" for i in others])
