@@ -181,6 +181,7 @@ def test_the_analysis_report_draws_its_figures_and_says_what_it_is(tmp_path, mon
     html = (tmp_path / "rep" / "report.html").read_text()
     assert "arXiv:1810.10333" in html and "Verdicts:" in html and "Theorem 2" in html
     assert html.index("Verdicts:") < html.index("<table>")
+    assert "per example (class, rho, ||f(x) - x|| / spacing): 0: " in html  # every example's class, radius, residual
 
 
 def test_small_things_a_user_meets(tmp_path, monkeypatch, capsys):

@@ -61,6 +61,9 @@ def measurements(a, *, recover_min: float) -> dict:
         key="attractor_fraction",
         notes=_listed("not attractors", [f"example {i}: {a.classification[i]} (rho {a.spectral_radius[i]:.4g}"
                                          + (f" +- {err[i]:.2g}" if err[i] else "") + ")" for i in others])
+        + _listed("per example (class, rho, ||f(x) - x|| / spacing)",
+                  [f"{i}: {c}, {a.spectral_radius[i]:.4g}, {a.fixed_point_residual[i] / spacing:.3g}"
+                   for i, c in enumerate(a.classification)], limit=40)
         + ([f"Jacobian error bound ||E||_2 per example: up to {max(err):.2g} (d x the finite differences' "
             "per-entry bound); an example whose class any Jacobian within it could change is undecided"]
            if max(err) > 0 else []),
