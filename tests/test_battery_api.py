@@ -95,7 +95,12 @@ def test_a_violating_set_needs_two_examples():
     def draw(X):
         pass
 
+    @settings(max_examples=1, database=None)
+    @given(violating_sets("sigmoid", "a"))
+    def impossible(X):
+        pass
+
     with pytest.raises(InputError, match="n >= 2"):
         draw()
     with pytest.raises(InputError, match="cannot violate only part"):
-        violating_sets("sigmoid", "a").example()
+        impossible()
