@@ -16,21 +16,13 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
 
-
-def best(fns: dict, repeats: int) -> dict:
-    out = {k: float("inf") for k in fns}
-    for fn in fns.values():
-        fn()
-    for _ in range(repeats):
-        for k, fn in fns.items():
-            t = time.perf_counter()
-            fn()
-            out[k] = min(out[k], time.perf_counter() - t)
-    return out
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling scripts, as when run from anywhere
+from bench_deep_fc import interleaved  # noqa: E402  (the timing loop the benchmarks share)
 
 
 def deep_stacked(Ws, bs, X, slope=0.01):
@@ -72,7 +64,7 @@ def main(argv=None) -> None:
         Ws = [np.stack([n.weights[l] for n in nets]) for l in range(4)]
         bs = [np.stack([n.biases[l] for n in nets]) for l in range(4)]
         with blas_threads(1):  # as the trainer runs batches of a few rows
-            t = best({"one by one": lambda: [D.gradients(n, X) for n in nets],
+            t = interleaved({"one by one": lambda: [D.gradients(n, X) for n in nets],
                       "stacked": lambda: deep_stacked(Ws, bs, X)}, args.repeats)
         rows.append((f"deep FC {width} x 3, 10 rows, d = 64", t))
     for s, depth in ((3, 9), (4, 29)):
@@ -80,11 +72,11 @@ def main(argv=None) -> None:
         nets = [CN.linear_conv_net(s, depth, scheme="xavier", rng=k) for k in range(S)]
         Wb = np.stack([np.stack([W.reshape(-1) for W in n.weights]) for n in nets])
         B = nets[0].bases[0]
-        t = best({"one by one": lambda: [CN.conv_gradients(n, Xc.T) for n in nets],
+        t = interleaved({"one by one": lambda: [CN.conv_gradients(n, Xc.T) for n in nets],
                   "stacked": lambda: stacked_gradients(Wb, B, Xc.T)}, args.repeats)
         rows.append((f"linear conv {s} x {s}, {depth} layers, 1 filter", t))
         models = [cn.ConvAutoencoder(n) for n in nets]
-        t = best({"one by one": lambda: [cn.gradients(m, Xc) for m in models],
+        t = interleaved({"one by one": lambda: [cn.gradients(m, Xc) for m in models],
                   "stacked": lambda: stacked_gradients(Wb, B, Xc.T, slope=cn.LEAKY_SLOPE)}, args.repeats)
         rows.append((f"leaky-ReLU conv {s} x {s}, {depth} layers, 1 filter", t))
     print(f"machine: {platform.machine()}, numpy {np.__version__}; {S} seeds; best of {args.repeats}")

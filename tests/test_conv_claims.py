@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import gpu
+from theory.conv_nets import FixedOperator
 from theory.descent import DescentResult
 from verify.claims import conv_training as ct
 from verify.context import Context
@@ -17,18 +18,6 @@ from verify.evidence import HOLDS, NOT_MET, NOT_REPRODUCED, REFUTED
 from verify.profiles import get_profile
 from verify.registry import get
 from verify.runner import run_claim
-
-
-class Known:
-    """A stand-in trained network whose end-to-end operator is ``A`` (``x -> A x``)."""
-
-    def __init__(self, A):
-        self.A = A
-        self.n_params = 9
-        self.depth = 3
-
-    def operator(self):
-        return self.A
 
 
 def projection(X):
@@ -46,7 +35,7 @@ def fake(make, converged=True):
     def train(ctx, X, net, p, steps=None, lr=None):
         loss = 0.0 if converged else 1e-3
         A = identity(X) if net.depth == 1 else make(X)
-        return DescentResult((Known(A),), 10, loss, converged, "loss_tol" if converged else "max_steps", {}, [])
+        return DescentResult((FixedOperator(A),), 10, loss, converged, "loss_tol" if converged else "max_steps", {}, [])
     return train
 
 
@@ -102,7 +91,7 @@ def test_appendix_g_verdict_follows_the_operator(claim_id, images, make, converg
 
     def train(net, X, **kw):
         ok = converged
-        return DescentResult((Known(make(X)),), 10, 0.0 if ok else 1e-3, ok, "loss_tol" if ok else "max_steps", {}, [])
+        return DescentResult((FixedOperator(make(X)),), 10, 0.0 if ok else 1e-3, ok, "loss_tol" if ok else "max_steps", {}, [])
 
     monkeypatch.setattr(conv_nets, "train", train)
     ev = run(claim_id)

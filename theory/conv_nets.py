@@ -28,7 +28,7 @@ from .common import array_namespace, sq_norm
 from .conv import ConvLayout, upsample_matrix
 from .errors import InputError
 
-__all__ = ["LinearConvNet", "conv_gradients", "descend_layers", "downsampling_net", "is_uniform", "linear_conv_net",
+__all__ = ["FixedOperator", "LinearConvNet", "conv_gradients", "descend_layers", "downsampling_net", "is_uniform", "linear_conv_net",
            "train"]
 
 # ----------------------------------------------------------------------------- linear conv networks
@@ -130,6 +130,22 @@ class LinearConvNet:
         xp = array_namespace(*[W for W in self.weights if W is not None])
         d = self.layouts[0].shape[1] if self.layouts[0] is not None else self.fixed[0].shape[1]
         return self.forward(xp.eye(d, dtype=xp.float64))[-1]  # its columns are the images of e_j (sparse @ dense is dense)
+
+
+@dataclass(frozen=True)
+class FixedOperator:
+    """A stand-in for a trained linear network whose end-to-end operator is the matrix ``A``
+    (``x -> A x``; called on rows, as every model): a negative control's, or a test's."""
+
+    A: object
+    n_params: int = 0
+    depth: int = 0
+
+    def __call__(self, X):
+        return X @ self.A.T
+
+    def operator(self):
+        return self.A
 
 
 def linear_conv_net(size, depth: int, *, k: int = 3, filters: int = 1, channels: int = 1, scale: float = 1e-2,

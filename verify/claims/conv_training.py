@@ -336,7 +336,7 @@ def _appg_seed(ctx, X, cfg: dict, p, seed: int, control: bool) -> tuple:
         if control:  # the identity operator in place of the trained one: a run at its target (loss 0)
             from theory.descent import DescentResult
 
-            return DescentResult((_Fixed(ctx.xp.eye(X.shape[1], dtype=X.dtype)), None), 0, 0.0, True, "loss_tol")
+            return DescentResult((conv_nets.FixedOperator(ctx.xp.eye(X.shape[1], dtype=X.dtype)), None), 0, 0.0, True, "loss_tol")
         return conv_nets.train(net, X, optimizer="adam", lr=cfg["lr"], max_steps=cfg["steps"],
                                       loss_tol=p["loss_tol"], **training.protocol(p, finish_iter=cfg["finish"]))
 
@@ -352,18 +352,6 @@ def _appg_seed(ctx, X, cfg: dict, p, seed: int, control: bool) -> tuple:
     row.update(seed=seed, span_residual=span_residual,
                memorizes=bool(row["memorizes"] and span_residual <= p["near_one"]))
     return row, res, rd, E
-
-
-class _Fixed:
-    """A stand-in trained network whose operator is the fixed matrix ``A`` (the negative control)."""
-
-    def __init__(self, A):
-        self.A = A
-        self.n_params = 0
-        self.depth = 0
-
-    def operator(self):
-        return self.A
 
 
 def check_appg(data, ctx, *, control: bool = False, fig8: bool = False) -> Measurement:
