@@ -252,7 +252,7 @@ def superattractor_strip(ev, plt):
     axes[1, 0].set_title("one iteration f(x)", fontsize=8, loc="left")
     rows = ev.measurement.statistics["rows"] if ev.measurement.statistics else {}
     text = "; ".join(f"{k}: R(1) = {r['R1']['value']:.2f} [{r['R1']['wilson95'][0]:.2f}, {r['R1']['wilson95'][1]:.2f}]"
-                     for k, r in rows.items())
+                     if "R1" in r else f"{k}: no run decided" for k, r in rows.items())
     fig.suptitle(f"Figure 3b: {m['hidden']} networks (seed 0 of the widest shown)\n{text}", fontsize=8)
     return fig
 
