@@ -63,14 +63,18 @@ def test_known_maps_get_the_right_rows(here, capsys):
     assert main(["analyze", "--model", "models.py:two_point", "--data", "X.npy", "--json", "a.json", "--seed", "1"]) == 0
     got, prov = rows(here / "a.json")
     assert {k: v["verdict"] for k, v in got.items()} == dict.fromkeys(
-        ("fixed-points", "attractors", "recovery", "superattraction"), "holds")
+        ("fixed-points", "attractors", "recovery", "superattraction"), "yes")
     assert all(v["negative_control"]["rejected"] is True for v in got.values())
     assert prov["kind"] == "analysis" and prov["jacobian"] == "central differences" and len(prov["data_sha256"]) == 64
     # the identity: every example fixed, none an attractor (rho = 1), starts stay where they are
     assert main(["analyze", "--model", "models.py:identity", "--data", "X.npy", "--json", "i.json"]) == 3
     got, _ = rows(here / "i.json")
-    assert got["fixed-points"]["verdict"] == "holds" and got["attractors"]["verdict"] == "not-reproduced"
-    assert got["recovery"]["metrics"]["spurious"] > 0 and got["attractors"]["reason"].startswith("attractor fraction")
+    assert got["fixed-points"]["verdict"] == "yes" and got["attractors"]["verdict"] == "no"
+    # answered in the question's words, not as a claim of the paper that was "not reproduced"
+    assert got["recovery"]["metrics"]["spurious"] > 0 and got["attractors"]["reason"].startswith("0 of 2 examples attract")
+    out = capsys.readouterr().out
+    assert "not-reproduced" not in out and "not reproduced" not in out
+    assert "4 questions: 1 yes (fixed-points), 3 no (attractors, recovery, superattraction)" in out
     # a repeller at x1, x2 not a fixed point
     assert main(["analyze", "--model", "models.py:repeller", "--data", "X.npy", "--json", "r.json",
                  "--settle-cap", "50"]) == 3
@@ -88,9 +92,10 @@ def test_known_maps_get_the_right_rows(here, capsys):
     assert main(["analyze", "--model", "models.py:piecewise", "--data", "X1.npy", "--starts", "S1.npy",
                  "--json", "p.json"]) == 3
     got, prov = rows(here / "p.json")
-    assert got["attractors"]["verdict"] == "holds" and got["attractors"]["metrics"]["spectral_radius"] == pytest.approx([0.5, 0.5])
+    assert got["attractors"]["verdict"] == "yes" and got["attractors"]["metrics"]["spectral_radius"] == pytest.approx([0.5, 0.5])
     assert (got["recovery"]["metrics"]["recovered"], got["recovery"]["metrics"]["spurious"]) == (0.6, 2)
-    assert got["recovery"]["verdict"] == "not-reproduced" and prov["starts_sha256"]
+    assert got["recovery"]["verdict"] == "no" and prov["starts_sha256"]
+    assert got["recovery"]["reason"].startswith("3 of 5 starts reach some example")
     # the user's Jacobian is used when given
     assert main(["analyze", "--model", "models.py:two_point", "--jacobian", "models.py:two_point_jacobian",
                  "--data", "X.npy", "--json", "j.json", "--seed", "1"]) == 0
@@ -109,7 +114,13 @@ def test_reports_and_a_baseline_that_catches_a_changed_model(here, capsys):
     assert "no regression" in capsys.readouterr().out
     assert main(["analyze", "--model", "models.py:identity", "--data", "X.npy", "--compare", "base.json"]) == 1
     out = capsys.readouterr().out
-    assert "REGRESSION" in out and "attractors" in out
+    assert "REGRESSION" in out and "attractors" in out and "yes" in out and "no" in out
+    # a baseline whose rows carry the claims' verdicts instead of answers is refused, naming the field
+    doc = json.loads((here / "base.json").read_text())
+    doc["claims"]["attractors"]["verdict"] = "holds"
+    (here / "old.json").write_text(json.dumps(doc))
+    assert main(["analyze", "--model", "models.py:two_point", "--data", "X.npy", "--compare", "old.json"]) == 2
+    assert "claims.attractors.verdict is 'holds', not one of yes, no" in capsys.readouterr().err
     # a baseline of the claims is not one of analyze, and the reverse
     assert main(["--compare", "base.json"]) == 2
     assert "memverify analyze --compare" in capsys.readouterr().err
@@ -153,7 +164,7 @@ def test_a_jax_trained_autoencoder_through_the_command_line(here):
                           "--json", "jx.json", "--seed", "1"], capture_output=True, text=True, cwd=here, timeout=300)
     assert out.returncode == 0, out.stderr
     got, prov = rows(here / "jx.json")
-    assert prov["jacobian"] == "jax.jacfwd" and got["attractors"]["verdict"] == "holds"
+    assert prov["jacobian"] == "jax.jacfwd" and got["attractors"]["verdict"] == "yes"
 
 
 def test_the_control_is_far_from_every_example_even_when_one_is_zero():
@@ -179,8 +190,9 @@ def test_the_analysis_report_draws_its_figures_and_says_what_it_is(tmp_path, mon
     main(["analyze", "--model", "m.py:f", "--data", "X.npy", "--report", "rep", "--quiet"])
     assert sorted(p.name for p in (tmp_path / "rep" / "figures").iterdir()) == ["attractors.png", "recovery.png"]
     html = (tmp_path / "rep" / "report.html").read_text()
-    assert "arXiv:1810.10333" in html and "Verdicts:" in html and "Theorem 2" in html
-    assert html.index("Verdicts:") < html.index("<table>")
+    assert "arXiv:1810.10333" in html and "Answers:" in html and "Theorem 2" in html
+    assert "<th>question</th>" in html and 'class="no">no</span>' in html and ">not-reproduced<" not in html
+    assert html.index("Answers:") < html.index("<table>")
     assert "per example (class, rho, ||f(x) - x|| / spacing): 0: " in html  # every example's class, radius, residual
 
 

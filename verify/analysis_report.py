@@ -1,8 +1,10 @@
 """A :func:`verify.analyze` result as the claims' evidence, so that ``memverify analyze`` writes the
 same terminal table, JSON and HTML reports and the same regression baselines as the claims.
 
-Each question the paper asks becomes one row in the verdict vocabulary of the claims: ``holds``
-when the model has the property, ``not-reproduced`` (with its one-line reason) when it falls short.
+Each question the paper asks becomes one row, answered ``yes`` when the model has the property and
+``no`` when it does not, with the answer in the question's own words ("3 of 10 examples attract;
+7 repel"): a user's model reproduces no claim of the paper, so the rows do not take the claims'
+verdicts.  A ``no`` exits 3, as a claim that falls short does.
 Every row's negative control is a map with none of the properties, analysed on the same data: the
 constant map onto a point at least ten spacings from every example (:func:`far_map`; no example
 is fixed, nothing is recovered), and for a linear model's row the zero matrix (no eigenvalue near
@@ -45,7 +47,9 @@ def measurements(a, *, recover_min: float) -> dict:
         key="max_residual_over_spacing",
         notes=_listed("not fixed points", [f"example {i}: ||f(x) - x|| / spacing = "
                                            f"{a.fixed_point_residual[i] / spacing:.3g}" for i in moved]),
-        scope=f"{len(moved)} of {n} examples are not fixed points" if moved else None)}
+        scope=f"{n - len(moved)} of {n} examples are fixed points" + (f"; {len(moved)} move (worst ||f(x) - x|| / "
+                                                                       f"spacing {worst:.3g}, at most {frac:g} asked)"
+                                                                       if moved else ""))}
     att = a.attractor_fraction
     err = list(getattr(a, "jacobian_error_norm", []) or [0.0] * n)
     others = [i for i, c in enumerate(a.classification) if c != "attractor"]
@@ -67,8 +71,8 @@ def measurements(a, *, recover_min: float) -> dict:
         + ([f"Jacobian error bound ||E||_2 per example: up to {max(err):.2g} (d x the finite differences' "
             "per-entry bound); an example whose class any Jacobian within it could change is undecided"]
            if max(err) > 0 else []),
-        scope=(f"{len(others)} of {n} examples are not attractors: "
-               + ", ".join(f"{k} {c}" for c, k in counts.items() if k)) if others else None,
+        scope=f"{n - len(others)} of {n} examples attract" + "".join(
+            f"; {k} {_CLASS_WORDS[c]}" for c, k in counts.items() if k),
         statistics={"seeds": 1, "attractor_fraction": att, "rho": stats.rho_classes(a.spectral_radius, s["margin"])})
     r = a.recovery
     out["recovery"] = Measurement(
@@ -83,7 +87,8 @@ def measurements(a, *, recover_min: float) -> dict:
         notes=[f"starts: {r.get('starts_drawn', 'given')}"] + ([
             f"{r['own_example']['k']} of {r['own_example']['n']} starts tied to an example return to it; "
             f"{r['examples_reached']} of {n} examples are reached"] if r.get("own_example") else []),
-        scope=(f"{r['recovered']} of {r['starts']} reach some example, {r['examples_reached']} of {n} examples reached"
+        scope=(f"{r['recovered']} of {r['starts']} starts reach some example (a fraction of at least {recover_min:g} "
+               f"asked), {r['examples_reached']} of {n} examples reached"
                + (f", {r['own_example']['k']}/{r['own_example']['n']} return to their own" if r.get("own_example") else "")))
     R1 = a.superattraction["R1"]
     out["superattraction"] = Measurement(
@@ -95,8 +100,10 @@ def measurements(a, *, recover_min: float) -> dict:
         key="R1",
         notes=[f"starts: {r.get('starts_drawn', 'given')}; R(1) by kind of start: "
                + ", ".join(f"{k} {v:.3g}" for k, v in a.superattraction.get("R1_by_kind", {}).items())],
-        scope="R(1) by kind of start: " + ", ".join(f"{k} {v:.3g}" for k, v in a.superattraction.get("R1_by_kind", {}).items())
-        if a.superattraction.get("R1_by_kind") else None)
+        scope=(f"R(1) = {'none' if R1 is None else format(R1, '.3g')} of the starts on an example after one step "
+               f"(at least {recover_min:g} asked)" + ("; by kind of start: " + ", ".join(
+                   f"{k} {v:.3g}" for k, v in a.superattraction["R1_by_kind"].items())
+                   if a.superattraction.get("R1_by_kind") else "")))
     if a.linear is not None:
         lin, margin = a.linear, s["margin"]
         dist = max(lin["eigenvector_span_distance"], default=float("inf"))
@@ -111,6 +118,10 @@ def measurements(a, *, recover_min: float) -> dict:
                               f"eigenvectors within {margin:g} of the examples' span"),
             key="largest_distance")
     return out
+
+
+_CLASS_WORDS = {"repeller": "repel", "undecided": "undecided (the Jacobian's error could change the class)",
+                "not-a-fixed-point": "are not fixed points"}
 
 
 def _listed(what: str, lines: list, limit: int = 10) -> list:
@@ -132,10 +143,10 @@ def evidence(a, control, *, recover_min: float, model: str, seconds: float, line
         if rid not in mine:
             continue
         m = mine[rid]
-        m.empirical = True  # "not-reproduced": the model falls short of the property
+        m.question = True  # answered yes or no: a user's model has the property or it does not
         c = ctl.get(rid)
         if c is not None:
-            c.empirical = True
+            c.question = True
         own = getattr(a, "timings", {}).get(rid)  # the question's own steps (the linear row: the whole analysis)
         out.append(Evidence(rid, PAPER_REFS[rid], _STATEMENTS[rid], (), m, CONTROL, c, seconds if own is None else own))
     return out

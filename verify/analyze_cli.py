@@ -184,7 +184,7 @@ def main(argv) -> int:
         width = shutil.get_terminal_size((160, 24)).columns
         print(wrap(f"model {prov['model']} on {prov['data']} ({len(report.evidence[0].measurement.metrics['residuals'])} "
                    f"examples), Jacobian: {prov['jacobian']}", width))
-        print(rep.table([rep.evidence_row(e) for e in report.evidence], width=width))
+        print(rep.table([rep.evidence_row(e) for e in report.evidence], rep.ANSWER_HEADER, width=width))
         for e in report.evidence:  # how the starts were drawn; the Jacobian's error where it decides a class
             if e.id in ("recovery", "attractors"):
                 for note in e.measurement.notes:

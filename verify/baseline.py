@@ -116,7 +116,7 @@ def _finite(x) -> bool:
 
 def _validate(doc: dict, name: str, *, analysis: bool = False) -> None:
     """The whole file, before anything runs: one line naming the first bad field."""
-    from .evidence import VERDICTS
+    from .evidence import ANSWERS, VERDICTS
     from .profiles import PROFILES
     from .registry import all_claims
     from .runner import DTYPES
@@ -158,8 +158,9 @@ def _validate(doc: dict, name: str, *, analysis: bool = False) -> None:
                                               "a claim of this memverify (see --list)"))
         if not isinstance(entry, dict):
             bad(f"claim {cid!r}", "is not an object")
-        if entry.get("verdict") not in VERDICTS:
-            bad(f"claims.{cid}.verdict", f"is {entry.get('verdict')!r}, not one of {', '.join(VERDICTS)}")
+        words = ANSWERS if analysis else VERDICTS  # an analysis's rows are answered yes or no
+        if entry.get("verdict") not in words:
+            bad(f"claims.{cid}.verdict", f"is {entry.get('verdict')!r}, not one of {', '.join(words)}")
         if entry.get("control_rejected") not in (True, False, None):
             bad(f"claims.{cid}.control_rejected", f"is {entry.get('control_rejected')!r}, not true, false or null")
         if not isinstance(entry.get("empirical"), bool):
@@ -215,7 +216,7 @@ def compare(baseline: dict, report) -> list:
     status: a weakened or changed check and a value beyond its allowance are regressions, a claim
     that starts to hold, a control that starts to be rejected and a tightened bound improvements;
     claims missing from the run are regressions too."""
-    from .evidence import HOLDS
+    from .evidence import HOLDS, YES
 
     now = make_baseline(report)["claims"]
     out = []
@@ -226,7 +227,7 @@ def compare(baseline: dict, report) -> list:
             continue
         if new["verdict"] != old["verdict"]:
             out.append(Diff(cid, "verdict", old["verdict"], new["verdict"], "-",
-                            IMPROVEMENT if new["verdict"] == HOLDS else REGRESSION))
+                            IMPROVEMENT if new["verdict"] in (HOLDS, YES) else REGRESSION))
         if new["control_rejected"] != old["control_rejected"]:
             out.append(Diff(cid, "negative control rejected", old["control_rejected"], new["control_rejected"], "-",
                             IMPROVEMENT if new["control_rejected"] is True else REGRESSION))

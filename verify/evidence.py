@@ -18,6 +18,10 @@ Verdicts (:attr:`Measurement.verdict`):
 * ``hypotheses-not-met``: the data violate a hypothesis (:attr:`Measurement.violations`).
 
 Every verdict but ``holds`` carries a one-line :attr:`Measurement.reason`.
+
+A question about a user's model (``memverify analyze``, :attr:`Measurement.question`) is answered
+``yes`` (what would hold) or ``no``, whose reason is the answer in the question's own words
+(:attr:`Measurement.scope`): no model of a user's reproduces, or fails to reproduce, the paper.
 """
 
 from __future__ import annotations
@@ -31,9 +35,14 @@ NOT_REPRODUCED = "not-reproduced"
 NOT_MET = "hypotheses-not-met"
 VERDICTS = (HOLDS, REFUTED, NOT_REPRODUCED, NOT_MET)
 FAILING = (REFUTED, NOT_REPRODUCED)
+# a question about a user's model (memverify analyze) is answered, not verified: no model of a user's
+# "reproduces" the paper; a row that asks one (Measurement.question) reads yes or no
+YES, NO = "yes", "no"
+ANSWERS = (YES, NO)
 
-# the CLI's exit status per verdict (a run exits with the largest that applies; see verify.cli)
-EXIT_STATUS = {HOLDS: 0, NOT_MET: 0, NOT_REPRODUCED: 3, REFUTED: 4}
+# the CLI's exit status per verdict (a run exits with the largest that applies; see verify.cli);
+# an answer "no" keeps the status a property that falls short always had
+EXIT_STATUS = {HOLDS: 0, NOT_MET: 0, NOT_REPRODUCED: 3, REFUTED: 4, YES: 0, NO: 3}
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,7 @@ class Measurement:
     scope: Scope | str | None = None
     statistics: dict | None = None
     empirical: bool = False
+    question: bool = False
 
     @property
     def failing(self) -> list:
@@ -140,6 +150,11 @@ class Measurement:
 
     @property
     def verdict(self) -> str:
+        if self.question:  # a question about a user's model: it has the property or it does not
+            return YES if self._verdict() == HOLDS else NO
+        return self._verdict()
+
+    def _verdict(self) -> str:
         if self.violations:
             return NOT_MET
         if not self.comparisons:
@@ -153,9 +168,11 @@ class Measurement:
     @property
     def reason(self) -> str | None:
         """One line saying why the verdict is not ``holds`` (``None`` when it holds)."""
-        v = self.verdict
+        v = self._verdict()
         if v == HOLDS:
             return None
+        if self.question and self.scope and not self.violations and self.comparisons:
+            return _fit(_one_line(self.scope))  # the answer in the question's own words: "7 of 10 examples repel"
         if v == NOT_MET:
             return _first(self.violations, prefix="hypothesis not met: ")
         if not self.comparisons:
@@ -211,7 +228,7 @@ class Evidence:
     @property
     def ok(self) -> bool:
         """The claim was neither refuted nor not reproduced and its negative control (if applicable) was rejected."""
-        return self.verdict not in FAILING and self.control_rejected is not False
+        return self.verdict not in (*FAILING, NO) and self.control_rejected is not False
 
     @property
     def exit_status(self) -> int:

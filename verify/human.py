@@ -20,7 +20,7 @@ from .report import decisive, provenance_text, summary, write_atomic
 CSS = """body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;
 vertical-align:top}th{background:#eee}.holds{color:#176317;font-weight:bold}.refuted{color:#a00;font-weight:bold}.not-reproduced{color:#a05000;font-weight:bold}
-.hypotheses-not-met{color:#8a5a00;font-weight:bold}img{max-width:100%}code{background:#f4f4f4}
+.hypotheses-not-met{color:#8a5a00;font-weight:bold}.yes{color:#176317;font-weight:bold}.no{color:#a05000;font-weight:bold}img{max-width:100%}code{background:#f4f4f4}
 section{border-top:2px solid #ddd;margin-top:2em}td.num{white-space:nowrap;text-align:right}"""
 
 
@@ -70,8 +70,18 @@ PAPER = ('A. Radhakrishnan, K. Yang, M. Belkin, C. Uhler, "Memorization in Overp
          "arXiv:1810.10333")
 LEGEND = (("holds", "the claim's prediction and what was measured agree within a derived tolerance"),
           ("refuted", "a counterexample within the claim's hypotheses that persists, or a proof"),
-          ("not-reproduced", "an empirical claim (or your model's property) falls short at the sizes tried"),
+          ("not-reproduced", "an empirical claim falls short at the sizes and protocols tried"),
           ("hypotheses-not-met", "the data break the claim's hypotheses: it does not apply"))
+ANSWER_LEGEND = (("yes", "your model has the property the question asks of it, within the stated tolerance"),
+                 ("no", "it does not; the reason says how far, in the question's own words"))
+
+
+def _words(report) -> tuple:
+    """The legend's title, the legend, and the names of the summary's first and third columns: the
+    paper's claims get verdicts, the questions of memverify analyze answers."""
+    if report.provenance.get("kind") == "analysis":
+        return "Answers", ANSWER_LEGEND, "question", "answer"
+    return "Verdicts", LEGEND, "claim", "verdict"
 
 
 def _preamble(report) -> list:
@@ -93,9 +103,10 @@ def to_html(report, figures: dict) -> str:
            f"<style>{CSS}</style></head><body>",
            f"<h1>{html.escape(_title(report))}</h1>"]
     out += [f"<p><b>{k}:</b> {html.escape(v)}</p>" for k, v in _preamble(report)]
-    out.append("<p><b>Verdicts:</b> " + "; ".join(f"{_verdict_html(v)}: {html.escape(t)}" for v, t in LEGEND) + ".</p>")
+    title, legend, row, verdict = _words(report)
+    out.append(f"<p><b>{title}:</b> " + "; ".join(f"{_verdict_html(v)}: {html.escape(t)}" for v, t in legend) + ".</p>")
     out += [f"<p>{html.escape(summary(report))}</p>",
-           "<table><tr><th>claim</th><th>paper</th><th>verdict</th><th>reason</th><th>decisive comparison</th>"
+           f"<table><tr><th>{row}</th><th>paper</th><th>{verdict}</th><th>reason</th><th>decisive comparison</th>"
            "<th>negative control</th><th>time</th></tr>"]
     for e in report.evidence:
         out.append(f"<tr><td><a href='#{e.id}'>{e.id}</a></td><td>{html.escape(e.paper_ref)}</td>"
@@ -148,9 +159,10 @@ def _md_cell(text: str) -> str:
 
 
 def to_markdown(report, figures: dict) -> str:
+    title, legend, row, verdict = _words(report)
     out = [f"# {_title(report)}", "", *[f"**{k}:** {v}  " for k, v in _preamble(report)],
-           "**Verdicts:** " + "; ".join(f"**{v}**: {t}" for v, t in LEGEND) + ".", "", summary(report), "",
-           "| claim | paper | verdict | reason | decisive comparison | negative control | time |",
+           f"**{title}:** " + "; ".join(f"**{v}**: {t}" for v, t in legend) + ".", "", summary(report), "",
+           f"| {row} | paper | {verdict} | reason | decisive comparison | negative control | time |",
            "| --- | --- | --- | --- | --- | --- | --- |"]
     for e in report.evidence:
         out.append(f"| [{e.id}](#{e.id}) | {e.paper_ref} | **{e.verdict}** | {_md_cell(e.reason or '')} | "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from .evidence import ANSWERS
 from .formatting import fmt, jsonable
 from .registry import all_claims
 from .runner import Report
@@ -52,6 +53,7 @@ def evidence_row(e) -> list:
 
 
 HEADER = ["claim", "verdict", "neg. control", "time", "reason (when it holds: the decisive comparison)"]
+ANSWER_HEADER = ["question", "answer", "neg. control", "time", "reason (when yes: the decisive comparison)"]
 
 
 def table(rows: list, header: list = HEADER, width: int | None = None) -> str:
@@ -74,6 +76,11 @@ def table(rows: list, header: list = HEADER, width: int | None = None) -> str:
 
 def summary(report: Report) -> str:
     c = report.counts()
+    if report.evidence and all(e.measurement.question for e in report.evidence):  # memverify analyze
+        said = {a: [e.id for e in report.evidence if e.verdict == a] for a in ANSWERS}
+        return (f"{len(report.evidence)} questions: " + ", ".join(f"{len(ids)} {a}" + (f" ({', '.join(ids)})" if ids else "")
+                                                                for a, ids in said.items())
+                + f"; negative controls rejected: {c['controls_rejected']}/{c['controls_applicable']}")
     line = (
         f"{len(report.evidence)} claims: {c['holds']} hold, {c['refuted']} refuted, {c['not-reproduced']} not "
         f"reproduced, {c['hypotheses-not-met']} hypotheses not met; negative controls rejected: "

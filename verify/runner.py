@@ -19,7 +19,7 @@ import gpu
 from .context import Context
 from theory.errors import DivergenceError, InputError, RangeError
 
-from .evidence import NOT_MET, VERDICTS, Comparison, Evidence, Measurement
+from .evidence import ANSWERS, NOT_MET, VERDICTS, Comparison, Evidence, Measurement
 from .profiles import get_profile
 from .claim import Claim
 from .registry import all_claims, get
@@ -61,7 +61,7 @@ class Report:
         return max(codes, default=0)
 
     def counts(self) -> dict:
-        c = dict.fromkeys(VERDICTS, 0)
+        c = dict.fromkeys(VERDICTS + ANSWERS, 0)
         for e in self.evidence:
             c[e.verdict] += 1
         applicable = [e for e in self.evidence if e.control_rejected is not None]
