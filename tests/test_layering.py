@@ -135,3 +135,21 @@ def test_each_model_family_trains_through_one_signature():
     for fn in (deep_fc.train, conv_nets.train, conv_nonlinear.train):
         params = inspect.signature(fn).parameters
         assert list(params)[:2] in (["net", "X"], ["model", "X"]) and shared <= set(params), fn.__module__
+
+
+def test_one_per_network_memorization_pipeline():
+    """Issue 27: the per-network steps (the fixed point near each example, Theorem 2's certified class
+    there, iteration until settled) are called in verify/ only by verify.analysis, whose
+    classify_examples and settle_starts the deep and convolutional claims call as memverify analyze
+    does; a second copy of the pipeline in a claim fails here."""
+    steps = ("fixed_points_near(", ".settle(", "classify_within(")
+    seen = {}
+    for path in (ROOT / "verify").rglob("*.py"):
+        calls = [s for s in steps for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.Call) and ast.unparse(node.func).endswith(s[:-1])]
+        if calls:
+            seen[path.relative_to(ROOT).as_posix()] = sorted(set(calls))
+    assert seen == {"verify/analysis.py": sorted(steps)}, seen
+    uses = {p.name for p in (ROOT / "verify" / "claims").glob("*.py")
+            if "analysis.classify_examples(" in p.read_text() or "analysis.settle_starts(" in p.read_text()}
+    assert {"deep_common.py", "conv_nonlinear.py"} <= uses

@@ -6,8 +6,12 @@ The questions the paper asks of its own networks, asked of any autoencoder ``f``
 attractors; are they superattractors (``R(1)`` near 1, ``rho`` near 0); and, for a linear map, its
 rank, its eigenvalues near 1 and how far their eigenvectors lie from the span of the examples.
 
-The mathematics is theory/'s (:mod:`theory.dynamics`, :mod:`theory.jacobians`, :mod:`theory.stats`);
-this module picks the Jacobian's source and assembles the answers:
+The mathematics is theory/'s (:mod:`theory.dynamics`, :mod:`theory.jacobians`, :mod:`theory.stats`).
+This module is the one per-network memorization pipeline: :func:`classify_examples` (Theorem 2 at
+each example's fixed point, certified within the Jacobian's error) and :func:`settle_starts`
+(iteration until settled) are what the deep and convolutional claims call on their trained networks
+(with the exact Jacobian and Newton's fixed point near each example), and what :func:`analyze`
+composes for a user's model, after :mod:`verify.models` has picked the Jacobian's source:
 
 1. ``jacobian=`` given by the user (rows ``(m, d)`` to an ``(m, d, d)`` stack);
 2. JAX's ``jax.jacfwd`` when ``f`` maps JAX arrays to JAX arrays;
@@ -25,15 +29,74 @@ import numpy as np
 from gpu.host import to_numpy
 from theory import linear as lin
 from theory import dynamics as dyn
+from theory.common import array_namespace
 from theory import jacobians as jac
 from theory import pseudospectra
 from theory import stats
-from theory.common import check_matrix
 from theory.errors import InputError
 
 from .datasets import USER_STARTS, labelled_user_starts
+from .models import host_matrix, resolve
 
-__all__ = ["Analysis", "Ensemble", "analyze"]
+__all__ = ["Analysis", "Ensemble", "ExampleClasses", "NOT_FIXED", "analyze", "classify_examples", "settle_starts"]
+
+NOT_FIXED = "not-a-fixed-point"
+
+
+@dataclass(frozen=True)
+class ExampleClasses:
+    """Theorem 2 at each training example (host lists, one entry per example)."""
+
+    classes: tuple   # attractor, repeller, undecided, or NOT_FIXED (the caller's word for it)
+    rho: list        # rho(J) at the example's fixed point
+    moved: list      # how far that fixed point lies from the example (||f(x_i) - x_i|| when it is the example)
+    margin: list     # the certificate's slack (inf for an exact Jacobian; theory.pseudospectra.classify_within)
+
+
+def classify_examples(f, X, jacobian, *, tol: float, band: float, newton: bool = False, error_norm=None,
+                      outputs=None, radius=None, not_fixed: str = NOT_FIXED) -> ExampleClasses:
+    """The one per-network test of Theorem 2 at the training examples ``X`` (rows, any namespace), for
+    :func:`analyze` and the deep claims alike.
+
+    The fixed point of an example is the example itself, or with ``newton`` the fixed point nearest it
+    (:func:`theory.dynamics.fixed_points_near`: a trained network interpolates only up to its loss);
+    an example whose fixed point lies farther than ``tol`` from it (or where Newton did not converge)
+    is ``not_fixed``.  Elsewhere the class of ``rho(J)`` at the fixed point, ``jacobian`` mapping rows
+    to an (m, d, d) stack, or a stack already computed at ``X``; where ``error_norm`` bounds each
+    Jacobian's error (finite differences), the class is kept only where every Jacobian within the
+    bound has it (:func:`theory.pseudospectra.classify_within`), else ``undecided``.  ``outputs``:
+    ``f(X)`` where the caller has it already; ``radius``: a model's own ``rho`` at rows (a host list;
+    matrix-free, :func:`theory.conv_nonlinear.spectral_radius`) in place of the stack's spectrum."""
+    if newton:
+        fp = dyn.fixed_points_near(f, jacobian, X)
+        points, moved = fp.points, [float(v) for v in fp.moved]
+        fixed = [bool(fp.converged[i]) and moved[i] <= tol for i in range(X.shape[0])]
+    else:
+        xp = array_namespace(X)
+        points = X
+        FX = f(X) if outputs is None else outputs
+        moved = [float(v) for v in to_numpy(xp.linalg.vector_norm(FX - X, axis=1))]
+        fixed = [v <= tol for v in moved]
+    if radius is not None:
+        if error_norm is not None:
+            raise InputError("classify_examples: a Jacobian error bound needs the Jacobians, not a radius")
+        J, rho = None, [float(v) for v in radius(points)]
+    else:
+        J = jacobian(points) if callable(jacobian) else jacobian
+        rho = [float(v) for v in to_numpy(dyn.spectral_radius(J))]
+    errs = [0.0] * len(rho) if error_norm is None else list(error_norm)
+    decided = [pseudospectra.classify_within(J[i], errs[i], band) if errs[i] > 0 else (dyn.classify(rho[i], band), np.inf)
+               for i in range(len(rho))]
+    return ExampleClasses(tuple(c if fixed[i] else not_fixed for i, (c, _) in enumerate(decided)), rho, moved,
+                          [float(m) for _, m in decided])
+
+
+def settle_starts(f, X, starts, *, recover_frac: float, move_frac: float, cap: int) -> dyn.Settled:
+    """Iterate ``f`` from ``starts`` until each settles (it moves less than ``move_frac`` x the examples'
+    smallest spacing) or ``cap`` steps; recovered when within ``recover_frac`` x that spacing of an
+    example (:func:`theory.dynamics.settle`)."""
+    spacing = dyn.min_spacing(to_numpy(X))
+    return dyn.settle(f, starts, X, tol=recover_frac * spacing, move_tol=move_frac * spacing, cap=cap)
 
 
 @dataclass
@@ -74,142 +137,6 @@ class Ensemble:
     def to_dict(self) -> dict:
         return {"members": [m.to_dict() for m in self.members], "attractor_fraction": self.attractor_fraction,
                 "all_attract": self.all_attract, "recovered": self.recovered, "rho": self.rho}
-
-
-def _host_matrix(X, name: str) -> np.ndarray:
-    """``X`` on the host in float64, validated as every array of theory/ is (:func:`check_matrix`)."""
-    try:
-        A = np.asarray(to_numpy(X))
-    except (AttributeError, TypeError, ValueError):
-        A = X  # not an array of any namespace: check_matrix names it
-    check_matrix(A, name)
-    A = np.asarray(A, dtype=np.float64)
-    dyn.check_distances_fit(A, name)
-    return A
-
-
-def _linear_matrix(f):
-    """The d x d matrix of a linear model (a matrix, a SciPy LinearOperator, a network with
-    ``operator()``), or None."""
-    if hasattr(f, "operator") and callable(f.operator):
-        return np.asarray(to_numpy(f.operator()), dtype=np.float64)
-    try:
-        from scipy.sparse.linalg import LinearOperator
-    except ImportError:  # pragma: no cover - scipy is a dependency
-        LinearOperator = ()
-    if isinstance(f, LinearOperator):
-        return np.asarray(f @ np.eye(f.shape[1]), dtype=np.float64)
-    if hasattr(f, "shape") and not callable(f):
-        A = np.asarray(to_numpy(f), dtype=np.float64)
-        if A.ndim == 2 and A.shape[0] == A.shape[1]:
-            return A
-        raise InputError(f"a matrix model must be square (d x d), got shape {A.shape}")
-    return None
-
-
-def _torch_map(f):
-    """``(call, jacobian, dtype name)`` for a ``torch.nn.Module``, called in its own parameters' dtype
-    (PyTorch's default float32 too) on copies; ``None`` for other models."""
-    try:
-        import torch
-    except ImportError:
-        return None
-    if not isinstance(f, torch.nn.Module):
-        return None
-    params = list(f.parameters())
-    dtype = params[0].dtype if params and params[0].is_floating_point() else torch.float64
-
-    def call(Z):
-        with torch.no_grad():
-            out = f(torch.tensor(np.array(Z), dtype=dtype))  # a copy, in the model's dtype
-        return out.detach().cpu().numpy().astype(np.float64)
-
-    def jacobian(Z):
-        g = torch.func.vmap(torch.func.jacrev(lambda z: f(z[None, :])[0]))
-        return g(torch.tensor(np.array(Z), dtype=dtype)).detach().cpu().numpy().astype(np.float64)
-
-    return call, jacobian, str(dtype).replace("torch.", "")
-
-
-def _jax_map(f, X):
-    """``(call, jacobian)`` when ``f`` is a JAX model (it returns a JAX array for NumPy rows), else
-    None; JAX then runs in float64 (``jax_enable_x64``)."""
-    import sys
-
-    if "jax" not in sys.modules:  # a JAX model has imported JAX
-        return None
-    import jax
-
-    try:
-        probe = f(np.array(X[:1]))  # a copy: a model may edit its input
-    except Exception:
-        return None
-    if not isinstance(probe, jax.Array):
-        return None
-    jax.config.update("jax_enable_x64", True)
-
-    def call(Z):
-        return np.asarray(f(jax.numpy.asarray(Z)))
-
-    def jacobian(Z):
-        g = jax.vmap(jax.jacfwd(lambda z: f(z[None, :])[0]))
-        return np.asarray(g(jax.numpy.asarray(Z)))
-
-    return call, jacobian
-
-
-def _resolve(f, X, jacobian):
-    """``(call on host rows, jacobian on host rows or None, source name, linear matrix or None)``."""
-    A = _linear_matrix(f)
-    if A is not None:
-        if A.shape[0] != X.shape[1]:
-            raise InputError(f"the linear model is {A.shape[0]} x {A.shape[1]} but the data have d = {X.shape[1]}")
-        return (lambda Z: Z @ A.T), (lambda Z: np.broadcast_to(A, (Z.shape[0],) + A.shape).copy()), "exact (linear)", A
-    if not callable(f) and callable(getattr(f, "predict", None)):
-        f = f.predict  # a scikit-learn estimator (an MLPRegressor trained as an autoencoder, say)
-    if not callable(f):
-        raise InputError(f"the model must be callable on row batches (m, d) -> (m, d), a d x d matrix or a "
-                         f"LinearOperator; got {type(f).__name__}")
-    torch_pair = _torch_map(f)
-    if torch_pair is not None:
-        call, auto, dtype = torch_pair
-        auto_name = "torch.func.jacrev" + ("" if dtype == "float64" else f" (the model's {dtype})")
-        return call, (_user_jacobian(jacobian) if jacobian is not None else auto), \
-            ("user" if jacobian is not None else auto_name), None
-    jax_pair = _jax_map(f, X)
-    if jax_pair is not None:
-        call, auto = jax_pair
-        return call, (_user_jacobian(jacobian) if jacobian is not None else auto), \
-            ("user" if jacobian is not None else "jax.jacfwd"), None
-
-    def call(Z):
-        out = np.asarray(to_numpy(f(np.array(Z))))  # a copy: a model may edit its input
-        if np.iscomplexobj(out):
-            raise InputError("the model returned complex values; it must map real (m, d) rows to real (m, d) rows")
-        if not (np.issubdtype(out.dtype, np.number) or out.dtype == bool):
-            raise InputError(f"the model returned {out.dtype} values, not numbers; it must map (m, d) rows to real "
-                             "(m, d) rows")
-        return out.astype(np.float64)
-
-    return call, (_user_jacobian(jacobian) if jacobian is not None else None), \
-        ("user" if jacobian is not None else "central differences"), None
-
-
-def _user_jacobian(jacobian):
-    def J(Z):
-        raw = jacobian(np.array(Z))  # on a copy, as the model
-        try:
-            out = np.asarray(to_numpy(raw))
-        except Exception:
-            raise InputError(f"jacobian returned {type(raw).__name__}, not an array; it must return an (m, d, d) stack") from None
-        if np.iscomplexobj(out) or not np.issubdtype(out.dtype, np.number):
-            raise InputError(f"jacobian returned {out.dtype} entries; it must return a real (m, d, d) stack")
-        out = out.astype(np.float64)
-        if out.shape != (Z.shape[0], Z.shape[1], Z.shape[1]):
-            raise InputError(f"jacobian returned shape {out.shape} for {Z.shape[0]} rows of d = {Z.shape[1]}; it must "
-                             "return an (m, d, d) stack")
-        return out
-    return J
 
 
 def _linear_report(A: np.ndarray, X: np.ndarray, margin: float) -> dict:
@@ -277,12 +204,12 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
                                                                     margin))
     _check_settings(band=band, margin=margin, recover_frac=recover_frac, move_frac=move_frac, settle_cap=settle_cap,
                     rho_small=rho_small, n_starts=n_starts, seed=seed)
-    Xh = _host_matrix(X, "X")
+    Xh = host_matrix(X, "X")
     n, d = Xh.shape
     if n < 2:
         raise InputError("X needs at least 2 examples (recovery is judged against their spacing)")
     _check_memory(n, d, 0 if starts is None else int(np.shape(starts)[0]) or n_starts)
-    call, J_of, source, A = _resolve(f, Xh, jacobian)
+    call, J_of, source, A = resolve(f, Xh, jacobian)
     out = call(Xh[:1])
     if np.shape(out) != (1, d):
         raise InputError(f"the model returned shape {np.shape(out)} for one input of d = {d}; it must map (m, d) rows to "
@@ -308,7 +235,6 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
     if bad.size:
         whose = "your jacobian" if jacobian is not None else (f"the {source} Jacobian of the model")
         raise InputError(f"{whose} has non-finite entries at example(s) {', '.join(map(str, bad[:5]))}")
-    rho = np.max(np.abs(np.linalg.eigvals(J)), axis=1)
     # ||E||_2 <= ||E||_F <= d max|E_ij|: the finite-difference error as a bound on the matrix's (0: exact)
     err_norm = [d * float(e) for e in errors] if errors else [0.0] * n
     if "float32" in source or "float16" in source or "bfloat16" in source:
@@ -316,12 +242,12 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         u = {"float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}[next(t for t in ("bfloat16", "float16", "float32")
                                                                               if t in source)]
         err_norm = [d * u * float(np.linalg.norm(J[i])) for i in range(n)]
-    decided = [pseudospectra.classify_within(J[i], err_norm[i], band) for i in range(n)]
-    classes = ["not-a-fixed-point" if residual[i] > tol else decided[i][0] for i in range(n)]
+    ex = classify_examples(call, Xh, J, tol=tol, band=band, error_norm=err_norm, outputs=FX)
+    rho, classes = np.asarray(ex.rho), list(ex.classes)
     timings["attractors"] = time.perf_counter() - clock
     clock = time.perf_counter()
     if starts is not None:
-        S = _host_matrix(starts, "starts")
+        S = host_matrix(starts, "starts")
         kinds, origins = ["given"] * S.shape[0], None
     else:  # default starts as the deep claims draw them for a user's data (datasets.user_starts)
         S, kinds, origins = labelled_user_starts(Xh, n_starts, np.random.default_rng(seed))
@@ -329,7 +255,7 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         raise InputError(f"starts have {S.shape[1]} columns but the data have d = {d}")
     if origins is None:  # the example each given start begins nearest
         origins = [int(i) for i in dyn.nearest(S, Xh)[0]]
-    st = dyn.settle(call, S, Xh, tol=tol, move_tol=move_frac * spacing, cap=settle_cap)
+    st = settle_starts(call, Xh, S, recover_frac=recover_frac, move_frac=move_frac, cap=settle_cap)
     timings["recovery"] = time.perf_counter() - clock
     clock = time.perf_counter()
     ts = [t for t in curve if t <= settle_cap]
@@ -360,7 +286,7 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         superattraction={"R1": float(R[0]) if ts and ts[0] == 1 else None, "R1_by_kind": r1, "rho_small": rho_small,
                          "superattractors": int(np.sum(rho <= rho_small))},
         jacobian_source=source, jacobian_error=list(errors), jacobian_error_norm=err_norm,
-        certificate_margin=[float(m) for _, m in decided],
+        certificate_margin=ex.margin,
         linear=_linear_report(A, Xh, margin) if A is not None else None,
         timings=timings,
         settings={"band": band, "margin": margin, "recover_frac": recover_frac, "move_frac": move_frac,

@@ -22,6 +22,7 @@ from theory import conv_nonlinear as cn
 from theory import dynamics, stats
 from theory.conv_seeds import train_seeds
 
+from .. import analysis
 from ..evidence import Comparison, Measurement, Scope, Tolerance
 from ..claim import Claim, register
 from . import training
@@ -264,12 +265,11 @@ def _fig5_run(ctx, p, X, S, seed: int, control: bool) -> dict:
 
     @training.memoized
     def measure(trained):
-        fp = dynamics.fixed_points_near(trained, lambda Z: cn.jacobian(trained, Z), X)
-        rho = cn.spectral_radius(trained, fp.points)
-        classes = tuple("no fixed point" if not (fp.converged[i] and fp.moved[i] <= tol)
-                        else dynamics.classify(rho[i], p["band"]) for i in range(n))
-        st = dynamics.settle(trained, S, X, tol=tol, move_tol=1e-6 * spacing, cap=p["cap"])
-        return classes, rho, fp, st
+        ex = analysis.classify_examples(trained, X, lambda Z: cn.jacobian(trained, Z), tol=tol, band=p["band"],
+                                        newton=True, radius=lambda Z: cn.spectral_radius(trained, Z),
+                                        not_fixed="no fixed point")
+        st = analysis.settle_starts(trained, X, S, recover_frac=p["recover_frac"], move_frac=1e-6, cap=p["cap"])
+        return ex.classes, ex.rho, ex, st
 
     def judge(trained):
         classes, rho, _, st = measure(trained)

@@ -11,7 +11,7 @@ from theory import deep_fc as D
 from theory import dynamics as dyn
 from theory.common import check_training_set
 
-from .. import datasets
+from .. import analysis, datasets
 from ..evidence import Scope
 from . import training
 
@@ -147,19 +147,18 @@ def runs(ctx, name, X, *, width, depth, optimizer, judge, same=None, control=Fal
 
 
 def example_classes(net, X, p) -> tuple:
-    """Theorem 2 at each training example, at the fixed point nearest it: Newton's method from the
-    example (:func:`theory.dynamics.fixed_points_near`); the example is ``no fixed point`` when
-    Newton finds none within the recovery tolerance of it, else the class of ``rho(J(x*))``
-    (attractor / repeller / undecided within ``band`` of 1).  Returns ``(classes, rho, moved)``
-    (host lists); a map that is not a :class:`theory.deep_fc.Network` (tests' stand-ins) has none."""
+    """Theorem 2 at each training example, at the fixed point nearest it (Newton's method from the
+    example), by the analysis pipeline users run on their own models
+    (:func:`verify.analysis.classify_examples` with ``newton``): the example is ``no fixed point``
+    when Newton finds none within the recovery tolerance of it, else the class of ``rho(J(x*))``
+    (attractor / repeller / undecided within ``band`` of 1), the Jacobian exact
+    (:func:`theory.deep_fc.jacobian`).  Returns ``(classes, rho, moved)`` (host lists); a map that
+    is not a :class:`theory.deep_fc.Network` (tests' stand-ins) has none."""
     if not isinstance(net, D.Network):
         return (), [], []
-    tol = recovery_tol(X, p)
-    fp = dyn.fixed_points_near(net, lambda Z: D.jacobian(net, Z), X)
-    rho = spectral(net, fp.points)
-    classes = tuple("no fixed point" if not (fp.converged[i] and fp.moved[i] <= tol) else dyn.classify(float(rho[i]), p["band"])
-                    for i in range(X.shape[0]))
-    return classes, [float(v) for v in rho], list(fp.moved)
+    ex = analysis.classify_examples(net, X, lambda Z: D.jacobian(net, Z), tol=recovery_tol(X, p), band=p["band"],
+                                    newton=True, not_fixed="no fixed point")
+    return ex.classes, ex.rho, ex.moved
 
 
 def recovery_tol(X, p) -> float:
@@ -167,10 +166,10 @@ def recovery_tol(X, p) -> float:
 
 
 def settle(net, X, starts, p) -> dyn.Settled:
-    """Iterate ``net`` from ``starts`` until each settles (movement below ``move_frac`` x spacing) or ``settle_cap``."""
-    spacing = dyn.min_spacing(host(X))
-    return dyn.settle(net, starts, X, tol=p["recover_frac"] * spacing, move_tol=p["move_frac"] * spacing,
-                      cap=p["settle_cap"])
+    """Iterate ``net`` from ``starts`` until each settles (movement below ``move_frac`` x spacing) or
+    ``settle_cap``: :func:`verify.analysis.settle_starts`, as for a user's model."""
+    return analysis.settle_starts(net, X, starts, recover_frac=p["recover_frac"], move_frac=p["move_frac"],
+                                  cap=p["settle_cap"])
 
 
 def spectral(net, X) -> np.ndarray:
