@@ -99,3 +99,17 @@ def test_the_memory_plan_covers_analyses_and_wide_images(monkeypatch):
     wide = np.random.default_rng(0).uniform(0.1, 1.0, (1, 200_000))
     with pytest.raises(InputError, match="lemma-forced-zero needs about"):
         verify.run(["lemma-forced-zero"], profile="quick", data={"X": wide})
+    with pytest.raises(InputError, match="thm4-single-filter-full-rank needs about"):
+        verify.run(["thm4-single-filter-full-rank"], profile="quick", data={"X": wide})
+
+
+def test_the_large_profile_is_refused_where_it_cannot_fit(monkeypatch, capsys):
+    """Issue 28: Theorem 3 at k = 10^6 (about 12.9 GiB planned, 12.6 measured) on a machine with less:
+    exit 2 before anything runs, naming the claim, the size and the fix."""
+    from verify.cli import main
+
+    monkeypatch.setenv(plan.ENV_VAR, "4")
+    assert main(["--profile", "large", "--claim", "thm3-stable-fixed-points", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "thm3-stable-fixed-points needs about 12.9 GiB" in err and "k x d = 1000000 x 784" in err
+    assert "Traceback" not in err and "--profile" in err
