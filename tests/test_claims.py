@@ -131,8 +131,20 @@ def test_a_wrong_prediction_is_caught(monkeypatch):
     assert report.evidence[0].verdict == REFUTED and not report.ok
 
 
-def test_run_api_and_counts():
+def test_run_api_and_counts(tmp_path):
+    """The whole quick run through the API: its counts, then what the bare main job does after its
+    run, the report with every claim's figure: a figure must draw whatever its claim measured, rows
+    where no run decided included (the superattractor's GD rows once crashed the report with a
+    KeyError).  One run serves both: it is the suite's longest."""
+    from verify.human import write_report
+    from verify.registry import all_claims
+
     report = verify.run(profile="quick", backend="numpy", seed=3)
+    write_report(report, tmp_path / "rep")
+    drawn = {p.stem for p in (tmp_path / "rep" / "figures").iterdir()}
+    assert {"sec3-superattractor", "thm3-stable-fixed-points", "sec5-early-stopping"} <= drawn
+    assert drawn <= {c.id for c in all_claims() if c.figure is not None}
+    assert (tmp_path / "rep" / "report.html").is_file() and (tmp_path / "rep" / "report.md").is_file()
     assert not report.ok  # Theorem 3 and a step of Theorem 1's proof fail (real discrepancies with the paper)
     failing = [e.id for e in report.evidence if e.verdict in FAILING and e.id not in SIZE_DEPENDENT]
     assert failing == ["thm1-proof-monotone-path", "thm3-stable-fixed-points"]

@@ -19,6 +19,17 @@ from verify.outputs import Outputs, check_dir_target, check_file_target, deferre
 CLAIM = ["--claim", "cor-phi-span", "--profile", "quick"]
 
 
+@pytest.fixture(autouse=True)
+def interactive_sigint():
+    """Python's own SIGINT handler, as in a terminal: a suite started in the background (``cmd &``,
+    nohup) inherits SIGINT ignored, and a process that inherits an ignored SIGINT rightly keeps
+    ignoring it, which is not what these tests model."""
+    before = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def leftovers(directory: Path) -> list:
     return sorted(p.name for p in directory.rglob(".*") if p.name.endswith((".tmp", ".old", ".probe", ".png")))
 
