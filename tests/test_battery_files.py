@@ -104,7 +104,7 @@ def test_the_memory_plan_covers_analyses_and_wide_images(monkeypatch):
 
 
 def test_the_large_profile_is_refused_where_it_cannot_fit(monkeypatch, capsys):
-    """Issue 28: Theorem 3 at k = 10^6 (about 12.9 GiB planned, 12.6 measured) on a machine with less:
+    """Issue 28: Theorem 3 at k = 10^6 (about 12.9 GiB planned, 12.7 measured, benchmarks/RESULTS.md) on a machine with less:
     exit 2 before anything runs, naming the claim, the size and the fix."""
     from verify.cli import main
 

@@ -5,7 +5,7 @@ instead of dying out of memory half-way.
 The estimates count the arrays each family's code keeps alive at its peak (element counts below,
 times the dtype's size), from the sizes in :mod:`verify.profiles`; they are upper estimates of the
 large arrays plus a fixed 0.5 GiB for the interpreter and its libraries (measured: the large
-profile's Theorem 3 claims peaked at 12.6 GiB resident against a plan of 12.9 GiB).
+profile's Theorem 3 claims peaked at 12.7 GiB resident against a plan of 12.9 GiB; benchmarks/RESULTS.md).
 ``MEMVERIFY_MEMORY_LIMIT`` (GiB) overrides the
 available memory read from the device (for shared machines, and for the tests).
 """
