@@ -54,7 +54,7 @@ class ExampleClasses:
 
 
 def classify_examples(f, X, jacobian, *, tol: float, band: float, newton: bool = False, error_norm=None,
-                      outputs=None, radius=None, not_fixed: str = NOT_FIXED) -> ExampleClasses:
+                      moved=None, radius=None, not_fixed: str = NOT_FIXED) -> ExampleClasses:
     """The one per-network test of Theorem 2 at the training examples ``X`` (rows, any namespace), for
     :func:`analyze` and the deep claims alike.
 
@@ -64,18 +64,22 @@ def classify_examples(f, X, jacobian, *, tol: float, band: float, newton: bool =
     is ``not_fixed``.  Elsewhere the class of ``rho(J)`` at the fixed point, ``jacobian`` mapping rows
     to an (m, d, d) stack, or a stack already computed at ``X``; where ``error_norm`` bounds each
     Jacobian's error (finite differences), the class is kept only where every Jacobian within the
-    bound has it (:func:`theory.pseudospectra.classify_within`), else ``undecided``.  ``outputs``:
-    ``f(X)`` where the caller has it already; ``radius``: a model's own ``rho`` at rows (a host list;
-    matrix-free, :func:`theory.conv_nonlinear.spectral_radius`) in place of the stack's spectrum."""
+    bound has it (:func:`theory.pseudospectra.classify_within`), else ``undecided``.  ``moved``:
+    ``||f(x_i) - x_i||`` where the caller has measured it already (without ``newton``); ``radius``:
+    a model's own ``rho`` at rows (a host list; matrix-free,
+    :func:`theory.conv_nonlinear.spectral_radius`) in place of the stack's spectrum."""
+    if newton and moved is not None:
+        raise InputError("classify_examples: with newton the distances are Newton's; give no moved")
     if newton:
         fp = dyn.fixed_points_near(f, jacobian, X)
         points, moved = fp.points, [float(v) for v in fp.moved]
         fixed = [bool(fp.converged[i]) and moved[i] <= tol for i in range(X.shape[0])]
     else:
-        xp = array_namespace(X)
         points = X
-        FX = f(X) if outputs is None else outputs
-        moved = [float(v) for v in to_numpy(xp.linalg.vector_norm(FX - X, axis=1))]
+        if moved is None:
+            xp = array_namespace(X)
+            moved = to_numpy(xp.linalg.vector_norm(f(X) - X, axis=1))
+        moved = [float(v) for v in moved]
         fixed = [v <= tol for v in moved]
     if radius is not None:
         if error_norm is not None:
@@ -242,7 +246,7 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         u = {"float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}[next(t for t in ("bfloat16", "float16", "float32")
                                                                               if t in source)]
         err_norm = [d * u * float(np.linalg.norm(J[i])) for i in range(n)]
-    ex = classify_examples(call, Xh, J, tol=tol, band=band, error_norm=err_norm, outputs=FX)
+    ex = classify_examples(call, Xh, J, tol=tol, band=band, error_norm=err_norm, moved=residual)
     rho, classes = np.asarray(ex.rho), list(ex.classes)
     timings["attractors"] = time.perf_counter() - clock
     clock = time.perf_counter()

@@ -25,6 +25,7 @@ import numpy as np
 
 from theory import stats
 
+from .analysis import NOT_FIXED
 from .evidence import Comparison, Evidence, Measurement, Tolerance
 
 ANALYSIS_IDS = ("fixed-points", "attractors", "recovery", "superattraction", "linear-memorization")
@@ -53,7 +54,7 @@ def measurements(a, *, recover_min: float) -> dict:
     att = a.attractor_fraction
     err = list(getattr(a, "jacobian_error_norm", []) or [0.0] * n)
     others = [i for i, c in enumerate(a.classification) if c != "attractor"]
-    counts = {c: a.classification.count(c) for c in ("repeller", "undecided", "not-a-fixed-point")}
+    counts = {c: a.classification.count(c) for c in ("repeller", "undecided", NOT_FIXED)}
     out["attractors"] = Measurement(
         [Comparison("attractor fraction (Theorem 2)", att["value"], 1.0, ">=")],
         {"attractor_fraction": att["value"], "spectral_radius": list(a.spectral_radius),
@@ -121,7 +122,7 @@ def measurements(a, *, recover_min: float) -> dict:
 
 
 _CLASS_WORDS = {"repeller": "repel", "undecided": "undecided (the Jacobian's error could change the class)",
-                "not-a-fixed-point": "are not fixed points"}
+                NOT_FIXED: "are not fixed points"}
 
 
 def _listed(what: str, lines: list, limit: int = 10) -> list:
