@@ -107,10 +107,10 @@ def test_activation_flags_that_select_nothing_are_refused():
 
 
 def test_a_measurement_with_nothing_compared_never_holds():
-    from verify.evidence import NOT_REPRODUCED, Measurement
+    from verify.evidence import INCONCLUSIVE, Measurement
 
     m = Measurement([], {}, None, key="x")
-    assert m.verdict == NOT_REPRODUCED and "nothing was compared" in m.reason
+    assert m.verdict == INCONCLUSIVE and "nothing was compared" in m.reason
 
 
 def test_strategies_name_the_extra_when_hypothesis_is_missing(monkeypatch):

@@ -63,7 +63,7 @@ def test_quick_profile_passes_and_writes_json(tmp_path):
                     "thm1-proof-monotone-path": "refuted"}
         assert (c["reason"] is None) == (c["verdict"] == "holds")
         if c["id"] in SIZE_DEPENDENT:  # measured on trained deep networks: see tests/test_deep_claims.py
-            assert c["verdict"] in ("holds", "refuted", "not-reproduced")
+            assert c["verdict"] in ("holds", "refuted", "not-reproduced", "inconclusive")
             assert c["statistics"]["seeds"] >= 2
         else:
             assert c["verdict"] == expected.get(c["id"], "holds")
@@ -179,6 +179,12 @@ def test_exit_status_per_verdict(monkeypatch, capsys):
     assert cli.main(["--profile", "quick", "--claim", "thm6-attractors", "--backend", "numpy"]) == 3
     assert "not-reproduced" in capsys.readouterr().out
     monkeypatch.setitem(verify.registry.REGISTRY, "thm6-attractors", verify.Claim(**{
+        **claim.__dict__, "empirical": True, "check": lambda d, c: measurement(True, inconclusive=["seed 1: budget"]),
+        "negative_control": lambda d, c: measurement(False)}))
+    assert cli.main(["--profile", "quick", "--claim", "thm6-attractors", "--backend", "numpy"]) == 7
+    out = capsys.readouterr().out
+    assert "inconclusive" in out and "undecided: seed 1: budget" in out and "1 inconclusive" in out
+    monkeypatch.setitem(verify.registry.REGISTRY, "thm6-attractors", verify.Claim(**{
         **cli_claim.__dict__, "check": lambda d, c: measurement(True), "negative_control": lambda d, c: measurement(True)}))
     assert cli.main(["--profile", "quick", "--claim", "thm6-attractors", "--backend", "numpy"]) == 1
     assert "ACCEPTED" in capsys.readouterr().out
@@ -263,7 +269,7 @@ def test_help_documents_every_exit_status():
     proc = run_cli("--help")
     text = " ".join(proc.stdout.split())
     for code in ("0 every claim holds", "1 a negative control was accepted", "3 a claim was not reproduced",
-                 "4 a claim was refuted", "2 usage or input error", "5 internal error", "130 interrupted"):
+                 "4 a claim was refuted", "7 no run could decide a claim", "2 usage or input error", "5 internal error", "130 interrupted"):
         assert code in text
 
 

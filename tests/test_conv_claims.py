@@ -14,7 +14,7 @@ from theory.conv_nets import FixedOperator
 from theory.descent import DescentResult
 from verify.claims import conv_training as ct
 from verify.context import Context
-from verify.evidence import HOLDS, NOT_MET, NOT_REPRODUCED, REFUTED
+from verify.evidence import HOLDS, INCONCLUSIVE, NOT_MET, NOT_REPRODUCED, REFUTED
 from verify.profiles import get_profile
 from verify.registry import get
 from verify.runner import run_claim
@@ -63,7 +63,7 @@ def test_table2_holds_on_the_projection_and_not_on_the_identity(monkeypatch):
     assert "none" not in scope.split("every seed:")[-1]  # the rows that did not memorize are named
     patch(monkeypatch, fake(projection, converged=False))
     ev = run("tab2-heuristic-depth-memorizes")
-    assert ev.verdict == NOT_REPRODUCED and ev.reason.startswith("no run decided")
+    assert ev.verdict == INCONCLUSIVE and ev.reason.startswith("no run decided")
 
 
 def test_table1_holds_on_the_identity_and_is_refuted_by_the_projection(monkeypatch):
@@ -77,12 +77,12 @@ def test_table1_holds_on_the_identity_and_is_refuted_by_the_projection(monkeypat
     assert ev.verdict == REFUTED and "memorize in every one of 2 seeds" in ev.reason
     patch(monkeypatch, fake(projection, converged=False))
     ev = run("tab1-filters-do-not-replace-depth")
-    assert ev.verdict == NOT_REPRODUCED  # memorizing but untrained operators refute nothing
+    assert ev.verdict == INCONCLUSIVE  # memorizing but untrained operators decide nothing
 
 
 @pytest.mark.parametrize("claim_id, images", [("appg-downsampling-memorizes", 2), ("appg-downsample-then-depth", 1)])
 @pytest.mark.parametrize("make, converged, expected", [(projection, True, HOLDS), (identity, True, NOT_REPRODUCED),
-                                                       (projection, False, NOT_REPRODUCED)])
+                                                       (projection, False, INCONCLUSIVE)])
 def test_appendix_g_verdict_follows_the_operator(claim_id, images, make, converged, expected, monkeypatch):
     """Both Appendix G networks (to 1 x 1 on 2 images; Figure 8's to a bottleneck then depth, on 1):
     the projection onto the images memorizes (rank = images, eigenvector(s) in their span), the
@@ -138,7 +138,7 @@ def test_figure10_verdict_follows_what_the_outputs_are(monkeypatch):
     st = ev.to_dict()["statistics"]
     assert ev.verdict == NOT_REPRODUCED and st["combination"]["k"] > st["individual"]["k"]
     monkeypatch.setattr(cn, "train", fake(False, Nearest))
-    assert run("fig10-outputs-are-examples").verdict == NOT_REPRODUCED
+    assert run("fig10-outputs-are-examples").verdict == INCONCLUSIVE  # no run decided
 
 
 def test_lemma_and_theorem4_check_every_row_and_refuse_what_breaks_their_hypotheses():

@@ -119,7 +119,8 @@ def judge(net):
     (dict(levels={1e-4: 2.0, 1e-5: 0.5, 1e-6: 0.6}), "stable", True),          # only the last two count
     (dict(levels={1e-5: 1.5, 1e-6: 0.6}), "unstable", False),
     (dict(levels={1e-6: 0.6}), "too-few-levels", False),
-    (dict(converged=True, loss=1e-11, protocol=1.5), "crossed", False),      # the finish moved it
+    (dict(converged=True, loss=1e-11, protocol=1.5), "at-target", True),    # moved, but decided at the target
+    (dict(converged=False, loss=1e-6, protocol=1.5, levels={1e-5: 0.5, 1e-6: 0.6}), "crossed", False),  # short of it
     (dict(converged=True, loss=1e-11, protocol=0.9), "at-target", True),
 ])
 def test_judge_run(kw, status, decided):
@@ -127,6 +128,15 @@ def test_judge_run(kw, status, decided):
     assert (rd.status, rd.decided) == (status, decided)
     assert (rd.reason is None) == decided and rd.decision is True  # the judge's decision at the end
     assert rd.to_dict()["history"][-1]["at"] == "end"
+
+
+def test_a_run_at_its_target_keeps_the_decision_the_finish_moved():
+    """A run that reached its target is never dropped because the finish moved its value: it decides
+    at the target, and the trainer's own decision is recorded beside it (issue 34)."""
+    rd = judge_run(run(0.5, converged=True, loss=1e-11, protocol=1.5), judge, loss_tol=1e-10)
+    assert rd.decided and rd.moved and "from False (1.5)" in rd.moved and "to True (0.5)" in rd.moved
+    assert rd.to_dict()["moved"] == rd.moved
+    assert [h["decision"] for h in rd.to_dict()["history"]] == [False, True]
 
 
 def test_judge_run_names_a_stationary_stop_and_why_a_run_stopped():

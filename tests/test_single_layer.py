@@ -105,13 +105,13 @@ def test_oversized_step_stalls_instead_of_diverging():
 def test_oversized_step_fails_the_claim_with_a_reason():
     import gpu
     from verify.context import Context
-    from verify.evidence import NOT_REPRODUCED
+    from verify.evidence import INCONCLUSIVE
     from verify.profiles import get_profile
     from verify.registry import get
     from verify.runner import run_claim
 
     ev = run_claim(get("thm1-constant-step"), Context(get_profile("quick"), gpu.resolve("numpy"), 0, 50.0))
-    assert ev.verdict == NOT_REPRODUCED and ev.reason.startswith("inconclusive: ")
+    assert ev.verdict == INCONCLUSIVE and ev.reason.startswith("undecided: ")
     assert any("did not converge" in n and "stall" in n for n in ev.measurement.notes)
 
 

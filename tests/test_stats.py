@@ -10,7 +10,7 @@ from scipy.stats import binomtest
 from theory import dynamics as dyn
 from theory import stats
 from theory.errors import InputError
-from verify.evidence import (EXIT_STATUS, HOLDS, NOT_MET, NOT_REPRODUCED, REFUTED, Comparison, Evidence,
+from verify.evidence import (EXIT_STATUS, HOLDS, INCONCLUSIVE, NOT_MET, NOT_REPRODUCED, REFUTED, Comparison, Evidence,
                              Measurement)
 
 
@@ -96,9 +96,12 @@ def _m(passed: bool, **kw) -> Measurement:
     (dict(passed=False), REFUTED),                                       # exact claim: a counterexample
     (dict(passed=False, empirical=True), NOT_REPRODUCED),                # empirical: underpowered unless refuted
     (dict(passed=False, empirical=True, refutation="persists"), REFUTED),
-    (dict(passed=True, inconclusive=["seed 0: loss 1e-3"]), NOT_REPRODUCED),  # never holds short of what it needs
+    (dict(passed=True, inconclusive=["seed 0: loss 1e-3"]), INCONCLUSIVE),  # never holds short of what it needs
+    (dict(passed=True, empirical=True, inconclusive=["seed 0"]), INCONCLUSIVE),  # nor is it folded into a failure
+    (dict(passed=True, empirical=True, inconclusive=["seed 0"], reading="exists"), HOLDS),  # one run shows it
+    (dict(passed=False, empirical=True, inconclusive=["seed 0"], reading="exists"), NOT_REPRODUCED),
     (dict(passed=False, empirical=True, inconclusive=["seed 0"]), NOT_REPRODUCED),  # decided on the other runs
-    (dict(passed=False, inconclusive=["descent stopped"]), NOT_REPRODUCED),  # an exact claim's unfinished descent
+    (dict(passed=False, inconclusive=["descent stopped"]), INCONCLUSIVE),  # an exact claim's unfinished descent
     (dict(passed=False, empirical=True, refutation="persists", inconclusive=["seed 4"]), REFUTED),
     (dict(passed=False, violations=["n >= d"]), NOT_MET),
 ])
@@ -127,13 +130,13 @@ def test_reasons_say_what_failed_and_the_scope():
     many = Measurement([Comparison("a very long name " * 20, 2.0, 1.0)] * 3, {}, None, "q", violations=[])
     assert len(many.reason) <= REASON_LIMIT and many.reason.endswith("... = 2, needs <= 1 (and 2 more failing)")
     assert len(_m(True, violations=["x " * 300]).reason) <= REASON_LIMIT
-    assert _m(True, inconclusive=["a", "b"]).reason == "inconclusive: a (and 1 more runs)"
+    assert _m(True, inconclusive=["a", "b"]).reason == "undecided: a (and 1 more runs)"
     # the failing comparison on the runs that decide is the reason, not the runs that did not
     assert _m(False, empirical=True, inconclusive=["a"]).reason == "q = 2, needs <= 1"
     # an exact claim whose descent stopped short is no counterexample: the unfinished descent is the reason
-    assert _m(False, inconclusive=["descent stopped"]).reason == "inconclusive: descent stopped"
+    assert _m(False, inconclusive=["descent stopped"]).reason == "undecided: descent stopped"
     empty = Measurement([], {}, None, "q", inconclusive=["seed 0: stationary"])
-    assert empty.verdict == NOT_REPRODUCED and empty.reason == "no run decided: seed 0: stationary"
+    assert empty.verdict == INCONCLUSIVE and empty.reason == "no run decided: seed 0: stationary"
 
 
 def test_an_accepted_control_is_exit_status_1():
@@ -152,3 +155,21 @@ def test_settle_lets_escaping_rows_go_without_overflow():
         s = dyn.settle(lambda Z: 3.0 * Z, starts, X, tol=1e-3, move_tol=1e-9, cap=5000)
     assert s.outcome == ["recovered", "unsettled", "unsettled"]
     assert np.all(np.isfinite(s.distance))
+
+
+def test_exit_status_precedence_with_inconclusive():
+    """An accepted control outranks a refutation, which outranks a claim not reproduced, which
+    outranks one no run could decide (7), which outranks success; all hypotheses not met is 6."""
+    from verify.runner import Report
+
+    def ev(m, control=None):
+        return Evidence("x", "ref", "s", (), m, "ctl", _m(False) if control is None else control, 0.0)
+
+    undecided = ev(_m(True, empirical=True, inconclusive=["seed 0"]))
+    assert undecided.verdict == INCONCLUSIVE and undecided.exit_status == 7 and not undecided.ok
+    assert Report({}, [ev(_m(True)), undecided]).exit_status == 7
+    assert Report({}, [undecided, ev(_m(False, empirical=True))]).exit_status == 3
+    assert Report({}, [undecided, ev(_m(False))]).exit_status == 4
+    assert Report({}, [undecided, ev(_m(True), control=_m(True))]).exit_status == 1
+    assert Report({}, [ev(_m(True, violations=["n >= d"]))]).exit_status == 6
+    assert Report({}, [ev(_m(True))]).exit_status == 0

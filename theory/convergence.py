@@ -8,11 +8,12 @@ below the last loss levels the run passed (``result.levels``, :class:`theory.fin
 and where the trainer's own rule stopped before a finishing phase (``result.protocol``).  The run
 is *decided* when
 
+* it reached its loss target: it decides there, also where a finishing phase moved the decision on
+  the way (L-BFGS is gradient-based training too; both decisions are recorded, ``moved``), or
 * no finishing phase moved the decision (the decision where the rule stopped equals the one at
-  the end: the paper's claims are about the solution that gradient-based training finds, so a
-  finisher may only complete a descent, not change its answer), and
-* it reached its loss target, or the decision at the last ``last`` loss levels reached equals the
-  one at the end (stable over the last two decades: the claim is decided at the loss reached).
+  the end: a finisher that stopped short of the target may only complete a descent, not change
+  its answer) and the decision at the last ``last`` loss levels reached equals the one at the end
+  (stable over the last two decades: the claim is decided at the loss reached).
 
 Otherwise it is *inconclusive*, with a one-line reason: ``crossed`` (the finishing phase moved
 the decision), ``stationary`` (the descent stopped at a stationary point above its target: a
@@ -37,7 +38,9 @@ class RunDecision:
     ``decided``: whether a claim may rest on it; ``status``: ``at-target``, ``stable``,
     ``crossed``, ``stationary``, ``unstable`` or ``too-few-levels``; ``decision`` and ``value``: at
     the end of the run; ``history``: ``[(where, loss, decision, value)]`` where it was evaluated
-    (``protocol``, ``level 1e-k``, ``end``); ``reason``: one line when not decided."""
+    (``protocol``, ``level 1e-k``, ``end``); ``reason``: one line when not decided; ``moved``: one
+    line when a finishing phase that reached the target moved the decision (the run decides at the
+    target; the trainer's own decision is kept beside it)."""
 
     decided: bool
     status: str
@@ -46,9 +49,11 @@ class RunDecision:
     loss: float
     history: list = field(default_factory=list)
     reason: str | None = None
+    moved: str | None = None
 
     def to_dict(self) -> dict:
         return {"decided": self.decided, "status": self.status, "loss": self.loss, "reason": self.reason,
+                **({"moved": self.moved} if self.moved else {}),
                 "history": [{"at": w, "loss": l, "decision": _plain(d), "value": _plain(v)} for w, l, d, v in self.history]}
 
 
@@ -92,6 +97,7 @@ def judge_run(result, judge: Callable, *, loss_tol: float, last: int = 2, same: 
     dec, val = judge(model) if end is None else end
     loss = float(result.loss)
     history = []
+    at_target = bool(result.converged) and loss <= loss_tol
     if result.protocol is not None:
         p_model, p_steps, p_loss = result.protocol
         p_dec, p_val = judge(p_model)
@@ -100,8 +106,9 @@ def judge_run(result, judge: Callable, *, loss_tol: float, last: int = 2, same: 
             history.append(("end", loss, dec, val))
             why = (f"the finishing phase moved the decision from {_short(p_dec)} ({_short(p_val)}) at loss {p_loss:.2g} "
                    f"to {_short(dec)} ({_short(val)}) at loss {loss:.2g}")
+            if at_target:  # decided at the target; the trainer's own decision is recorded beside it
+                return RunDecision(True, "at-target", dec, val, loss, history, moved=why)
             return RunDecision(False, "crossed", dec, val, loss, history, why)
-    at_target = bool(result.converged) and loss <= loss_tol
     if at_target and result.protocol is None:
         history.append(("end", loss, dec, val))
         return RunDecision(True, "at-target", dec, val, loss, history)

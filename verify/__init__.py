@@ -10,7 +10,7 @@ Python API::
     result = verify.analyze(my_autoencoder, X_train)             # memorization of your own model
 """
 
-from .evidence import HOLDS, NOT_MET, NOT_REPRODUCED, REFUTED, Comparison, Evidence, Measurement, Tolerance
+from .evidence import HOLDS, INCONCLUSIVE, NOT_MET, NOT_REPRODUCED, REFUTED, Comparison, Evidence, Measurement, Tolerance
 from .claim import Claim, register
 from .registry import all_claims, get
 from .runner import Report, run
@@ -45,6 +45,6 @@ def check(claim_id: str, *, X=None, profile: str = "quick", backend: str | None 
 
 
 __all__ = [
-    "HOLDS", "NOT_MET", "NOT_REPRODUCED", "REFUTED", "Claim", "Comparison", "Evidence", "Measurement", "Report", "Tolerance",
+    "HOLDS", "INCONCLUSIVE", "NOT_MET", "NOT_REPRODUCED", "REFUTED", "Claim", "Comparison", "Evidence", "Measurement", "Report", "Tolerance",
     "all_claims", "analyze", "check", "get", "register", "run",
 ]

@@ -37,8 +37,8 @@ PROG = "memverify"
 DEFAULT_REPORT = "memverify-report"
 INTERNAL_ERROR = 5
 EXIT_CODES = ("exit status: 0 every claim holds or its hypotheses are not met and every negative control was "
-              "rejected; 1 a negative control was accepted; 3 a claim was not reproduced; 4 a claim was refuted "
-              "(the largest that applies, 1 first); 6 nothing verified (every claim's hypotheses not met); 2 usage or input error; 5 internal error; 130 interrupted, 143 terminated (no output written). "
+              "rejected; 1 a negative control was accepted; 3 a claim was not reproduced; 4 a claim was refuted; "
+              "7 no run could decide a claim (the most severe that applies: 1, 4, 3, 7); 6 nothing verified (every claim's hypotheses not met); 2 usage or input error; 5 internal error; 130 interrupted, 143 terminated (no output written). "
               "--compare: 1 on a regression, else 0; --save-baseline: 0 once saved.")
 
 

@@ -12,10 +12,16 @@ Verdicts (:attr:`Measurement.verdict`):
   is a proof);
 * ``not-reproduced``: an empirical claim that falls short at the sizes and protocols tried on the
   runs that decide (:attr:`Measurement.scope` names the largest size and the measured trend; the
-  failing comparison is the reason), or whose comparisons pass but some run did not reach what its
-  verdict needs (:attr:`Measurement.inconclusive`: such a run can never make a claim hold), or a
-  check that could not finish;
+  failing comparison is the reason);
+* ``inconclusive``: no run could decide: every comparison passes on the runs that decide but some
+  run did not reach what its verdict needs (:attr:`Measurement.inconclusive`: such a run can never
+  make a claim hold, nor is it counted against it), nothing could be compared, or an exact claim's
+  descent stopped short of what its comparison needs;
 * ``hypotheses-not-met``: the data violate a hypothesis (:attr:`Measurement.violations`).
+
+An empirical claim whose rule reads its sentence as an existence statement ("it is possible",
+"can memorize": :data:`verify.rules.EXISTS`, :attr:`Measurement.reading`) holds when its
+comparisons pass, however many other runs could not decide: one run that shows it is the claim.
 
 Every verdict but ``holds`` carries a one-line :attr:`Measurement.reason`.
 
@@ -33,16 +39,20 @@ HOLDS = "holds"
 REFUTED = "refuted"
 NOT_REPRODUCED = "not-reproduced"
 NOT_MET = "hypotheses-not-met"
-VERDICTS = (HOLDS, REFUTED, NOT_REPRODUCED, NOT_MET)
+INCONCLUSIVE = "inconclusive"
+VERDICTS = (HOLDS, REFUTED, NOT_REPRODUCED, INCONCLUSIVE, NOT_MET)
 FAILING = (REFUTED, NOT_REPRODUCED)
 # a question about a user's model (memverify analyze) is answered, not verified: no model of a user's
 # "reproduces" the paper; a row that asks one (Measurement.question) reads yes or no
 YES, NO = "yes", "no"
 ANSWERS = (YES, NO)
 
-# the CLI's exit status per verdict (a run exits with the largest that applies; see verify.cli);
-# an answer "no" keeps the status a property that falls short always had
-EXIT_STATUS = {HOLDS: 0, NOT_MET: 0, NOT_REPRODUCED: 3, REFUTED: 4, YES: 0, NO: 3}
+# the CLI's exit status per verdict (a run exits with the most severe that applies, SEVERITY; see
+# verify.cli); an answer "no" keeps the status a property that falls short always had
+EXIT_STATUS = {HOLDS: 0, NOT_MET: 0, NOT_REPRODUCED: 3, REFUTED: 4, INCONCLUSIVE: 7, YES: 0, NO: 3}
+# exit statuses from the most severe down: an accepted control, a refutation, a claim not reproduced,
+# a claim no run could decide, then nothing wrong
+SEVERITY = (1, 4, 3, 7, 0)
 
 
 @dataclass(frozen=True)
@@ -68,8 +78,11 @@ class Comparison:
             return False  # NaN never passes
         return self.measured <= self.bound if self.op == "<=" else self.measured >= self.bound
 
+    gate: str = ""  # the rule's gate this bound is (verify.rules.Gate.name): every empirical comparison names one
+
     def to_dict(self) -> dict:
-        return {"name": self.name, "measured": self.measured, "op": self.op, "bound": self.bound, "passed": self.passed}
+        return {"name": self.name, "measured": self.measured, "op": self.op, "bound": self.bound, "passed": self.passed,
+                **({"gate": self.gate} if self.gate else {})}
 
     def describe(self, limit: int | None = None) -> str:
         """``name = measured, needs op bound`` in one short line; with ``limit``, a long name is cut
@@ -143,6 +156,9 @@ class Measurement:
     statistics: dict | None = None
     empirical: bool = False
     question: bool = False
+    reading: str = ""  # the claim's rule's reading of its sentence (verify.rules.READINGS), set by the runner
+    region: str | None = None  # where the finding reproduces and where not (tolerance curve, swept settings)
+    sensitivity: list = field(default_factory=list)  # per swept setting: its verdict and number (verify.runner)
 
     @property
     def failing(self) -> list:
@@ -158,11 +174,11 @@ class Measurement:
         if self.violations:
             return NOT_MET
         if not self.comparisons:
-            return NOT_REPRODUCED  # nothing was compared: a claim never holds vacuously
+            return INCONCLUSIVE  # nothing was compared: a claim never holds vacuously, nor fails
         if self.failing and not (self.inconclusive and not self.empirical):
             return REFUTED if (self.refutation or not self.empirical) else NOT_REPRODUCED
-        if self.inconclusive:  # an exact claim's comparisons include the unfinished descent: no counterexample
-            return NOT_REPRODUCED  # a run short of what its verdict needs never makes a claim hold
+        if self.inconclusive and self.reading != "exists":  # an exact claim's failing descent: no counterexample
+            return INCONCLUSIVE  # a run short of what its verdict needs never makes a claim hold, nor fail
         return HOLDS
 
     @property
@@ -180,7 +196,7 @@ class Measurement:
                 return _first(self.inconclusive, " runs", prefix="no run decided: ")
             return "nothing was compared (no case of the claim was selected)"
         if not self.failing or (self.inconclusive and not self.empirical):
-            return _first(self.inconclusive, " runs", prefix="inconclusive: ")
+            return _first(self.inconclusive, " runs", prefix="undecided: ")
         more = f" (and {len(self.failing) - 1} more failing)" if len(self.failing) > 1 else ""
         room = REASON_LIMIT - len(more)
         if v == REFUTED:
@@ -227,8 +243,9 @@ class Evidence:
 
     @property
     def ok(self) -> bool:
-        """The claim was neither refuted nor not reproduced and its negative control (if applicable) was rejected."""
-        return self.verdict not in (*FAILING, NO) and self.control_rejected is not False
+        """The claim was neither refuted, nor not reproduced, nor left undecided, and its negative control (if
+        applicable) was rejected."""
+        return self.verdict not in (*FAILING, INCONCLUSIVE, NO) and self.control_rejected is not False
 
     @property
     def exit_status(self) -> int:

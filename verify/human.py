@@ -19,7 +19,7 @@ from .report import decisive, provenance_text, summary, write_atomic
 
 CSS = """body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;
-vertical-align:top}th{background:#eee}.holds{color:#176317;font-weight:bold}.refuted{color:#a00;font-weight:bold}.not-reproduced{color:#a05000;font-weight:bold}
+vertical-align:top}th{background:#eee}.holds{color:#176317;font-weight:bold}.refuted{color:#a00;font-weight:bold}.not-reproduced{color:#a05000;font-weight:bold}.inconclusive{color:#555;font-weight:bold}
 .hypotheses-not-met{color:#8a5a00;font-weight:bold}.yes{color:#176317;font-weight:bold}.no{color:#a05000;font-weight:bold}img{max-width:100%}code{background:#f4f4f4}
 section{border-top:2px solid #ddd;margin-top:2em}td.num{white-space:nowrap;text-align:right}"""
 
@@ -71,6 +71,7 @@ PAPER = ('A. Radhakrishnan, K. Yang, M. Belkin, C. Uhler, "Memorization in Overp
 LEGEND = (("holds", "the claim's prediction and what was measured agree within a derived tolerance"),
           ("refuted", "a counterexample within the claim's hypotheses that persists, or a proof"),
           ("not-reproduced", "an empirical claim falls short at the sizes and protocols tried"),
+          ("inconclusive", "no run could decide: the comparisons pass on the runs that decide, but some run did not"),
           ("hypotheses-not-met", "the data break the claim's hypotheses: it does not apply"))
 ANSWER_LEGEND = (("yes", "your model has the property the question asks of it, within the stated tolerance"),
                  ("no", "it does not; the reason says how far, in the question's own words"))

@@ -83,7 +83,8 @@ def summary(report: Report) -> str:
                 + f"; negative controls rejected: {c['controls_rejected']}/{c['controls_applicable']}")
     line = (
         f"{len(report.evidence)} claims: {c['holds']} hold, {c['refuted']} refuted, {c['not-reproduced']} not "
-        f"reproduced, {c['hypotheses-not-met']} hypotheses not met; negative controls rejected: "
+        f"reproduced, {c['inconclusive']} inconclusive, {c['hypotheses-not-met']} hypotheses not met; negative "
+        f"controls rejected: "
         f"{c['controls_rejected']}/{c['controls_applicable']}"
     )
     if report.evidence and c["hypotheses-not-met"] == len(report.evidence):

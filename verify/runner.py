@@ -19,12 +19,12 @@ import gpu
 from .context import Context
 from theory.errors import DivergenceError, InputError, RangeError
 
-from .evidence import ANSWERS, NOT_MET, VERDICTS, Comparison, Evidence, Measurement
+from .evidence import ANSWERS, NOT_MET, SEVERITY, VERDICTS, Comparison, Evidence, Measurement
 from .profiles import get_profile
 from .claim import Claim
 from .registry import all_claims, get
 
-SCHEMA = 2  # 2: verdicts refuted / not-reproduced with a reason (1 had 'fails')
+SCHEMA = 2  # 2: verdicts refuted / not-reproduced / inconclusive with a reason (1 had 'fails')
 DTYPES = ("float64", "float32")
 
 
@@ -45,20 +45,20 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """No claim was refuted or not reproduced and every applicable negative control was rejected."""
+        """No claim was refuted, not reproduced or left undecided, and every applicable negative control was
+        rejected."""
         return all(e.ok for e in self.evidence)
 
     @property
     def exit_status(self) -> int:
         """1 when a negative control was accepted (the verifier cannot be trusted), else 4 when a
-        claim was refuted, else 3 when one was not reproduced, else 6 when nothing was verified
-        (every claim's hypotheses not met), else 0 (see :data:`verify.evidence.EXIT_STATUS`)."""
+        claim was refuted, else 3 when one was not reproduced, else 7 when no run could decide one,
+        else 6 when nothing was verified (every claim's hypotheses not met), else 0 (see
+        :data:`verify.evidence.EXIT_STATUS` and :data:`verify.evidence.SEVERITY`)."""
         codes = {e.exit_status for e in self.evidence}
-        if 1 in codes:
-            return 1
         if self.evidence and all(e.verdict == NOT_MET for e in self.evidence):
-            return NOTHING_VERIFIED
-        return max(codes, default=0)
+            return 1 if 1 in codes else NOTHING_VERIFIED
+        return next((c for c in SEVERITY if c in codes), 0)
 
     def counts(self) -> dict:
         c = dict.fromkeys(VERDICTS + ANSWERS, 0)

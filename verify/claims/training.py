@@ -3,9 +3,9 @@
 A claim's networks train under the profile's protocol (Adam with decay on plateau, then at most
 ``finish_iter`` L-BFGS iterations where Adam stopped above the loss target: the trainers'
 ``schedule``, ``finish_iter`` and ``levels`` arguments) and are judged by
-:func:`theory.convergence.judge_run`: a run decides its claim at its target, or at the loss it
-reached where the claim's decision is stable over the last two loss decades, and never across a
-finishing phase that moved it.  A run that stops at a stationary point above its target is
+:func:`theory.convergence.judge_run`: a run decides its claim at its target (where a finishing
+phase moved the decision on the way, both are recorded), or at the loss it reached where the
+claim's decision is stable over the last two loss decades and no finishing phase moved it.  A run that stops at a stationary point above its target is
 restarted from a new draw (at most ``restarts`` times) and the stop is recorded.
 """
 
@@ -70,6 +70,8 @@ def record(res, rd: RunDecision, restarts=()) -> dict:
            "history": rd.to_dict()["history"]}
     if rd.reason:
         out["inconclusive"] = rd.reason
+    if rd.moved:
+        out["finish_moved"] = rd.moved
     if restarts:
         out["restarts"] = list(restarts)
     return out
