@@ -147,3 +147,13 @@ def test_the_gpu_script_parses_and_runs_its_steps_within_a_budget(tmp_path):
     assert any("skipped: the script's budget is spent" in line for line in steps)
     with tarfile.open(tmp_path / "gpu.tar.gz") as tar:
         assert "gpu/steps.txt" in tar.getnames()
+
+
+def test_table2_skip_probe_runs_and_tells_the_designs_apart(capsys):
+    """benchmarks/tab2_skips.py at --tiny: blocks from the input are the identity at a near-zero init
+    (trained 0 steps, every eigenvalue 1); ResNet's stem layout is not, and memorizes one 3 x 3 image."""
+    _script("tab2_skips").main(["--tiny"])
+    lines = capsys.readouterr().out.splitlines()
+    ident = next(line for line in lines if line.startswith("identity scale 0.3"))
+    assert "after 0 steps" in ident and "memorizes False" in ident
+    assert any(line.startswith("stem") and "memorizes True" in line for line in lines)

@@ -153,6 +153,17 @@ def test_run_api_and_counts(tmp_path):
     assert report.counts()[NOT_MET] == 1
     assert all(e.control_rejected for e in report.evidence)
     assert report.provenance["seed"] == 3 and report.provenance["profile"] == "quick"
+    # no empirical verdict rests on a number its rule does not derive from the paper's words (issue 34):
+    # every comparison of the check and of its control names one of its rule's gates
+    for e in report.evidence:
+        claim = get(e.id)
+        if not claim.empirical:
+            continue
+        gates = claim.rule.gate_names()
+        for c in e.measurement.comparisons + e.control.comparisons:
+            assert c.gate in gates, (e.id, c.name, c.gate)
+        doc = e.to_dict()
+        assert doc["rule"]["quote"] and doc["rule"]["gates"] and doc["regime"]["paper"] and doc["regime"]["ours"]
 
 
 def test_same_seed_same_numbers_different_seed_different_data():
@@ -253,7 +264,7 @@ def test_conv_training_short_of_its_target_is_inconclusive():
     from verify.profiles import Profile
 
     sizes = dict(get_profile("quick").for_family("conv"), finish_iter=0)
-    ctx = Context(Profile("tiny-budget", "test", {"conv": sizes}, {"appg-downsampling-memorizes": dict(steps=3)},
+    ctx = Context(Profile("tiny-budget", "test", {"conv": sizes}, {"appg-downsampling-memorizes": dict(steps=3, finish=0)},
                           base="quick"), gpu.resolve("numpy"), 0, 1.0)
     ev = run_claim(get("appg-downsampling-memorizes"), ctx)
     lines = ev.measurement.inconclusive

@@ -46,7 +46,7 @@ def test_quick_profile_passes_and_writes_json(tmp_path):
     total = len(all_claims())
     assert f"negative controls rejected: {total}/{total}" in proc.stdout
     doc = json.loads(out.read_text())
-    assert doc["schema"] == 2
+    assert doc["schema"] == 3
     prov = doc["provenance"]
     for key in ("seed", "backend", "device", "profile", "versions", "commit", "started"):
         assert key in prov
@@ -172,9 +172,13 @@ def test_exit_status_per_verdict(monkeypatch, capsys):
     def measurement(passed, **kw):
         return evidence.Measurement([evidence.Comparison("q", 0.0 if passed else 2.0, 1.0)], {"q": 0.0}, None, "q", **kw)
 
-    claim = cli_claim = verify.get("thm6-attractors")
+    from verify import rules
+
+    cli_claim = verify.get("thm6-attractors")
+    claim = verify.Claim(**{**cli_claim.__dict__, "expect": None, "empirical": True,
+                            "rule": rules.Rule("q", "w", rules.TYPICAL, "d"), "regime": rules.Regime("p", {}, dict)})
     monkeypatch.setitem(verify.registry.REGISTRY, "thm6-attractors", verify.Claim(**{
-        **claim.__dict__, "empirical": True, "check": lambda d, c: measurement(False, scope="largest size tried: 1"),
+        **claim.__dict__, "check": lambda d, c: measurement(False, scope="largest size tried: 1"),
         "negative_control": lambda d, c: measurement(False)}))
     assert cli.main(["--profile", "quick", "--claim", "thm6-attractors", "--backend", "numpy"]) == 3
     assert "not-reproduced" in capsys.readouterr().out

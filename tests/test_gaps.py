@@ -67,13 +67,13 @@ def test_skip_positions_of_a_residual_stack():
     """skip_every = 2 on 4 layers: blocks end at 2 and 4 and start at 0 and 2; a stack of identity
     convolutions with skips doubles the input per block (x -> 2x -> 4x)."""
     net = conv_nets.linear_conv_net(3, 4, filters=1, skip_every=2, rng=0)
-    assert net._skips() == {2: 0, 4: 2}
+    assert net.blocks == {2: 0, 4: 2}
     ident = [np.zeros_like(w) for w in net.weights]
     for w in ident:
         w.reshape(-1)[w.size // 2] = 1.0  # the centre tap of each 3 x 3 kernel
     X = np.random.default_rng(0).random((2, 9))  # two images as rows
     assert np.allclose(net.with_weights(ident)(X), 4 * X)
-    assert conv_nets.linear_conv_net(3, 4, filters=1, rng=0)._skips() == {}
+    assert conv_nets.linear_conv_net(3, 4, filters=1, rng=0).blocks == {}
 
 
 @pytest.mark.parametrize("scheme", ["near_zero", "pytorch"])
@@ -161,3 +161,21 @@ def test_claim_metrics_that_no_test_read():
     homog = ev["thm3-homogeneity"]
     assert all(c.measured > 1e6 * c.bound for c in homog.control.comparisons)
     assert all(c.measured <= c.bound for c in homog.measurement.comparisons)
+
+
+def test_residual_blocks_with_a_stem_leave_the_first_and_last_layers_plain():
+    """ResNet's layout [12] (the stem and the head outside the residual stages): 12 layers, blocks of 5
+    cover layers 1-10; with near-zero weights the network is near 0 at initialisation, not the identity
+    that blocks from the input give (Table 2's deep rows, issue 34)."""
+    assert conv_nets.residual_blocks(12, 5, stem=True) == {6: 1, 11: 6}
+    assert conv_nets.residual_blocks(12, 5) == {5: 0, 10: 5}
+    assert conv_nets.residual_blocks(12, 0, stem=True) == {}
+    with pytest.raises(InputError):
+        conv_nets.residual_blocks(12, -1)
+    X = np.random.default_rng(0).random((2, 9))
+    assert conv_nets.residual_blocks(10, 5, stem=True) == {6: 1} and conv_nets.residual_blocks(10, 5) == {5: 0, 10: 5}
+    plain_ends = conv_nets.linear_conv_net(3, 10, skip_every=5, stem=True, scale=1e-3, rng=0)
+    identity_like = conv_nets.linear_conv_net(3, 10, skip_every=5, scale=1e-3, rng=0)
+    assert np.abs(plain_ends(X)).max() < 1e-4 * np.abs(X).max()
+    assert np.abs(identity_like(X) - X).max() < 1e-3 * np.abs(X).max()
+    assert plain_ends.with_weights(plain_ends.weights).stem

@@ -160,3 +160,16 @@ def test_numbers_next_to_an_integer_print_as_the_integer_and_the_difference():
 
     assert fmt(1.0 - 4 * 2.0**-52) == "1 - 8.9e-16" and fmt(1.0000000000000051) == "1 + 5.1e-15"
     assert fmt(1.0037) == "1.0037" and fmt(0.5) == "0.5"
+
+
+def test_an_empirical_claim_shows_the_papers_words_its_reading_region_and_setup(tmp_path):
+    """Beside its numbers, an empirical claim's section quotes the paper, says how its words are read,
+    where the finding holds (Figure 1: the swept Adam eps) and the setup beside the paper's (issue 34)."""
+    from verify.human import to_html, to_markdown
+
+    report = verify.run(["fig1-init-scale"], profile="quick", backend="numpy")
+    html, md = to_html(report, {}), to_markdown(report, {})
+    for text in (html, md):
+        assert "The paper:" in text and "Read as:" in text and "Setup:" in text and "Swept:" in text
+        assert "Where it holds:" in text and "the latter is contractive around the training examples" in text
+    assert report.evidence[0].to_dict()["sensitivity"][0]["primary"]

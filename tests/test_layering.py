@@ -152,4 +152,4 @@ def test_one_per_network_memorization_pipeline():
     assert seen == {"verify/analysis.py": sorted(steps)}, seen
     uses = {p.name for p in (ROOT / "verify" / "claims").glob("*.py")
             if "analysis.classify_examples(" in p.read_text() or "analysis.settle_starts(" in p.read_text()}
-    assert {"deep_common.py", "conv_nonlinear.py"} <= uses
+    assert {"deep_common.py", "fig5.py"} <= uses

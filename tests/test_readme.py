@@ -4,7 +4,7 @@ numbers, the links and the README's length."""
 import re
 from pathlib import Path
 
-from verify.report import claims_markdown
+from verify.report import claims_markdown, gates_markdown, rules_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -15,6 +15,16 @@ def test_claims_table_matches_registry():
     block = re.search(r"<!-- claims:start -->\n(.*?)\n<!-- claims:end -->", (DOCS / "coverage.md").read_text(), re.S)
     assert block, "claims markers missing from docs/coverage.md"
     assert block.group(1).strip() == claims_markdown().strip(), "regenerate with: python -m verify --list"
+
+
+def test_rules_table_matches_registry():
+    """docs/coverage.md quotes every empirical claim's rule as its record states it (issue 34)."""
+    block = re.search(r"<!-- rules:start -->\n(.*?)\n<!-- rules:end -->", (DOCS / "coverage.md").read_text(), re.S)
+    assert block, "rules markers missing from docs/coverage.md"
+    assert block.group(1).strip() == rules_markdown().strip(), "regenerate with: python -m verify --list"
+    block = re.search(r"<!-- gates:start -->\n(.*?)\n<!-- gates:end -->", (DOCS / "tolerances.md").read_text(), re.S)
+    assert block, "gates markers missing from docs/tolerances.md"
+    assert block.group(1).strip() == gates_markdown().strip(), "regenerate with: python -m verify --list"
 
 
 def test_ci_runs_the_readme_test_command():
@@ -96,14 +106,30 @@ def test_readme_is_short_and_its_links_resolve():
 
 
 def test_sweep_tables_in_the_docs_are_rendered_from_their_recorded_runs():
-    """Every ``<!-- sweep PATH -->`` block of docs/findings.md is what verify.findings renders from
-    PATH; regenerate with: python -m verify.findings --sweeps docs/findings.md"""
+    """Every ``<!-- sweep PATH -->`` and ``<!-- screens PATH -->`` block of docs/findings.md is what
+    verify.findings renders from PATH; regenerate with: python -m verify.findings --sweeps docs/findings.md"""
     from verify import findings
 
     blocks = findings.sweep_blocks((DOCS / "findings.md").read_text())
-    assert blocks
-    for path, block in blocks:
-        assert block == findings.render_sweep(findings.load(ROOT / path), path), path
+    assert blocks and {k for k, _, _ in blocks} == {"sweep", "screens"}
+    for kind, path, block in blocks:
+        assert block == findings.render_block(kind, findings.load(ROOT / path), path), path
+
+
+def test_every_empirical_claim_has_its_screen_in_the_findings():
+    """One screen per empirical claim of the recorded main job: its quoted rule, verdict, region,
+    sweep and regime (issue 34)."""
+    from verify import findings
+    from verify.registry import all_claims
+
+    screens = [b for k, p, b in findings.sweep_blocks((DOCS / "findings.md").read_text())
+               if k == "screens" and p == "docs/results/default.json"]
+    assert screens
+    for c in all_claims():
+        if c.empirical:
+            at = screens[0].index(f"#### `{c.id}`: ")
+            screen = screens[0][at:].split("\n#### ", 1)[0]
+            assert "> " in screen and "Read as **" in screen and "Setup: the paper:" in screen, c.id
 
 
 def test_the_recorded_paper_sweep_is_the_one_issue_14_asks_for():
@@ -128,8 +154,8 @@ def test_the_recorded_paper_sweep_is_the_one_issue_14_asks_for():
 
 # protocol constants the prose may name (steps, levels, targets, the ray's 1.01 x_m); a measured
 # number belongs in a rendered block or a recorded file, not typed into the prose
-PROTOCOL_CONSTANTS = {"1e-10", "1e-9", "1e-8", "1e-12", "1e-6", "1e-3", "0.05", "0.1", "1.01", "0.5", "0.99",
-                      "1e-2", "1e-4", "1e-5",  # memorization's "small", Appendix H's cosine, loss decades, the plateau's threshold
+PROTOCOL_CONSTANTS = {"1e-10", "1e-9", "1e-8", "1e-12", "1e-6", "1e-3", "0.05", "0.1", "1.01", "0.5", "0.99", "0.25",
+                      "1e-2", "1e-4", "1e-5",  # the gates, the tolerance curve, loss decades, the plateau's threshold
                       "1810.10333", "3.10"}  # and the arXiv id, the Python version
 
 
@@ -144,6 +170,7 @@ def test_prose_types_no_measured_numbers():
         text = page.read_text()
         text = re.sub(re.escape(findings.START) + r".*?" + re.escape(findings.END), "", text, flags=re.S)
         text = findings.SWEEP.sub("", text)
+        text = re.sub(r"<!-- (rules|gates):start -->.*?<!-- \1:end -->", "", text, flags=re.S)  # generated
         text = re.sub(r"```.*?```", "", text, flags=re.S)
         found = set(re.findall(r"(?<![\w.])(\d+\.\d+|\d+e-?\d+)(?![\w.])", text))
         assert found <= PROTOCOL_CONSTANTS, (page.name, sorted(found - PROTOCOL_CONSTANTS))

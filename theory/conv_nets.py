@@ -29,7 +29,21 @@ from .conv import ConvLayout, upsample_matrix
 from .errors import InputError
 
 __all__ = ["FixedOperator", "LinearConvNet", "conv_gradients", "descend_layers", "downsampling_net", "is_uniform", "linear_conv_net",
-           "train"]
+           "residual_blocks", "train"]
+
+
+def residual_blocks(depth: int, every: int, *, stem: bool = False) -> dict:
+    """The residual blocks of a ``depth``-layer stack with a skip connection every ``every`` layers:
+    ``{block end (exclusive layer index): block start}``, a block's output being ``block(h) + h``.
+    Without ``stem`` the blocks start at the input (a remainder of fewer than ``every`` layers at the
+    end is plain); with ``stem`` the first and the last layer are plain, as ResNet's stem and head
+    [12], and the blocks cover the layers between them.  ``every`` 0: no blocks."""
+    if not every:
+        return {}
+    if int(every) != every or every < 1 or depth < 1:
+        raise InputError(f"residual blocks need every >= 1 and depth >= 1, got {every!r} and {depth!r}")
+    first, last = (1, depth - 1) if stem else (0, depth)
+    return {start + every: start for start in range(first, last - every + 1, every)}
 
 # ----------------------------------------------------------------------------- linear conv networks
 
@@ -39,13 +53,14 @@ class LinearConvNet:
     ``layouts[l]`` is ``None``, the fixed matrix ``fixed[l]`` (e.g. upsampling).  With
     ``skip_every = B > 0`` the layers form residual blocks of B: ``h <- block(h) + h`` (the paper's
     "skip connection every 10 layers" for networks above 100 layers); a remainder of fewer than B
-    layers is plain."""
+    layers is plain; with ``stem`` the first and last layers stay plain (:func:`residual_blocks`)."""
 
     layouts: tuple
     weights: tuple
     fixed: tuple
     skip_every: int = 0
     bases: tuple = ()   # per layer: the dense basis of C(W) (small layers) or None (sparse)
+    stem: bool = False
 
     DENSE_LIMIT = 250_000  # n_weights x d_out x d_in up to which a layer uses a dense basis (Tables 1-2: 21,609)
     # d_out x d_in up to which a layer without a basis is assembled dense (one scatter) on NumPy and CuPy:
@@ -83,10 +98,10 @@ class LinearConvNet:
         return self.layouts[l].weight_gradient(G, H)
 
     def with_weights(self, weights) -> "LinearConvNet":
-        return LinearConvNet(self.layouts, tuple(weights), self.fixed, self.skip_every, self.bases)
+        return LinearConvNet(self.layouts, tuple(weights), self.fixed, self.skip_every, self.bases, self.stem)
 
     @classmethod
-    def create(cls, layouts, weights, fixed=None, skip_every: int = 0) -> "LinearConvNet":
+    def create(cls, layouts, weights, fixed=None, skip_every: int = 0, stem: bool = False) -> "LinearConvNet":
         """A network with dense bases for the layers small enough (``DENSE_LIMIT``)."""
         fixed = (None,) * len(layouts) if fixed is None else tuple(fixed)
         bases = []
@@ -96,19 +111,17 @@ class LinearConvNet:
                 continue
             small = lay is not None and lay.n_weights * lay.shape[0] * lay.shape[1] <= cls.DENSE_LIMIT
             bases.append(lay.dense_basis(array_namespace(W), W.dtype) if small else None)
-        return cls(tuple(layouts), tuple(weights), fixed, skip_every, tuple(bases))
+        return cls(tuple(layouts), tuple(weights), fixed, skip_every, tuple(bases), stem)
 
-    def _skips(self) -> dict:
-        """``{block end (exclusive layer index): block start}``."""
-        B = self.skip_every
-        if not B:
-            return {}
-        return {start + B: start for start in range(0, self.depth - B + 1, B)}
+    @property
+    def blocks(self) -> dict:
+        """``{block end (exclusive layer index): block start}`` (:func:`residual_blocks`)."""
+        return residual_blocks(self.depth, self.skip_every, stem=self.stem)
 
     def forward(self, H, Cs=None):
         """Activations ``[H_0, ..., H_L]`` for inputs ``H`` (d, m) (columns are examples); ``Cs``: the
         layers' matrices when the caller has them."""
-        Cs, skips, Hs = self.matrices() if Cs is None else Cs, self._skips(), [H]
+        Cs, skips, Hs = self.matrices() if Cs is None else Cs, self.blocks, [H]
         for l, C in enumerate(Cs):
             Z = C @ Hs[-1]
             if l + 1 in skips:
@@ -149,12 +162,14 @@ class FixedOperator:
 
 
 def linear_conv_net(size, depth: int, *, k: int = 3, filters: int = 1, channels: int = 1, scale: float = 1e-2,
-                    scheme: str = "near_zero", skip_every: int = 0, rng=None, xp=None, dtype=None) -> LinearConvNet:
+                    scheme: str = "near_zero", skip_every: int = 0, stem: bool = False, rng=None, xp=None,
+                    dtype=None) -> LinearConvNet:
     """``depth`` stride-1 'same' convolutions (``channels -> filters -> ... -> channels``), weights
     ``scale * N(0, 1) / sqrt(fan_in)`` (``near_zero``), PyTorch's default ``U(+-1/sqrt(fan_in))``
     (``pytorch``), Xavier's uniform ``U(+-sqrt(6 / (fan_in + fan_out)))`` (``xavier``) or
     Kaiming's normal ``N(0, 2 / fan_in)`` (``kaiming``), ``fan_in = c_in k^2``,
-    ``fan_out = c_out k^2``; biases are left out (the paper's networks are linear)."""
+    ``fan_out = c_out k^2``; biases are left out (the paper's networks are linear).  ``skip_every``
+    and ``stem``: residual blocks (:func:`residual_blocks`)."""
     if xp is None:
         import array_api_compat.numpy as xp
     if depth < 1 or filters < 1 or channels < 1:
@@ -170,7 +185,7 @@ def linear_conv_net(size, depth: int, *, k: int = 3, filters: int = 1, channels:
         W = _conv_init(rng, scheme, scale, (c_out, c_in, k, k))
         layouts.append(lay)
         weights.append(xp.asarray(W) if dtype is None else xp.asarray(W, dtype=dtype))
-    return LinearConvNet.create(layouts, weights, skip_every=skip_every)
+    return LinearConvNet.create(layouts, weights, skip_every=skip_every, stem=stem)
 
 
 CONV_SCHEMES = layers.SCHEMES
@@ -191,7 +206,7 @@ def conv_gradients(net: LinearConvNet, X):
     n = X.shape[1]
     R = Hs[-1] - X
     value = 0.5 * sq_norm(R) / n
-    skips = net._skips()
+    skips = net.blocks
     into = {start: end for end, start in skips.items()}
     G, at_end, grads = R / n, {}, [None] * net.depth
     for l in range(net.depth - 1, -1, -1):
@@ -307,7 +322,7 @@ def _train_uniform(net, XT, opt, *, max_steps, loss_tol, checkpoints, lr, optimi
     xp = array_namespace(XT)
     B = net.bases[0]
     shape = net.weights[0].shape
-    skips = net._skips()
+    skips = net.blocks
     into = {start: end for end, start in skips.items()}
     W0 = xp.stack([xp.reshape(W, (-1,)) for W in net.weights])
 

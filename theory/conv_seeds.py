@@ -30,16 +30,18 @@ from . import layers
 from .common import array_namespace, check_matrix
 from .descent import DescentResult, Plateau, descend
 from .descent import optimizer as make_optimizer
+from .conv_nets import residual_blocks
 from .errors import InputError
 from .finishing import Levels, finish_descent
 
 __all__ = ["stacked_gradients", "train_seeds"]
 
 
-def stacked_gradients(Ws, B, XT, *, slope=None, skip: int = 0):
+def stacked_gradients(Ws, B, XT, *, slope=None, skip: int = 0, stem: bool = False):
     """``(losses (S,), grads (S, L, n_w))`` of the seeds ``Ws`` (S, L, n_w) of a uniform stack with
     basis ``B`` (n_w, d, d) on the examples ``XT`` (d, n) (columns); ``slope`` None: linear (residual
-    blocks of ``skip`` layers allowed), else a leaky ReLU of that slope after every layer but the last."""
+    blocks of ``skip`` layers allowed, :func:`theory.conv_nets.residual_blocks` with ``stem``), else a
+    leaky ReLU of that slope after every layer but the last."""
     xp = array_namespace(Ws, XT)
     if slope is not None and skip:
         raise InputError("the nonlinear stack has no skip connections")
@@ -47,7 +49,7 @@ def stacked_gradients(Ws, B, XT, *, slope=None, skip: int = 0):
     Cs = xp.tensordot(Ws, B, axes=1)  # (S, L, d, d)
     H = xp.broadcast_to(XT, (S,) + tuple(XT.shape))
     Hs, Zs = [H], []
-    skips = {start + skip: start for start in range(0, L - skip + 1, skip)} if skip else {}
+    skips = residual_blocks(L, skip, stem=stem)
     into = {start: end for end, start in skips.items()}
     for l in range(L):
         Z = Cs[:, l, ...] @ Hs[-1]
@@ -79,7 +81,8 @@ def _stack(net):
     if not is_uniform(net):
         raise InputError("train_seeds needs uniform stacks: every layer the same small convolution (one filter)")
     xp = array_namespace(*net.weights)
-    return xp.stack([xp.reshape(W, (-1,)) for W in net.weights]), net.bases[0], tuple(net.weights[0].shape), net.skip_every
+    return (xp.stack([xp.reshape(W, (-1,)) for W in net.weights]), net.bases[0], tuple(net.weights[0].shape),
+            net.skip_every, net.stem)
 
 
 def train_seeds(nets: list, X, *, slope=None, lr: float = 1e-3, max_steps: int, loss_tol: float = 0.0,
@@ -98,10 +101,10 @@ def train_seeds(nets: list, X, *, slope=None, lr: float = 1e-3, max_steps: int, 
     if not nets:
         raise InputError("train_seeds needs at least one network")
     parts = [_stack(net) for net in nets]
-    keys = {(net.layouts[0].key, net.depth, net.skip_every) for net in nets}
+    keys = {(net.layouts[0].key, net.depth, net.skip_every, net.stem) for net in nets}
     if len(keys) != 1:
         raise InputError("train_seeds needs networks of one layout, depth and skip pattern")
-    B, shape, skip = parts[0][1], parts[0][2], parts[0][3]
+    B, shape, skip, stem = parts[0][1], parts[0][2], parts[0][3], parts[0][4]
     if X.shape[1] != B.shape[2]:
         raise InputError(f"X has {X.shape[1]} features but the networks take images of {B.shape[2]} values")
     S = len(nets)
@@ -119,7 +122,7 @@ def train_seeds(nets: list, X, *, slope=None, lr: float = 1e-3, max_steps: int, 
 
     def step(params):
         (Ws, state), t = params, params[1][0]
-        losses, grads = stacked_gradients(Ws, B, XT, slope=slope, skip=skip)
+        losses, grads = stacked_gradients(Ws, B, XT, slope=slope, skip=skip, stem=stem)
         scale = []
         for s in range(S):
             value = float(losses[s])
@@ -140,10 +143,10 @@ def train_seeds(nets: list, X, *, slope=None, lr: float = 1e-3, max_steps: int, 
         return (moved, state), (max(active) if active else 0.0)
 
     res = descend((W0, opt.init([W0])), step, max_steps=max_steps, loss_tol=loss_tol,
-                  loss=lambda p: float(xp.max(stacked_gradients(p[0], B, XT, slope=slope, skip=skip)[0])),
+                  loss=lambda p: float(xp.max(stacked_gradients(p[0], B, XT, slope=slope, skip=skip, stem=stem)[0])),
                   divergence_hint=f"the learning rate {lr:g} is too large for adam; lower it")
     Ws = res.params[0]
-    final, _ = stacked_gradients(Ws, B, XT, slope=slope, skip=skip)
+    final, _ = stacked_gradients(Ws, B, XT, slope=slope, skip=skip, stem=stem)
     out = []
     for s in range(S):
         steps, value = done[s] if done[s] is not None else (res.steps, float(final[s]))
@@ -158,7 +161,7 @@ def train_seeds(nets: list, X, *, slope=None, lr: float = 1e-3, max_steps: int, 
                 return [xp.stack([xp.reshape(W, (-1,)) for W in m.weights])]
 
             def one_seed(m):
-                losses, grads = stacked_gradients(flat(m)[0][None, ...], B, XT, skip=skip)
+                losses, grads = stacked_gradients(flat(m)[0][None, ...], B, XT, skip=skip, stem=stem)
                 return float(losses[0]), [grads[0, ...]]
 
             fin = dict(weights=flat, rebuild=lambda m, ps: as_model(ps[0]), value_and_grads=one_seed)

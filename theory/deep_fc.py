@@ -33,7 +33,7 @@ from .descent import optimizer as make_optimizer
 from .errors import InputError
 from .finishing import Levels, finish_descent
 
-__all__ = ["LAYER_ACTIVATIONS", "Network", "forward", "gradients", "identity_network", "two_point_attractor", "init_network", "jacobian", "loss", "train"]
+__all__ = ["LAYER_ACTIVATIONS", "Network", "forward", "gradients", "identity_network", "two_point_attractor", "init_network", "jacobian", "loss", "param_count", "train"]
 
 
 def _relu(z):
@@ -111,6 +111,13 @@ class Network:
 
     def __call__(self, X):
         return forward(self, X)[0]
+
+
+def param_count(widths) -> int:
+    """The parameters of a fully connected network of layer ``widths`` ``(d, w_1, ..., d)`` with
+    biases: ``sum_l (w_{l-1} w_l + w_l)``, the count :attr:`Network.n_params` gives for it."""
+    widths = tuple(int(w) for w in widths)
+    return sum(a * b + b for a, b in zip(widths[:-1], widths[1:]))
 
 
 def _layer(name: str):

@@ -15,6 +15,8 @@ from typing import Callable
 
 from theory.errors import InputError
 
+from .rules import Regime, Rule
+
 # the backends every claim runs on; "dask" only where a claim says so (its steps would be thousands of
 # round trips to a scheduler)
 BACKENDS = ("numpy", "cupy", "jax", "array_api_strict")
@@ -58,6 +60,10 @@ class Claim:
     figure : ``(evidence, plt) -> figure or None``: its figure (``None``: it has none)
     expect : for an exact claim, the verdict its default data give (``holds`` unless its data break
         a hypothesis on purpose or the paper is wrong); empirical claims depend on their sizes (None)
+    rule : for an empirical claim, its decision rule derived from the sentence it checks
+        (:class:`verify.rules.Rule`: the quote, its reading, the gates, the curve, the sweeps)
+    regime : for an empirical claim, the paper's setup and the ratios of its regime beside ours
+        (:class:`verify.rules.Regime`)
     """
 
     id: str
@@ -79,6 +85,8 @@ class Claim:
     memory: Callable | None = None
     figure: Callable | None = None
     expect: str | None = None
+    rule: Rule | None = None
+    regime: Regime | None = None
 
     def __post_init__(self):
         if not self.family:
@@ -91,6 +99,9 @@ class Claim:
             raise InputError(f"claim {self.id!r} takes unknown options {bad}; known: {OPTIONS}")
         if self.expect is not None and self.empirical:
             raise InputError(f"claim {self.id!r} is empirical: its verdict depends on its sizes, expect nothing of it")
+        if self.empirical and not (isinstance(self.rule, Rule) and isinstance(self.regime, Regime)):
+            raise InputError(f"claim {self.id!r} is empirical: give it a rule (verify.rules.Rule: the paper's words and "
+                             "how they decide) and a regime (verify.rules.Regime: the paper's setup beside ours)")
 
     def own_sizes(self, profile: str) -> dict:
         """The claim's own sizes at ``profile`` (empty where it has none)."""

@@ -171,6 +171,10 @@ def _main(argv=None) -> int:
         if others:
             parser.error(f"--list prints the claims table and runs nothing; drop {', '.join(others)}")
         print(rep.claims_markdown())
+        print()
+        print(rep.rules_markdown())
+        print()
+        print(rep.gates_markdown())
         return 0
 
     def work():

@@ -242,22 +242,27 @@ USER_STARTS = ("half uniform in the examples' bounding box ('box'), half trainin
                "and moved by 0.2 x their smallest spacing in a random direction ('near')")
 
 
-def user_starts(X: np.ndarray, m: int, rng) -> np.ndarray:
-    """``m`` starts for iterating a map trained on ``X`` (:data:`USER_STARTS`)."""
-    return labelled_user_starts(X, m, rng)[0]
+def user_starts(X: np.ndarray, m: int, rng, *, near: float = 0.2) -> np.ndarray:
+    """``m`` starts for iterating a map trained on ``X`` (:data:`USER_STARTS`); the ``near`` ones
+    ``near`` x the examples' spacing from an example (the claims, which count a start within half the
+    spacing as having reached an example, move them 0.75 x the spacing: beyond that)."""
+    return labelled_user_starts(X, m, rng, near=near)[0]
 
 
-def labelled_user_starts(X: np.ndarray, m: int, rng) -> tuple:
+def labelled_user_starts(X: np.ndarray, m: int, rng, *, near: float = 0.2) -> tuple:
     """``(starts, kinds, origins)``: :func:`user_starts`' starts (the same draws), each start's kind
     (``box`` or ``near``) and the example a ``near`` start was moved from (-1 for ``box``)."""
     from theory.dynamics import min_spacing
 
+    if not 0.0 < near < 1.0:
+        raise InputError(f"near starts lie between 0 and 1 x the examples' spacing from one, got {near!r}")
+    dist = near
     lo, hi = X.min(axis=0), X.max(axis=0)
     box = lo + (hi - lo) * rng.random((m // 2, X.shape[1]))
     origin = rng.integers(0, len(X), m - m // 2)
     near = X[origin]
     U = rng.standard_normal(near.shape)
-    near = near + 0.2 * min_spacing(X) * U / np.linalg.norm(U, axis=1, keepdims=True)
+    near = near + dist * min_spacing(X) * U / np.linalg.norm(U, axis=1, keepdims=True)
     kinds = ["box"] * (m // 2) + ["near"] * (m - m // 2)
     return np.vstack([box, near]), kinds, [-1] * (m // 2) + [int(i) for i in origin]
 

@@ -159,6 +159,7 @@ class Measurement:
     reading: str = ""  # the claim's rule's reading of its sentence (verify.rules.READINGS), set by the runner
     region: str | None = None  # where the finding reproduces and where not (tolerance curve, swept settings)
     sensitivity: list = field(default_factory=list)  # per swept setting: its verdict and number (verify.runner)
+    not_run: str | None = None  # why the claim was not run at this profile (its regime needs another)
 
     @property
     def failing(self) -> list:
@@ -171,6 +172,8 @@ class Measurement:
         return self._verdict()
 
     def _verdict(self) -> str:
+        if self.not_run:
+            return INCONCLUSIVE
         if self.violations:
             return NOT_MET
         if not self.comparisons:
@@ -187,6 +190,8 @@ class Measurement:
         v = self._verdict()
         if v == HOLDS:
             return None
+        if self.not_run:
+            return _fit("not run at this profile: " + self.not_run)
         if self.question and self.scope and not self.violations and self.comparisons:
             return _fit(_one_line(self.scope))  # the answer in the question's own words: "7 of 10 examples repel"
         if v == NOT_MET:
@@ -223,6 +228,8 @@ class Evidence:
     control_description: str
     control: Measurement | None
     seconds: float
+    rule: dict | None = None    # the claim's decision rule (verify.rules.Rule.to_dict), empirical claims
+    regime: dict | None = None  # the paper's setup and regime beside ours (verify.rules.Regime.at)
 
     @property
     def verdict(self) -> str:
@@ -266,6 +273,10 @@ class Evidence:
             "inconclusive": list(m.inconclusive),
             **({"refutation": _one_line(m.refutation)} if m.refutation else {}),
             **({"scope": _one_line(m.scope)} if m.scope else {}),
+            **({"region": _one_line(m.region)} if m.region else {}),
+            **({"rule": self.rule} if self.rule else {}),
+            **({"regime": self.regime} if self.regime else {}),
+            **({"sensitivity": list(m.sensitivity)} if m.sensitivity else {}),
             "metrics": dict(m.metrics),
             "key_metric": m.key,
             "tolerance": None if m.tolerance is None else {"value": m.tolerance.value, "derivation": m.tolerance.derivation},

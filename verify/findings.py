@@ -42,19 +42,21 @@ def render(doc: dict, source: str) -> str:
     for c in claims:
         counts[c["verdict"]] = counts.get(c["verdict"], 0) + 1
     rejected = sum(1 for c in claims if c["negative_control"]["rejected"])
+    applicable = sum(1 for c in claims if c["negative_control"]["rejected"] is not None)
     total = sum(float(c["seconds"]) for c in claims)
     lines = [f"Recorded run `{source}`: `{prov.get('command') or 'python -m verify'}` (profile {prov['profile']}, "
              f"seed {prov['seed']}, backend {prov['backend']}, {prov.get('cpu_count')} cores, commit "
-             f"{(prov.get('commit') or 'unknown')[:10]}, started {prov.get('started')}): {len(claims)} claims in "
+             f"{(prov.get('commit') or 'unknown')[:10]}{' with uncommitted changes' if prov.get('code_modified') else ''}, started {prov.get('started')}): {len(claims)} claims in "
              f"{total / 60:.1f} min; " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) +
-             f"; negative controls rejected {rejected}/{len(claims)}.", "",
+             f"; negative controls rejected {rejected}/{applicable}.", "",
              "| claim | verdict | reason (every verdict but holds) | key number | seeds | time |",
              "| --- | --- | --- | --- | --- | --- |"]
     for c in claims:
         key = c["key_metric"]
         seeds = (c.get("statistics") or {}).get("seeds", "")
-        lines.append(f"| `{c['id']}` | {c['verdict']} | {_cell(c['reason'] or '')} | {key} = "
-                     f"{_cell(fmt(c['metrics'].get(key)))} | {seeds} | {float(c['seconds']):.0f} s |")
+        number = f"{key} = {_cell(fmt(c['metrics'].get(key)))}" if key in c["metrics"] else ""
+        lines.append(f"| `{c['id']}` | {c['verdict']} | {_cell(c['reason'] or '')} | {number} | {seeds} | "
+                     f"{float(c['seconds']):.0f} s |")
     return "\n".join(lines)
 
 
@@ -98,12 +100,57 @@ def render_sweep(doc: dict, source: str) -> str:
     return "\n".join(lines)
 
 
-SWEEP = re.compile(r"<!-- sweep (\S+) -->\n(.*?)<!-- sweep end -->", re.S)
+def _plain(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_plain(x) for x in v) + "]"
+    return "null" if v is None else str(v)
+
+
+def render_screens(doc: dict, source: str) -> str:
+    """One screen per empirical claim of a recorded run (issue 34): the paper's words and how they
+    are read, the verdict and its reason, where along the tolerance curve and the swept settings the
+    finding holds, each swept setting's verdict, and the setup beside the paper's."""
+    prov = doc["provenance"]
+    lines = [f"Rendered from `{source}` (`{prov.get('command')}`, profile {prov['profile']}, commit "
+             f"{(prov.get('commit') or 'unknown')[:10]}) by `python -m verify.findings --sweeps docs/findings.md`."]
+    for c in doc["claims"]:
+        rule, regime = c.get("rule"), c.get("regime")
+        if not rule:
+            continue
+        lines += ["", f"#### `{c['id']}`: {c['verdict']}", "",
+                  f"> {_cell(rule['quote'])} ({rule['where']})", "",
+                  f"Read as **{rule['reading']}**: {_cell(rule['decides'])}. Gates: "
+                  + "; ".join(f"{g['name']} {g['value']:g}" for g in rule["gates"]) + ".", ""]
+        lines.append(f"Verdict: **{c['verdict']}**" + (f": {_cell(c['reason'])}" if c.get("reason") else "") + ".")
+        if c.get("region"):
+            lines += ["", f"Where it holds: {_cell(c['region'])}."]
+        if c.get("sensitivity"):
+            lines += ["", "| setting | verdict | key number | reason |", "| --- | --- | --- | --- |"]
+            for s in c["sensitivity"]:
+                val = "sqrt(tiny)" if s["value"] is None else _plain(s["value"])
+                lines.append(f"| {s['setting']} {val}{' (the verdict)' if s['primary'] else ''} | {s['verdict']} | "
+                             f"{s['key_metric']} = {_cell(fmt(s['key_value']))} | {_cell(s['reason'] or '')} |")
+        if regime:
+            ours = "; ".join(f"{k} {_plain(v)}" for k, v in regime["ours"].items())
+            paper = "; ".join(f"{k} {_plain(v)}" for k, v in regime["paper_ratios"].items())
+            lines += ["", f"Setup: the paper: {_cell(regime['paper'])}" + (f" ({paper})" if paper else "")
+                      + f"; ours: {_cell(ours)}" + (f". Breaks the regime: {_cell(regime['breaks'])}"
+                                                   if regime.get("breaks") else "") + "."]
+    return "\n".join(lines)
+
+
+SWEEP = re.compile(r"<!-- (sweep|screens) (\S+) -->\n(.*?)<!-- \1 end -->", re.S)
 
 
 def sweep_blocks(text: str) -> list:
-    """``[(path, block)]`` of every sweep block in ``text``."""
-    return [(m.group(1), m.group(2).removesuffix("\n")) for m in SWEEP.finditer(text)]
+    """``[(kind, path, block)]`` of every sweep or screens block in ``text``."""
+    return [(m.group(1), m.group(2), m.group(3).removesuffix("\n")) for m in SWEEP.finditer(text)]
+
+
+def render_block(kind: str, doc: dict, source: str) -> str:
+    return render_screens(doc, source) if kind == "screens" else render_sweep(doc, source)
 
 
 def write_sweeps(page, root=".") -> None:
@@ -112,8 +159,9 @@ def write_sweeps(page, root=".") -> None:
     text = Path(page).read_text()
     if not sweep_blocks(text):
         raise InputError(f"{page} has no <!-- sweep PATH --> ... <!-- sweep end --> block")
-    new = SWEEP.sub(lambda m: f"<!-- sweep {m.group(1)} -->\n{render_sweep(load(Path(root) / m.group(1)), m.group(1))}"
-                              "\n<!-- sweep end -->", text)
+    new = SWEEP.sub(lambda m: f"<!-- {m.group(1)} {m.group(2)} -->\n"
+                              f"{render_block(m.group(1), load(Path(root) / m.group(2)), m.group(2))}"
+                              f"\n<!-- {m.group(1)} end -->", text)
     write_atomic(page, new)
 
 

@@ -99,6 +99,26 @@ def _preamble(report) -> list:
     return lines
 
 
+def _rule_lines(e) -> list:
+    """What an empirical claim's record says beside its numbers: the paper's words, how they are read,
+    where the finding holds along the curve and the swept settings, and the setup beside the paper's."""
+    out = []
+    if e.rule:
+        r = e.rule
+        out += [("The paper", f"\u201c{r['quote']}\u201d ({r['where']})"), ("Read as", f"{r['reading']}: {r['decides']}")]
+    if e.measurement.region:
+        out.append(("Where it holds", e.measurement.region))
+    for s in e.measurement.sensitivity:
+        value = "sqrt(tiny)" if s["value"] is None else str(s["value"])
+        out.append(("Swept", f"{s['setting']} {value}{' (the verdict)' if s['primary'] else ''}: {s['verdict']}"
+                             + (f" ({s['reason']})" if s["reason"] else "")))
+    if e.regime:
+        ours = "; ".join(f"{k} {provenance_text(v)}" for k, v in e.regime["ours"].items())
+        out.append(("Setup", f"the paper: {e.regime['paper']}; ours: {ours}"
+                             + (f"; breaks the regime: {e.regime['breaks']}" if e.regime.get("breaks") else "")))
+    return out
+
+
 def to_html(report, figures: dict) -> str:
     out = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>memverify report</title>",
            f"<style>{CSS}</style></head><body>",
@@ -121,6 +141,7 @@ def to_html(report, figures: dict) -> str:
         out.append(f"<p><b>{html.escape(e.paper_ref)}.</b> {html.escape(e.statement)}</p>")
         if e.reason:
             out.append(f"<p><b>Reason:</b> {html.escape(e.reason)}</p>")
+        out += [f"<p><b>{k}:</b> {html.escape(v)}</p>" for k, v in _rule_lines(e)]
         if e.hypotheses:
             out.append("<p>Hypotheses: " + "; ".join(html.escape(h) for h in e.hypotheses) + "</p>")
         if m.violations:
@@ -175,6 +196,7 @@ def to_markdown(report, figures: dict) -> str:
         out += ["", f"## {e.id}", "", f"**{e.verdict}**. {e.paper_ref}. {e.statement}", ""]
         if e.reason:
             out += [f"Reason: {e.reason}", ""]
+        out += [line for k, v in _rule_lines(e) for line in (f"**{k}:** {v}", "")]
         out += ["Hypotheses: " + "; ".join(e.hypotheses)] if e.hypotheses else []
         for v in m.violations:
             out.append(f"- hypothesis not met: {v}")

@@ -100,6 +100,40 @@ def claims_markdown() -> str:
     return "\n".join(lines)
 
 
+def rules_markdown() -> str:
+    """The empirical claims' decision rules, generated from their records (``python -m verify --list``
+    prints it after the claims table; docs/coverage.md holds a copy a test compares): the paper's
+    words, the reading of their quantifier, what decides, the gates, the readings tested at the
+    quantifier's extremes, the swept settings and the regime."""
+    def cell(text) -> str:
+        return " ".join(str(text).split()).replace("|", "\\|")
+
+    lines = ["| id | the paper's words | reading: what decides | gates | readings tested | swept | paper's setup |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for c in all_claims():
+        r = c.rule
+        if r is None:
+            continue
+        gates = "; ".join(f"{g.name} ({g.value:g})" for g in r.gates)
+        swept = "; ".join(f"{s.label} {', '.join('sqrt(tiny)' if v is None else f'{v:g}' for v in s.values)} "
+                          f"({'/'.join(s.profiles)})" for s in r.sweeps) or "none"
+        lines.append(f"| `{c.id}` | {cell(r.where)}: \"{cell(r.quote)}\" | **{r.reading}**: {cell(r.decides)} | "
+                     f"{cell(gates)} | {cell('; '.join(r.readings))} | {cell(swept)} | {cell(c.regime.paper)} |")
+    return "\n".join(lines)
+
+
+def gates_markdown() -> str:
+    """Every gate the empirical claims' rules use, with its derivation (docs/tolerances.md holds a copy)."""
+    seen = {}
+    for c in all_claims():
+        for g in (c.rule.gates if c.rule is not None else ()):
+            seen.setdefault(g.name, (g, []))[1].append(c.id)
+    lines = ["| gate | value | derived from the paper's words | used by |", "| --- | --- | --- | --- |"]
+    for name, (g, ids) in seen.items():
+        lines.append(f"| {name} | {g.value:g} | {' '.join(g.derivation.split())} | {', '.join(f'`{i}`' for i in ids)} |")
+    return "\n".join(lines)
+
+
 def write_atomic(path, text: str) -> None:
     """Write ``text`` to ``path`` so that the file is either the old one or the complete new one:
     one staged file of :class:`verify.outputs.Outputs`, renamed over ``path`` (removed on any

@@ -20,11 +20,12 @@ from .context import Context
 from theory.errors import DivergenceError, InputError, RangeError
 
 from .evidence import ANSWERS, NOT_MET, SEVERITY, VERDICTS, Comparison, Evidence, Measurement
+from .rules import run_sweeps
 from .profiles import get_profile
 from .claim import Claim
 from .registry import all_claims, get
 
-SCHEMA = 2  # 2: verdicts refuted / not-reproduced / inconclusive with a reason (1 had 'fails')
+SCHEMA = 3  # 3: the verdict inconclusive, rules, regimes, regions, sensitivity (2: refuted / not-reproduced with a reason; 1 had 'fails')
 DTYPES = ("float64", "float32")
 
 
@@ -127,9 +128,21 @@ def _commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def _modified() -> bool | None:
+    """Whether the code that ran (theory/, gpu/, verify/) differs from the commit: a recording made
+    from a working tree with changes says so beside its commit (None outside a git checkout)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        out = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "theory", "gpu", "verify"],
+                             capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return bool(out.stdout.strip()) if out.returncode == 0 else None
+
+
 def host_provenance() -> dict:
     """What any run records of the machine and the code: versions, commit, time, host, BLAS."""
-    return {"versions": _versions(), "commit": _commit(),
+    return {"versions": _versions(), "commit": _commit(), "code_modified": _modified(),
             "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "host": platform.node(),
             "cpu_count": os.cpu_count(), "blas": _blas()}
 
@@ -145,6 +158,7 @@ def provenance(ctx: Context) -> dict:
         "activations": list(ctx.activations) or "profile default",
         "versions": _versions(),
         "commit": _commit(),
+        "code_modified": _modified(),
         "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "host": platform.node(),
         "cpu_count": os.cpu_count(),
@@ -170,6 +184,14 @@ def run_claim(claim: Claim, ctx: Context, data: dict | None = None) -> Evidence:
 
     start = time.perf_counter()
     ctx = dataclasses.replace(ctx, claim=claim)  # its own sizes over its family's (the cache is the run's)
+    profile = ctx.profile.base or ctx.profile.name
+    if data is None and claim.regime is not None and profile in claim.regime.not_run:
+        why = claim.regime.not_run[profile]
+        measured = Measurement([], {}, None, "not_run", not_run=why, scope=f"not run at this profile: {why}")
+        _settle(claim, measured)
+        return Evidence(claim.id, claim.paper_ref, claim.statement, claim.hypotheses, measured,
+                        claim.control_description, None, time.perf_counter() - start, rule=claim.rule.to_dict(),
+                        regime=claim.regime.at(ctx.profile.for_claim(claim), profile))
     data = claim.make_data(ctx) if data is None else data
     try:
         measured = claim.check(data, ctx)
@@ -180,15 +202,26 @@ def run_claim(claim: Claim, ctx: Context, data: dict | None = None) -> Evidence:
         return _could_not_check(claim, start, "training diverged", f"training diverged with the profile's own step: {exc}")
     except np.linalg.LinAlgError as exc:  # LAPACK, or cuSOLVER under Backend.errors(): the check could not compute
         return _could_not_check(claim, start, "linear algebra failed", f"a factorization failed on {ctx.backend.name}: {exc}")
-    measured.empirical = claim.empirical
+    _settle(claim, measured)
+    if claim.rule is not None and claim.rule.sweeps and not measured.violations:
+        run_sweeps(claim, ctx, data, measured, _settle)
     skip = measured.violations and not claim.control_always
     control = None if skip else claim.negative_control(data, ctx)
     if control is not None:
-        control.empirical = claim.empirical
+        _settle(claim, control)
     return Evidence(
         claim.id, claim.paper_ref, claim.statement, claim.hypotheses, measured,
         claim.control_description, control, time.perf_counter() - start,
+        rule=None if claim.rule is None else claim.rule.to_dict(),
+        regime=None if claim.regime is None else claim.regime.at(ctx.profile.for_claim(claim), profile),
     )
+
+
+def _settle(claim: Claim, m: Measurement) -> None:
+    """What the claim's record says of every measurement it makes: empirical or exact, and its
+    rule's reading of the sentence (an existence reading holds on the run that shows it)."""
+    m.empirical = claim.empirical
+    m.reading = claim.rule.reading if claim.rule is not None else ""
 
 
 NOTHING_VERIFIED = 6  # every claim's hypotheses were not met: the run verified nothing

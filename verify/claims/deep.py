@@ -8,27 +8,30 @@ of evidence in the claim's ``statistics``.  The negative control is the identity
 point a fixed point, ``J = I``): it reproduces the training set exactly but is not contractive.
 
 Shared protocol (profile family ``deep``): a start is *recovered* when, iterated until it
-settles (:func:`theory.dynamics.settle`, at most ``settle_cap`` steps), it lies within
-``recover_frac`` (10%) of the smallest distance between two training examples of one of them;
-one that settles elsewhere is a *spurious* attractor.  A fixed point with ``|rho - 1| <= margin``
-is *marginal*, kept apart from clear attractors and repellers.
+settles (:func:`theory.dynamics.settle`, at most ``settle_cap`` steps), it lies within half the
+smallest distance between two training examples of one of them (:data:`verify.rules.NEAREST_EXAMPLE`:
+then the example it reached is defined); the closer fractions of :data:`verify.rules.CURVE` are
+reported as a curve.  One that settles elsewhere is a *spurious* attractor.  A fixed point with
+``|rho - 1| <= margin`` is *marginal*, kept apart from clear attractors and repellers.  Each claim's
+decision rule, quoted from the paper with its gates, is its record's ``rule``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from theory import deep_fc as D
 from theory import dynamics as dyn
 from theory import stats
 from theory.common import check_training_set
 
 from ..evidence import Comparison, Measurement, Tolerance
 from .. import figures
+from .. import rules as R
 from ..claim import Claim, register
 from . import deep_common as dc
 from . import training
-from .deep_common import FAMILY, digits_only, host, make_data, recovery_tol, runs, scope_line, sets, settle, spectral
+from .deep_common import (FAMILY, digits_only, fc_regime, host, make_data, recovery_tol, runs, scope_line, sets,
+                          settle)
 
 
 def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None, seeds=None) -> dict:
@@ -63,12 +66,14 @@ def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None,
         st = info["settled"]
         r1 = dyn.recovery_probability(net, starts, X, [1], tol)[0]  # one iteration (superattraction)
         fixed = float(np.max(np.linalg.norm(host(net(X) - X), axis=1)))
+        spacing = tol / R.NEAREST_EXAMPLE.value
         per_seed.append({"seed": s, **training.record(res, rd, restarts), "R1": r1, "rho": info["rho"],
                          "classes": list(classes), "attractors": classes.count("attractor"),
                          "no_fixed_point": classes.count("no fixed point"),
                          "fixed_point_moved": max(info["moved"], default=0.0), "fixed_point_residual": fixed,
                          "recovered": st.outcome.count("recovered"), "spurious": st.outcome.count("spurious"),
                          "unsettled": st.outcome.count("unsettled"), "starts": len(st.outcome),
+                         "curve": R.curve_counts(st.distance, spacing),
                          "recovered_at": sorted(t for t, o in zip(st.steps, st.outcome) if o == "recovered")})
         if rd.decided:
             rhos += info["rho"]
@@ -85,6 +90,7 @@ def _row(ctx, name, X, starts, *, width, depth, optimizer, control, hidden=None,
         "R1": stats.fraction(sum(round(r["R1"] * r["starts"]) for r in decided), n_st),
         "spurious": stats.fraction(sum(r["spurious"] for r in decided), n_st),
         "unsettled": stats.fraction(sum(r["unsettled"] for r in decided), n_st),
+        "curve": {f: stats.fraction(sum(r["curve"][f] for r in decided), n_st) for f in R.CURVE},
         "max_fixed_point_moved": max(r["fixed_point_moved"] for r in decided)}
     return {"optimizer": optimizer, "data": name, "width": width, "depth": depth, "recover_tol": tol,
             "per_seed": per_seed, "decided": len(decided), "inconclusive": inconclusive, **spectra, **pooled}
@@ -123,7 +129,7 @@ def check_contraction(data, ctx, *, control: bool = False) -> Measurement:
     p = ctx.sizes(FAMILY)
     primary = p["optimizer"]
     comps, metrics, rows, trends, inconclusive, notes = [], {}, {}, {}, [], []
-    refuted_sets, largest = [], []
+    refuted_sets, largest, regions = [], [], []
     for name, X, starts in sets(data, ctx):
         check_training_set(X)
         widths = tuple(p["swiss_widths"] if name == "swiss-roll" else p["contraction_widths"])
@@ -142,11 +148,16 @@ def check_contraction(data, ctx, *, control: bool = False) -> Measurement:
                 inconclusive += [u for r in sweep for u in r["inconclusive"]]
                 tag = f"[{name}, {opt}, {top['width']}x{top['depth']}]"
                 if "recovered" in top:
-                    comps.append(Comparison(f"recovered when settled{tag}", top["recovered"]["value"], p["recover_min"], ">="))
-                if "attractor_fraction" in top:
-                    comps += [Comparison(f"attractor fraction{tag}", top["attractor_fraction"]["value"], 1.0, ">="),
-                              Comparison(f"max distance of a fixed point from its example{tag}",
-                                         top["max_fixed_point_moved"], top["recover_tol"])]
+                    comps.append(Comparison(f"Wilson 95% lower bound of the starts recovered when settled{tag}",
+                                            top["recovered"]["wilson95"][0], R.MOST.value, ">=", gate=R.MOST.name))
+                    regions.append(f"{name}: " + recovery_region(top["curve"]))
+                if "all_attract_runs" in top:
+                    k, n = top["all_attract_runs"]["k"], top["all_attract_runs"]["n"]
+                    comps.append(Comparison(f"runs in which every example attracts{tag}, of {n}", float(k),
+                                            float(R.majority(n)), ">=", gate=R.MOST_RUNS.name))
+                    notes.append(f"strict reading{tag}: every example of every run attracts: "
+                                 f"{top['attractor_fraction']['k']}/{top['attractor_fraction']['n']} examples, "
+                                 f"{k}/{n} runs; every start recovered: {top['recovered']['k']}/{top['recovered']['n']}")
                 decided = [s for r in sweep for s in r["per_seed"] if s["decided"]]
                 every_seed_repels = bool(decided) and all(any(v > 1.0 + p["margin"] for v in s["rho"]) for s in decided)
                 if every_seed_repels and len(decided) == sum(len(r["per_seed"]) for r in sweep) and \
@@ -176,17 +187,23 @@ def check_contraction(data, ctx, *, control: bool = False) -> Measurement:
     if refuted_sets and not control:
         refutation = (f"{', '.join(refuted_sets)}: an example repels (rho > 1 + {p['margin']:g}) in every seed and width "
                       f"({primary}); no growth with width")
-    tol = Tolerance(p["band"], f"attractor: at the fixed point nearest each example (Newton's method, within "
-                               f"{p['recover_frac']:g} x the smallest distance between two training examples) "
-                               f"rho(J) < 1 - {p['band']:g} (Theorem 2), for every example of every seed that decides; "
-                               f"recovered when settled (at most {p['settle_cap']} iterations) >= "
-                               f"{p['recover_min']:g}; marginal: |rho - 1| <= {p['margin']:g}; a run decides at its "
-                               f"loss target or where its classes are stable over the last two loss decades it reached")
+    tol = Tolerance(p["band"], f"attractor: at the fixed point nearest each example (Newton's method, within half "
+                               f"the smallest distance between two training examples) rho(J) < 1 - {p['band']:g} "
+                               f"(Theorem 2), every example in most runs that decide; recovered when settled (at most "
+                               f"{p['settle_cap']} iterations, within half the spacing): most starts (Wilson 95% lower "
+                               f"bound >= 1/2); marginal: |rho - 1| <= {p['margin']:g}; a run decides at its loss "
+                               f"target or where its classes are stable over the last two loss decades it reached")
     statistics = {"seeds": p["seeds"], "rests_on": primary, "optimizers": list(p["optimizers"]), "rows": rows,
                   "trend": trends, "confidence": 0.95}
     return Measurement(comps, metrics, tol, key="max_spectral_radius", notes=notes,
                        inconclusive=[] if control else inconclusive, refutation=refutation, scope=scope,
-                       statistics=statistics)
+                       statistics=statistics, region="; ".join(regions) or None)
+
+
+def recovery_region(curve: dict) -> str:
+    """Where along the tolerance curve most starts are recovered (Wilson 95% lower bound >= 1/2)."""
+    return "recovered " + R.curve_region({f: c["value"] for f, c in curve.items()},
+                                         {f: c["wilson95"][0] >= R.MOST.value for f, c in curve.items()})
 
 
 def _trajectories(net, starts, p, m: int = 60):
@@ -212,6 +229,23 @@ register(Claim(
     id="sec3-contraction",
     family="deep",
     sizes=CONTRACTION_SIZES,
+    rule=R.Rule(
+        quote="As shown in Figure 2, trajectories from various points on the grid (shown as green points) converge to "
+              "the training points (shown as red points). ... As shown in Figure 3a, the trajectories converge almost "
+              "exclusively to the training examples. ... the training examples are not only fixed points, but also "
+              "attractors.",
+        where="Section 3.2, Figures 2 and 3a",
+        reading=R.TYPICAL,
+        decides="at the widest network, on each data set: every training example attracts (Theorem 2 at its fixed "
+                "point) in most runs that decide, and most starts, iterated until they settle, end at a training "
+                "example (the Wilson 95% lower bound of the pooled share at least 1/2)",
+        gates=(R.MOST_RUNS, R.MOST, R.NEAREST_EXAMPLE, R.THEOREM2),
+        curve="the share recovered within 0.05, 0.1, 0.25 and 0.5 x the spacing of the examples",
+        readings=("typical: every example attracts in most runs (the verdict)",
+                  "strict: every example of every run attracts, every start recovered (reported in the notes)",
+                  "'almost exclusively': most starts (the verdict), all starts (reported)"),
+        sweeps=(R.adam_eps_sweep(),)),
+    regime=fc_regime("Swiss roll (a grid of 1000 starts) and MNIST", "digits_n", "contraction_widths"),
     options=("data_dir",),
     figure=figures.contraction,
     paper_ref="Section 3.2, Figures 2 and 3a",
@@ -240,7 +274,7 @@ def check_width_depth(data, ctx, *, control: bool = False) -> Measurement:
     extra = [s for s in sets(data, ctx) if s[0] != main[0] and s[0] in p.get("sweep_sets", ())]
     sweeps = {"width": [(w, p["sweep_depth"]) for w in p["sweep_widths"]],
               "depth": [(p["sweep_width"], L) for L in p["sweep_depths"]]}
-    comps, metrics, rows, trends, inconclusive, notes, falling = [], {}, {}, {}, [], [], []
+    comps, metrics, rows, trends, inconclusive, notes, falling, regions = [], {}, {}, {}, [], [], [], []
     for name, X, starts in [main] + extra:
         check_training_set(X)
         tag = "" if name == main[0] else f"{name}/"
@@ -268,7 +302,11 @@ def check_width_depth(data, ctx, *, control: bool = False) -> Measurement:
                     inconclusive += [u for r in sweep for u in r["inconclusive"]]
                     if trend is not None:
                         comps.append(Comparison(f"p-value, recovery grows with {axis} ({opt})", trend["p_increasing"],
-                                                p["alpha"]))
+                                                R.ALPHA.value, gate=R.ALPHA.name))
+                        curve = _trend_curve(sweep, axis, p)
+                        metrics[key]["p_increasing_curve"] = curve
+                        regions.append(f"{axis} trend " + R.curve_region(curve, {f: v <= R.ALPHA.value
+                                                                               for f, v in curve.items()}))
                         if trend["direction"] == "decreasing":
                             falling.append(f"{axis} (Spearman {trend['spearman']:.2f}, p = {trend['p_decreasing']:.3g})")
                 else:
@@ -286,14 +324,26 @@ def check_width_depth(data, ctx, *, control: bool = False) -> Measurement:
     refutation = None
     if falling and not control:
         refutation = f"recovery falls significantly with {' and '.join(falling)} over {p['trend_seeds']} seeds ({primary})"
-    tol = Tolerance(p["alpha"], f"trend: one-sided Spearman permutation test over (size, seed) pairs of the runs that "
-                                f"decide, {p['trend_seeds']} seeds a size, p < {p['alpha']:g} along each axis; recovered: "
-                                f"settled within {p['recover_frac']:g} x the spacing of the examples after at most "
-                                f"{p['settle_cap']} iterations")
+    tol = Tolerance(R.ALPHA.value, f"trend: one-sided Spearman permutation test over (size, seed) pairs of the runs "
+                                   f"that decide, {p['trend_seeds']} seeds a size, p <= {R.ALPHA.value:g} along each "
+                                   f"axis; recovered: settled within half the spacing of the examples after at most "
+                                   f"{p['settle_cap']} iterations (the p-values at closer tolerances are reported)")
     statistics = {"seeds": p["trend_seeds"], "rests_on": primary, "optimizers": list(p["optimizers"]), "rows": rows,
                   "trend": trends, "confidence": 0.95}
     return Measurement(comps, metrics, tol, key="p_width", notes=notes, inconclusive=[] if control else inconclusive,
-                       refutation=refutation, scope=scope, statistics=statistics)
+                       refutation=refutation, scope=scope, statistics=statistics, region="; ".join(regions) or None)
+
+
+def _trend_curve(sweep: list, axis: str, p) -> dict:
+    """The one-sided trend test's p-value along ``axis`` with recovery counted within each fraction of
+    :data:`verify.rules.CURVE` of the spacing (the verdict's is the largest)."""
+    out = {}
+    for f in R.CURVE:
+        pairs = [(r[axis], s["curve"][f] / s["starts"]) for r in sweep for s in r["per_seed"] if s["decided"]]
+        t = stats.trend_test([x for x, _ in pairs], [y for _, y in pairs], alpha=R.ALPHA.value,
+                             resamples=p["resamples"]) if len({x for x, _ in pairs}) >= 2 and len(pairs) >= 3 else None
+        out[f] = t["p_increasing"] if t else float("nan")
+    return out
 
 
 RECOVERY_SIZES = {
@@ -312,6 +362,18 @@ register(Claim(
     id="sec3-recovery-width-depth",
     family="deep",
     sizes=RECOVERY_SIZES,
+    rule=R.Rule(
+        quote="Interestingly, we found that increasing width and depth both increase the recovery rate (Figure 4).",
+        where="Section 3.3, Figure 4",
+        reading=R.TREND,
+        decides="along a width sweep and along a depth sweep (digits, Adam), the share of starts recovered when "
+                "settled grows: a one-sided Spearman permutation test over (size, seed) pairs of the runs that "
+                "decide, p <= 0.05 on each axis",
+        gates=(R.ALPHA, R.NEAREST_EXAMPLE),
+        curve="the trend's p-value with recovery counted within 0.05, 0.1, 0.25 and 0.5 x the spacing",
+        readings=("'both': width and depth each tested on its own", "plain gradient descent reported beside Adam"),
+        sweeps=(R.adam_eps_sweep(),)),
+    regime=fc_regime("MNIST (Figure 4)", "digits_n", "sweep_widths", "sweep_depths"),
     options=("data_dir",),
     figure=figures.recovery_width_depth,
     paper_ref="Section 3.3, Figure 4",
@@ -321,123 +383,5 @@ register(Claim(
     check=check_width_depth,
     negative_control=lambda data, ctx: check_width_depth(data, ctx, control=True),
     control_description="identity networks of the same depths (recover nothing): no trend",
-    empirical=True,
-))
-
-
-# ----------------------------------------------------------------------------- sec3-superattractor
-
-def check_superattractor(data, ctx, *, control: bool = False) -> Measurement:
-    """Figure 3b: a large network maps arbitrary inputs to a training example in one iteration:
-    R(1) pooled over seeds at the largest of ``super_widths`` (primary optimizer)."""
-    p = ctx.sizes(FAMILY)
-    name, X, starts = digits_only(data, ctx)
-    if name != "user":
-        X = X[: p["super_n"], :]  # the profile's number of training images for this claim
-    tol = recovery_tol(X, p)
-    primary, depth = p["optimizer"], p["super_depth"]
-    rows, trends, comps, notes, inconclusive, metrics = {}, {}, [], [], [], {}
-    m = int(starts.shape[0])
-
-    @training.memoized
-    def classes_of(net):
-        """Per example: a superattractor (its nearest fixed point within the tolerance, rho <= rho_small)
-        or Theorem 2's class; and the number of starts within the tolerance of an example after one step."""
-        classes, rho, _ = dc.example_classes(net, X, p)
-        supers = tuple("superattractor" if c == "attractor" and r <= p["rho_small"] else c for c, r in zip(classes, rho))
-        r1 = dyn.recovery_probability(net, starts, X, [1], tol)[0]
-        return supers, [round(v, 4) for v in rho], int(round(r1 * m))
-
-    def judge(net):
-        supers, rho, k1 = classes_of(net)
-        return {"superattractors": supers.count("superattractor"), "recovered in one step": k1}, rho
-
-    def same(a, b):
-        return training.same_fraction(int(X.shape[0]))(a["superattractors"], b["superattractors"]) and \
-            training.same_fraction(m)(a["recovered in one step"], b["recovered in one step"])
-
-    for opt in p["optimizers"]:
-        sweep = []
-        for width in p["super_widths"]:
-            per_seed = []
-            for s, net, res, rd, restarts in runs(ctx, name, X, width=width, depth=depth, optimizer=opt,
-                                                  control=control, hidden=p["super_hidden"], judge=judge, same=same):
-                supers, rho, k1 = classes_of(net)
-                per_seed.append({"seed": s, **training.record(res, rd, restarts), "R1": k1 / m, "rho": rho,
-                                 "classes": list(supers), "superattractors": supers.count("superattractor")})
-                if opt == primary:
-                    inconclusive += training.inconclusive(f"{name} {width}x{depth} {opt} seed {s}", rd)
-                if s == 0 and width == max(p["super_widths"]) and opt == primary:
-                    metrics["strip"] = {"inputs": host(starts[: p["strip"], :]).tolist(),
-                                        "outputs": host(net(starts[: p["strip"], :])).tolist()}
-            decided = [r for r in per_seed if r["decided"]]
-            row = {"optimizer": opt, "width": width, "depth": depth, "per_seed": per_seed, "decided": len(decided)}
-            if decided:
-                row.update(R1=stats.fraction(sum(round(r["R1"] * m) for r in decided), m * len(decided)),
-                           superattractor_fraction=stats.fraction(sum(r["superattractors"] for r in decided),
-                                                                  sum(len(r["rho"]) for r in decided)),
-                           rho=stats.rho_classes([v for r in decided for v in r["rho"]], p["margin"]))
-            rows[f"{opt}/{width}x{depth}"] = row
-            sweep.append(row)
-        pairs = [(r["width"], s["R1"]) for r in sweep for s in r["per_seed"] if s["decided"]]
-        trends[opt] = stats.trend_test([x for x, _ in pairs], [y for _, y in pairs], alpha=p["alpha"],
-                                       resamples=p["resamples"]) if len({x for x, _ in pairs}) >= 2 and len(pairs) >= 3 else None
-        top = sweep[-1]
-        if opt == primary:
-            if "R1" in top:
-                comps.append(Comparison(f"R(1) [{opt}, {top['width']}x{depth}]", top["R1"]["value"], p["recover_min"], ">="))
-            metrics["R(1)"] = top["R1"]["value"] if "R1" in top else float("nan")
-        elif "R1" in top:
-            stuck = [r for r in top["per_seed"] if not r["decided"]]
-            notes.append(f"{opt} (lr {p['gd_lr']:g}, not the verdict's protocol): R(1) = {top['R1']['value']:.3g} "
-                         f"[{top['R1']['wilson95'][0]:.2f}, {top['R1']['wilson95'][1]:.2f}] at {top['width']}x{depth}, "
-                         f"superattractors {top['superattractor_fraction']['k']}/{top['superattractor_fraction']['n']}"
-                         + (f"; {len(stuck)}/{len(top['per_seed'])} runs inconclusive (loss up to "
-                            f"{max(r['loss'] for r in stuck):.3g}: an untrained network is flat, so rho ~ 0 there "
-                            "says nothing)" if stuck else ""))
-        else:
-            notes.append(f"{opt} (lr {p['gd_lr']:g}, not the verdict's protocol): no run decided at {top['width']}x{depth}")
-    metrics.update({"data": name, "rho_small": p["rho_small"], "hidden": p["super_hidden"],
-                    "rows": {k: {"R1": r["R1"]["value"] if "R1" in r else None,
-                                 "superattractor_fraction": r["superattractor_fraction"]["value"]
-                                 if "superattractor_fraction" in r else None, "decided": r["decided"]}
-                             for k, r in rows.items()}})
-    scope = scope_line(f"{p['super_hidden']} width {max(p['super_widths'])} x depth {depth}", p["seeds"], primary,
-                       {"R(1)": trends[primary]}, "R(1) vs width")
-    tol_ = Tolerance(tol, f"recovered in one step: within {p['recover_frac']:g} x the smallest distance between two "
-                          f"training examples; R(1) pooled over the seeds that decide >= {p['recover_min']:g}; rho <= "
-                          f"{p['rho_small']:g} at an example's nearest fixed point is reported as a superattractor "
-                          "(rho ~ 0)")
-    statistics = {"seeds": p["seeds"], "rests_on": primary, "optimizers": list(p["optimizers"]), "rows": rows,
-                  "trend": trends, "confidence": 0.95}
-    return Measurement(comps, metrics, tol_, key="R(1)", notes=notes, inconclusive=[] if control else inconclusive,
-                       scope=scope, statistics=statistics)
-
-
-SUPER_SIZES = {
-    "quick": dict(super_n=3, super_widths=(32, 64), super_depth=3, super_hidden="sigmoid", super_gd_max_steps=500,
-                  rho_small=0.1, strip=6),
-    "default": dict(super_n=5, super_widths=(64, 256), super_depth=6, super_hidden="sigmoid",
-                    super_gd_max_steps=500, rho_small=0.1, strip=6),
-    "paper": dict(super_n=10, super_widths=(256, 512), super_depth=6, super_hidden="sigmoid",
-                  super_gd_max_steps=5000, rho_small=0.1, strip=6),
-    "large": dict(super_n=10, super_widths=(256, 512), super_depth=6, super_hidden="sigmoid",
-                  super_gd_max_steps=5000, rho_small=0.1, strip=6),
-}
-
-
-register(Claim(
-    id="sec3-superattractor",
-    family="deep",
-    sizes=SUPER_SIZES,
-    options=("data_dir",),
-    figure=figures.superattractor_strip,
-    paper_ref="Section 3.3, Figure 3b",
-    statement="A large enough deep autoencoder maps arbitrary inputs to a training example in a single iteration (the examples are superattractors).",
-    hypotheses=("trained to (near) zero loss", "a large network"),
-    make_data=make_data,
-    check=check_superattractor,
-    negative_control=lambda data, ctx: check_superattractor(data, ctx, control=True),
-    control_description="the identity network: one iteration leaves every input where it was",
     empirical=True,
 ))

@@ -13,6 +13,7 @@ from theory.common import check_training_set
 
 from .. import analysis, datasets
 from ..evidence import Scope
+from ..rules import NEAREST_EXAMPLE, Regime
 from . import training
 
 FAMILY = "deep"
@@ -44,14 +45,15 @@ def make_data(ctx) -> dict:
 
 def sets(data, ctx):
     """``(name, X, starts)`` on the run's backend; a user's ``X`` gets starts drawn uniformly from
-    its bounding box (half of them) and training examples perturbed by 20% of their spacing."""
+    its bounding box (half of them) and training examples moved by 75% of their spacing (beyond the
+    half spacing within which a start has reached an example)."""
     if "X" in data:
         X = data["X"]
         check_training_set(X)
         Xh = host(X)
         dyn.check_distances_fit(Xh)
         m = ctx.sizes(FAMILY)["arbitrary"] + ctx.sizes(FAMILY)["held_out"]
-        yield "user", X, ctx.asarray(datasets.user_starts(Xh, m, ctx.rng("deep-user-starts")))
+        yield "user", X, ctx.asarray(datasets.user_starts(Xh, m, ctx.rng("deep-user-starts"), near=0.75))
         return
     for name, X in data["sets"].items():
         yield name, ctx.asarray(X), ctx.asarray(data["starts"][name])
@@ -96,8 +98,10 @@ def train_autoencoder(ctx, name, X, *, width, depth, scheme=None, scale=None, se
     with ``optimizer`` (default: the profile's; ``max_steps`` caps the profile's budget) under the
     profile's protocol (:func:`.training.protocol`: Adam's plateau schedule, the L-BFGS finish unless
     ``finish`` is False, the loss levels); ``draw`` > 0 restarts from a new initialisation;
-    ``adam_eps`` None is :func:`theory.descent.adam_eps` of the dtype."""
+    ``adam_eps`` None is the profile's (``adam_eps``: PyTorch's default 1e-8, what the paper ran; a
+    size of None there is :func:`theory.descent.adam_eps` of the dtype)."""
     p = ctx.sizes(FAMILY)
+    adam_eps = p.get("adam_eps") if adam_eps is None else adam_eps
     scheme = scheme or p["scheme"]
     hidden = hidden or p["hidden"]
     optimizer = optimizer or p["optimizer"]
@@ -109,6 +113,7 @@ def train_autoencoder(ctx, name, X, *, width, depth, scheme=None, scale=None, se
     # the finishing phase serves the verdict's protocol; the other optimizer's rows are reported as
     # they are (plain GD at its stable step: a decay would only slow it)
     run = training.protocol(p, finish=finish and optimizer == p["optimizer"])
+    run.pop("adam_eps")  # this function's own argument
     if optimizer != "adam":
         run["schedule"] = None
     key = ("deep", name, X.shape, width, depth, scheme, scale, hidden, seed, tuple(checkpoints), optimizer, loss_tol,
@@ -161,14 +166,17 @@ def example_classes(net, X, p) -> tuple:
     return ex.classes, ex.rho, ex.moved
 
 
-def recovery_tol(X, p) -> float:
-    return p["recover_frac"] * dyn.min_spacing(host(X))
+def recovery_tol(X, p=None) -> float:
+    """Within this distance of an example a point has reached it (:data:`verify.rules.NEAREST_EXAMPLE`:
+    half the smallest distance between two training examples)."""
+    return NEAREST_EXAMPLE.value * dyn.min_spacing(host(X))
 
 
 def settle(net, X, starts, p) -> dyn.Settled:
     """Iterate ``net`` from ``starts`` until each settles (movement below ``move_frac`` x spacing) or
-    ``settle_cap``: :func:`verify.analysis.settle_starts`, as for a user's model."""
-    return analysis.settle_starts(net, X, starts, recover_frac=p["recover_frac"], move_frac=p["move_frac"],
+    ``settle_cap``, recovered within :func:`recovery_tol`: :func:`verify.analysis.settle_starts`, as for
+    a user's model."""
+    return analysis.settle_starts(net, X, starts, recover_frac=NEAREST_EXAMPLE.value, move_frac=p["move_frac"],
                                   cap=p["settle_cap"])
 
 
@@ -187,3 +195,28 @@ def scope_line(largest: str, seeds: int, optimizer: str, trends: dict, what: str
             p = t["p_increasing"] if t["direction"] != "decreasing" else t["p_decreasing"]
             parts.append(f"{k} {t['direction']} (Spearman {t['spearman']:.2f}, p = {p:.3g})")
     return Scope(largest, f"{seeds} seeds, {optimizer}", f"trend of {what}: " + ", ".join(parts))
+
+
+def fc_regime(sets: str, n_key: str, widths_key: str, depth_key: str = "depth", d: int = 64) -> Regime:
+    """The deep claims' regime: the paper's MNIST (d = 784; n, widths and depths not stated) beside our
+    digits (d = 64, 8 x 8) at the widest network of the claim's sweep."""
+    def ours(p):
+        widths = p[widths_key] if isinstance(p[widths_key], (tuple, list)) else (p[widths_key],)
+        depths = p[depth_key] if isinstance(p[depth_key], (tuple, list)) else (p[depth_key],)
+        w, L = max(widths), max(depths)
+        return {"data": "scikit-learn digits (8 x 8)", "n": p[n_key], "d": d, "width": w, "depth": L,
+                "params": D.param_count((d,) + (w,) * L + (d,))}
+    return Regime(f"{sets}; MNIST has d = 784; the paper states neither n, nor widths, depths or steps",
+                    {"n/d": None, "params per example": None}, ours,
+                    breaks={p: "d = 64 (8 x 8 digits) where MNIST has 784: n/d is 784/64 times MNIST's for the same n"
+                            for p in ("quick", "default", "paper", "large")})
+
+
+def digits_regime(sets: str, n_key: str, width_key: str = "width", depth_key: str = "depth") -> Regime:
+    """The regime of a deep claim on one network size: the paper's MNIST beside our 8 x 8 digits."""
+    def ours(p):
+        return {"data": "scikit-learn digits (8 x 8)", "n": p[n_key], "d": 64, "width": p[width_key],
+                "depth": p[depth_key], "params": D.param_count((64,) + (p[width_key],) * p[depth_key] + (64,))}
+    return Regime(f"{sets}; MNIST has d = 784; the paper states neither n, nor widths, depths or steps",
+                    {"n/d": None, "params per example": None}, ours,
+                    breaks={p: "d = 64 (8 x 8 digits) where MNIST has 784" for p in ("quick", "default", "paper", "large")})

@@ -19,10 +19,12 @@ from theory.stats import wilson
 
 def protocol(p: dict, *, finish: bool = True, finish_iter: int | None = None) -> dict:
     """The trainers' keyword arguments of the profile family ``p``: the plateau schedule (Adam),
-    the finishing phase's budget (the family's ``finish_iter`` unless a claim gives its own) and the
-    loss levels a run is followed through."""
+    the finishing phase's budget (the family's ``finish_iter`` unless a claim gives its own), the
+    loss levels a run is followed through and Adam's eps (``adam_eps``; None: the dtype's
+    :func:`theory.descent.adam_eps`)."""
     budget = p["finish_iter"] if finish_iter is None else finish_iter
-    return {"schedule": Plateau(**p["plateau"]), "finish_iter": budget if finish else 0, "levels": DECADES}
+    return {"schedule": Plateau(**p["plateau"]), "finish_iter": budget if finish else 0, "levels": DECADES,
+            "adam_eps": p.get("adam_eps")}
 
 
 def decide(train, judge, *, p: dict, same=None) -> tuple:
