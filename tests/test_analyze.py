@@ -25,8 +25,8 @@ def test_identity_memorizes_nothing():
     a = analyze(lambda Z: Z, X2, seed=1)
     assert a.classification == ["undecided", "undecided"]  # rho = 1 exactly: Theorem 2 decides nothing
     assert a.attractor_fraction["k"] == 0
-    # every start is a fixed point: the ones away from the examples are spurious attractors
-    assert a.recovery["spurious"] == len(a.spurious_attractors) > 0
+    # every start is a fixed point where it began, but none attracts: no spurious attractor (issue 35)
+    assert a.recovery["spurious"] == len(a.spurious_fixed_points) > 0 and a.spurious_attractors == []
 
 
 def test_a_repeller_and_a_point_that_is_not_fixed():

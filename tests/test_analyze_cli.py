@@ -108,7 +108,7 @@ def test_reports_and_a_baseline_that_catches_a_changed_model(here, capsys):
     html = (here / "rep" / "report.html").read_text()
     assert "attractors" in html and "superattraction" in html and (here / "rep" / "report.md").is_file()
     assert "<h1>memverify analyze: models.py:two_point on X.npy</h1>" in html
-    assert (here / "rep" / "report.md").read_text().startswith("# memverify analyze: models.py:two_point")
+    assert (here / "rep" / "report.md").read_text().startswith("# memverify analyze: models.py:two\\_point")
     capsys.readouterr()
     assert main(["analyze", "--model", "models.py:two_point", "--data", "X.npy", "--compare", "base.json"]) == 0
     assert "no regression" in capsys.readouterr().out

@@ -116,7 +116,7 @@ def test_report_reads_like_a_report(tmp_path, capsys):
     cli.main(["--profile", "quick", "--claim", "linear-min-norm", "--claim", "thm2-attractor-criterion",
               "--report", str(out), "--quiet"])
     md, page = (out / "report.md").read_text(), (out / "report.html").read_text()
-    assert re.search(r"\| rel_error = [0-9.e+-]+ <= [0-9.e+-]+ \|", md)
+    assert re.search(r"\| rel\\_error = [0-9.e+-]+ \\<= [0-9.e+-]+ \|", md)  # escaped Markdown (verify.escape)
     assert md.count("Other measured numbers:") == 2 and page.count("other measured numbers") == 2
     prov = md[md.index("## Provenance"):]
     assert "{'" not in prov and "b'" not in prov and "versions | python: " in prov

@@ -41,15 +41,40 @@ class PiecewiseLinear:
         xp = array_namespace(x)
         return xp, xp.asarray(self.breakpoints, dtype=x.dtype), xp.asarray(self.changes, dtype=x.dtype)
 
+    def _local(self, x):
+        """For each point of ``x``: the four breakpoints and slope changes of the value whose piece it
+        lies in or after, and whether it lies past that piece's end. A finished piece adds nothing
+        (its four changes sum to zero and it returns to the identity), so ``g`` and ``g'`` read four
+        terms a point: O(m log n) time and O(m) memory, where the sum over every breakpoint took
+        an (m, 4n) array, and exact identity between the pieces."""
+        xp, t, c = self._tc(x)
+        n = t.shape[0] // 4
+        k = xp.searchsorted(t[0::4], x, side="right") - 1  # the last piece starting at or before x
+        k = xp.where(k < 0, xp.zeros_like(k), k)
+        idx = xp.reshape(4 * k[:, None] + xp.arange(4, dtype=k.dtype)[None, :], (-1,))
+        tk = xp.reshape(xp.take(t, idx, axis=0), (x.shape[0], 4))
+        ck = xp.reshape(xp.take(c, idx, axis=0), (x.shape[0], 4))
+        past = x > tk[:, 3] if n else xp.ones_like(x, dtype=xp.bool)
+        return xp, tk, ck, past
+
     def __call__(self, x):
         """``g`` at the points of a 1-D array ``x``."""
-        xp, t, c = self._tc(x)
-        return x + xp.sum(c[None, :] * xp.clip(x[:, None] - t[None, :], min=0.0), axis=1)
+        xp, tk, ck, past = self._local(x)
+        inside = x + xp.sum(ck * xp.clip(x[:, None] - tk, min=0.0), axis=1)
+        return xp.where(past, x, inside)
+
+    @property
+    def resolved(self) -> bool:
+        """Whether float64 holds the recipe: its breakpoints strictly increasing (training values closer
+        than a few units in their last place, or a radius below one unit of a large value, collapse
+        them, and the map computed is then not the construction)."""
+        return bool(np.all(np.diff(np.asarray(self.breakpoints, dtype=np.float64)) > 0))
 
     def derivative(self, x):
         """``g'`` at the points of a 1-D array ``x`` (right derivative at breakpoints)."""
-        xp, t, c = self._tc(x)
-        return 1.0 + xp.sum(c[None, :] * xp.astype(x[:, None] > t[None, :], x.dtype), axis=1)
+        xp, tk, ck, past = self._local(x)
+        inside = 1.0 + xp.sum(ck * xp.astype(x[:, None] > tk, x.dtype), axis=1)
+        return xp.where(past, xp.ones_like(x), inside)
 
 
 def breakpoints_and_changes(values, slope, radius, ramp):
@@ -103,6 +128,11 @@ class Construction:
         """The diagonals of the Jacobians at the rows of ``X`` (m, d): the map acts coordinate by coordinate."""
         xp = array_namespace(X)
         return xp.stack([g.derivative(X[:, j]) for j, g in enumerate(self.pieces)], axis=1)
+
+    @property
+    def unresolved(self) -> list:
+        """The coordinates whose piece float64 cannot hold (:attr:`PiecewiseLinear.resolved`)."""
+        return [j for j, g in enumerate(self.pieces) if not g.resolved]
 
     @property
     def hidden_units(self) -> int:

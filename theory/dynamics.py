@@ -57,17 +57,28 @@ def check_distances_fit(X, name: str = "X") -> None:
                          f"{X.dtype}; rescale {name} (the paper's data lie in [0, 1])")
 
 
+SPACING_BLOCK_BYTES = 2**26  # the differences min_spacing holds at once (64 MiB), whatever n
+
+
 def min_spacing(train) -> float:
     """The smallest distance between two distinct training examples (the scale of "recovered"),
-    from the differences themselves (exact for near-duplicates, unlike the Gram expansion)."""
+    from the differences themselves (exact for near-duplicates, unlike the Gram expansion), a block
+    of rows at a time: at most :data:`SPACING_BLOCK_BYTES` of differences, never an (n, n, d) array."""
     xp = array_namespace(train)
-    diff = train[:, None, :] - train[None, :, :]
-    dist = xp.sqrt(xp.sum(diff * diff, axis=-1))
-    positive = dist[dist > 0]
-    if positive.shape[0] == 0:
-        raise InputError(f"the {train.shape[0]} training example(s) have no two distinct rows; recovery needs at "
+    n, d = train.shape
+    rows = max(1, SPACING_BLOCK_BYTES // max(1, 8 * n * d))
+    best = math.inf
+    for start in range(0, n, rows):
+        block = train[start:min(start + rows, n), :]
+        diff = block[:, None, :] - train[None, :, :]
+        dist = xp.sqrt(xp.sum(diff * diff, axis=-1))
+        positive = dist[dist > 0]
+        if positive.shape[0]:
+            best = min(best, float(xp.min(positive)))
+    if best == math.inf:
+        raise InputError(f"the {n} training example(s) have no two distinct rows; recovery needs at "
                          "least two distinct examples")
-    return float(xp.min(positive))
+    return best
 
 
 def nearest(Z, train):

@@ -51,6 +51,7 @@ class ExampleClasses:
     rho: list        # rho(J) at the example's fixed point
     moved: list      # how far that fixed point lies from the example (||f(x_i) - x_i|| when it is the example)
     margin: list     # the certificate's slack (inf for an exact Jacobian; theory.pseudospectra.classify_within)
+    why: list = field(default_factory=list)  # why an undecided example is undecided ("" where decided)
 
 
 def classify_examples(f, X, jacobian, *, tol: float, band: float, newton: bool = False, error_norm=None,
@@ -89,10 +90,16 @@ def classify_examples(f, X, jacobian, *, tol: float, band: float, newton: bool =
         J = jacobian(points) if callable(jacobian) else jacobian
         rho = [float(v) for v in to_numpy(dyn.spectral_radius(J))]
     errs = [0.0] * len(rho) if error_norm is None else list(error_norm)
-    decided = [pseudospectra.classify_within(J[i], errs[i], band) if errs[i] > 0 else (dyn.classify(rho[i], band), np.inf)
+    decided = [pseudospectra.classify_within(J[i], errs[i], band) if errs[i] > 0 else _exact(rho[i], band)
                for i in range(len(rho))]
-    return ExampleClasses(tuple(c if fixed[i] else not_fixed for i, (c, _) in enumerate(decided)), rho, moved,
-                          [float(m) for _, m in decided])
+    return ExampleClasses(tuple(c.cls if fixed[i] else not_fixed for i, c in enumerate(decided)), rho, moved,
+                          [float(c.margin) for c in decided], [c.why if fixed[i] else "" for i, c in enumerate(decided)])
+
+
+def _exact(rho: float, band: float) -> pseudospectra.Certificate:
+    """Theorem 2's class of an exact Jacobian's ``rho`` (undecided only within the band)."""
+    cls = dyn.classify(rho, band)
+    return pseudospectra.Certificate(cls, np.inf, pseudospectra.WHY_BAND.format(band=band) if cls == "undecided" else "")
 
 
 def settle_starts(f, X, starts, *, recover_frac: float, move_frac: float, cap: int) -> dyn.Settled:
@@ -112,12 +119,14 @@ class Analysis:
     classification: list          # per example: attractor, repeller, undecided, or not-a-fixed-point
     attractor_fraction: dict      # k/n with its Wilson interval
     recovery: dict                # starts iterated until settled: outcome counts, R(t) curve
-    spurious_attractors: list
+    spurious_attractors: list  # settled end points away from every example that attract (Theorem 2, certified)
     superattraction: dict         # R(1) and the examples with rho <= rho_small
     jacobian_source: str
     jacobian_error: list = field(default_factory=list)  # per example: the bound on each entry (finite differences)
     jacobian_error_norm: list = field(default_factory=list)  # per example: d x that, a bound on ||E||_2
     certificate_margin: list = field(default_factory=list)  # per example: theory.pseudospectra.classify_within's slack
+    undecided_why: list = field(default_factory=list)  # per example: why it is undecided ("" where decided)
+    spurious_fixed_points: list = field(default_factory=list)  # settled end points away from the examples that do not attract
     linear: dict | None = None
     settings: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)  # seconds per question (its own steps, not a share of the total)
@@ -155,17 +164,40 @@ def _linear_report(A: np.ndarray, X: np.ndarray, margin: float) -> dict:
             "eigenvector_span_distance": dist, "n_examples": int(X.shape[0])}
 
 
-def _check_memory(n: int, d: int, m: int) -> None:
-    """Refuse, before the model runs, an analysis whose Jacobian stacks cannot fit: central differences
-    keep about 6 (n, d, d) arrays (the differences at two steps, their error, the eigenvalue work),
-    the starts a few (m, d)."""
-    from .plan import available
+def _spurious_classes(call, J_of, points: list, band: float) -> tuple:
+    """The settled end points away from every example, split by Theorem 2 at each: ``(attracting,
+    others)``. A start that stops where the map does not move it (the identity map stops every start
+    where it began) has found a fixed point, not an attractor: it counts as a spurious attractor only
+    where every Jacobian within the error bound there has rho < 1 - band."""
+    if not points:
+        return [], []
+    P = np.asarray(points, dtype=np.float64)
+    if J_of is None:
+        fd = jac.fd_jacobian(call, P)
+        J, errors = np.asarray(fd.J), [P.shape[1] * float(e) for e in fd.error]
+    else:
+        J, errors = np.asarray(J_of(P)), None
+    ex = classify_examples(call, P, J, tol=np.inf, band=band, error_norm=errors, moved=[0.0] * len(points))
+    return ([p for p, c in zip(points, ex.classes) if c == "attractor"],
+            [p for p, c in zip(points, ex.classes) if c != "attractor"])
 
-    need = 8 * (6 * n * d * d + 8 * max(m, 1) * d)
+
+def _check_memory(n: int, d: int, m: int) -> None:
+    """Refuse, before the model runs, an analysis that cannot fit: central differences keep about 6
+    (n, d, d) arrays (the differences at two steps, their error, the eigenvalue work); the outputs,
+    residuals and fixed points a few (n, d); the starts a few (m, d) and their distances to every
+    example a few (m, n); the examples' spacing one block (theory.dynamics.SPACING_BLOCK_BYTES);
+    and the interpreter with its libraries (verify.plan.BASE)."""
+    from theory.dynamics import SPACING_BLOCK_BYTES
+
+    from .plan import BASE, available
+
+    m = max(m, 1)
+    need = BASE + SPACING_BLOCK_BYTES + 8 * (6 * n * d * d + 6 * n * d + 8 * m * d + 3 * m * n)
     room, source = available(None)
     if need > room:
-        raise InputError(f"the analysis needs about {need / 2**30:.3g} GiB (the Jacobians of {n} examples of d = {d}) "
-                         f"but {room / 2**30:.3g} GiB is available ({source}); analyse fewer examples at once")
+        raise InputError(f"the analysis needs about {need / 2**30:.3g} GiB (the Jacobians of {n} examples of d = {d}, "
+                         f"{m} starts) but {room / 2**30:.3g} GiB is available ({source}); analyse fewer examples at once")
 
 
 def _check_settings(**kw) -> None:
@@ -212,7 +244,7 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
     n, d = Xh.shape
     if n < 2:
         raise InputError("X needs at least 2 examples (recovery is judged against their spacing)")
-    _check_memory(n, d, 0 if starts is None else int(np.shape(starts)[0]) or n_starts)
+    _check_memory(n, d, n_starts if starts is None else int(np.shape(starts)[0]))
     call, J_of, source, A = resolve(f, Xh, jacobian)
     out = call(Xh[:1])
     if np.shape(out) != (1, d):
@@ -260,6 +292,7 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
     if origins is None:  # the example each given start begins nearest
         origins = [int(i) for i in dyn.nearest(S, Xh)[0]]
     st = settle_starts(call, Xh, S, recover_frac=recover_frac, move_frac=move_frac, cap=settle_cap)
+    attracting, still = _spurious_classes(call, J_of, st.spurious_points, band)
     timings["recovery"] = time.perf_counter() - clock
     clock = time.perf_counter()
     ts = [t for t in curve if t <= settle_cap]
@@ -286,11 +319,11 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
                                      for i in range(n)],
                   "kinds": {k: kinds.count(k) for k in sorted(set(kinds))},
                   "starts_drawn": USER_STARTS if starts is None else "given by the user"},
-        spurious_attractors=st.spurious_points,
+        spurious_attractors=attracting, spurious_fixed_points=still,
         superattraction={"R1": float(R[0]) if ts and ts[0] == 1 else None, "R1_by_kind": r1, "rho_small": rho_small,
                          "superattractors": int(np.sum(rho <= rho_small))},
         jacobian_source=source, jacobian_error=list(errors), jacobian_error_norm=err_norm,
-        certificate_margin=ex.margin,
+        certificate_margin=ex.margin, undecided_why=list(ex.why),
         linear=_linear_report(A, Xh, margin) if A is not None else None,
         timings=timings,
         settings={"band": band, "margin": margin, "recover_frac": recover_frac, "move_frac": move_frac,

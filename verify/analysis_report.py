@@ -55,6 +55,7 @@ def measurements(a, *, recover_min: float) -> dict:
     err = list(getattr(a, "jacobian_error_norm", []) or [0.0] * n)
     others = [i for i, c in enumerate(a.classification) if c != "attractor"]
     counts = {c: a.classification.count(c) for c in ("repeller", "undecided", NOT_FIXED)}
+    why = list(getattr(a, "undecided_why", []) or [])
     out["attractors"] = Measurement(
         [Comparison("attractor fraction (Theorem 2)", att["value"], 1.0, ">=")],
         {"attractor_fraction": att["value"], "spectral_radius": list(a.spectral_radius),
@@ -65,7 +66,8 @@ def measurements(a, *, recover_min: float) -> dict:
                              "certificate, theory.pseudospectra.classify_within)"),
         key="attractor_fraction",
         notes=_listed("not attractors", [f"example {i}: {a.classification[i]} (rho {a.spectral_radius[i]:.4g}"
-                                         + (f" +- {err[i]:.2g}" if err[i] else "") + ")" for i in others])
+                                         + (f" +- {err[i]:.2g}" if err[i] else "") + ")"
+                                         + (f": {why[i]}" if i < len(why) and why[i] else "") for i in others])
         + _listed("per example (class, rho, ||f(x) - x|| / spacing)",
                   [f"{i}: {c}, {a.spectral_radius[i]:.4g}, {a.fixed_point_residual[i] / spacing:.3g}"
                    for i, c in enumerate(a.classification)], limit=40)
@@ -73,13 +75,15 @@ def measurements(a, *, recover_min: float) -> dict:
             "per-entry bound); an example whose class any Jacobian within it could change is undecided"]
            if max(err) > 0 else []),
         scope=f"{n - len(others)} of {n} examples attract" + "".join(
-            f"; {k} {_CLASS_WORDS[c]}" for c, k in counts.items() if k),
+            f"; {k} {_CLASS_WORDS[c]}" + (f" ({_reasons(why, a.classification)})" if c == "undecided" else "")
+            for c, k in counts.items() if k),
         statistics={"seeds": 1, "attractor_fraction": att, "rho": stats.rho_classes(a.spectral_radius, s["margin"])})
     r = a.recovery
     out["recovery"] = Measurement(
         [Comparison("starts recovered when settled", r["fraction_recovered"]["value"], recover_min, ">=")],
         {"recovered": r["fraction_recovered"]["value"], "starts": r["starts"], "spurious": r["spurious"],
          "unsettled": r["unsettled"], "curve": r["curve"], "spurious_attractors": len(a.spurious_attractors),
+         "spurious_not_attracting": len(getattr(a, "spurious_fixed_points", [])),
          "reached_counts": r.get("reached_counts", []), "examples_reached": r.get("examples_reached")},
         Tolerance(recover_min, f"at least {recover_min:g} of {r['starts']} starts end within {frac:g} x the spacing of "
                                f"an example, iterated until they settle (cap {r['cap']})"),
@@ -121,8 +125,16 @@ def measurements(a, *, recover_min: float) -> dict:
     return out
 
 
-_CLASS_WORDS = {"repeller": "repel", "undecided": "undecided (the Jacobian's error could change the class)",
-                NOT_FIXED: "are not fixed points"}
+_CLASS_WORDS = {"repeller": "repel", "undecided": "undecided", NOT_FIXED: "are not fixed points"}
+
+
+def _reasons(why: list, classes: list) -> str:
+    """Why the undecided examples are undecided: the first reason, and how many give another."""
+    found = [w for w, c in zip(why, classes) if c == "undecided" and w]
+    if not found:
+        return "the reason was not recorded"
+    others = sum(1 for w in found if w != found[0])
+    return found[0] + (f"; {others} for another reason (in the notes)" if others else "")
 
 
 def _listed(what: str, lines: list, limit: int = 10) -> list:

@@ -26,6 +26,7 @@ import numpy as np
 
 from theory.errors import InputError
 
+from .escape import plain
 from .arguments import OneLineParser, absolute_targets, check_targets, positive_float, seed, wrap, write_outputs
 
 PROG = "memverify analyze"
@@ -182,7 +183,7 @@ def main(argv) -> int:
 
         prov = report.provenance
         width = shutil.get_terminal_size((160, 24)).columns
-        print(wrap(f"model {prov['model']} on {prov['data']} ({len(report.evidence[0].measurement.metrics['residuals'])} "
+        print(wrap(f"model {plain(prov['model'])} on {plain(prov['data'])} ({len(report.evidence[0].measurement.metrics['residuals'])} "
                    f"examples), Jacobian: {prov['jacobian']}", width))
         print(rep.table([rep.evidence_row(e) for e in report.evidence], rep.ANSWER_HEADER, width=width))
         for e in report.evidence:  # how the starts were drawn; the Jacobian's error where it decides a class
@@ -193,9 +194,9 @@ def main(argv) -> int:
         for flag, path in (("JSON report", _given(args, "json")),
                            ("report", args.report and Path(_given(args, "report")) / "report.html")):
             if path:
-                print(f"{flag}: {path}")
+                print(f"{flag}: {plain(path)}")
     if args.save_baseline:
-        print(f"baseline saved: {_given(args, 'save_baseline')}")
+        print(f"baseline saved: {plain(_given(args, 'save_baseline'))}")
     import shutil
 
     print(wrap(rep.summary(report), shutil.get_terminal_size((160, 24)).columns))

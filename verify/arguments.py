@@ -147,7 +147,9 @@ def write_outputs(args, report, report_dir, outputs: Outputs):
     from .registry import all_claims
     from .report import json_text
 
-    ours = {f"{c.id}.png" for c in all_claims()}
+    from .escape import anchor
+
+    ours = {f"{anchor(c.id)}.png" for c in all_claims()}
     figures, written = [], None
     with outputs:
         if args.json:

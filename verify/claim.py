@@ -89,6 +89,11 @@ class Claim:
     regime: Regime | None = None
 
     def __post_init__(self):
+        from .escape import SLUG, SLUG_LIMIT
+
+        if not isinstance(self.id, str) or not SLUG.match(self.id) or len(self.id) > SLUG_LIMIT:
+            raise InputError(f"claim id {self.id!r} is not a slug: use lower-case letters, digits and '-', starting with "
+                             f"a letter or digit, at most {SLUG_LIMIT} characters (it names files and HTML anchors)")
         if not self.family:
             raise InputError(f"claim {self.id!r} names no profile family")
         unknown = sorted(set(self.sizes) - set(PROFILE_NAMES))
@@ -102,6 +107,26 @@ class Claim:
         if self.empirical and not (isinstance(self.rule, Rule) and isinstance(self.regime, Regime)):
             raise InputError(f"claim {self.id!r} is empirical: give it a rule (verify.rules.Rule: the paper's words and "
                              "how they decide) and a regime (verify.rules.Regime: the paper's setup beside ours)")
+        for name in ("paper_ref", "statement", "control_description"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
+                raise InputError(f"claim {self.id!r}: {name} must be a non-empty string")
+        if not isinstance(self.hypotheses, tuple) or not all(isinstance(h, str) for h in self.hypotheses):
+            raise InputError(f"claim {self.id!r}: hypotheses must be a tuple of strings")
+        if not isinstance(self.data_keys, tuple) or not all(isinstance(k, str) and k.isidentifier() for k in self.data_keys):
+            raise InputError(f"claim {self.id!r}: data_keys must be a tuple of names such as ('X',)")
+        for name in ("make_data", "check", "negative_control"):
+            if not callable(getattr(self, name)):
+                raise InputError(f"claim {self.id!r}: {name} must be a function")
+        for name in ("memory", "figure"):
+            if getattr(self, name) is not None and not callable(getattr(self, name)):
+                raise InputError(f"claim {self.id!r}: {name} must be a function or None")
+        known = BACKENDS + ("dask",)
+        if not isinstance(self.backends, tuple) or not self.backends or not set(self.backends) <= set(known):
+            raise InputError(f"claim {self.id!r}: backends must be a non-empty tuple of {known}, got {self.backends!r}")
+        from .evidence import VERDICTS
+
+        if self.expect is not None and self.expect not in VERDICTS:
+            raise InputError(f"claim {self.id!r}: expect must be one of {VERDICTS} or None, got {self.expect!r}")
 
     def own_sizes(self, profile: str) -> dict:
         """The claim's own sizes at ``profile`` (empty where it has none)."""
@@ -112,7 +137,14 @@ REGISTRY: dict[str, Claim] = {}
 
 
 def register(claim: Claim) -> Claim:
-    """Add ``claim`` to the registry (ids are unique)."""
+    """Add ``claim`` to the registry (ids are unique; its family one the profiles know)."""
+    from .profiles import family_names
+
+    if not isinstance(claim, Claim):
+        raise InputError(f"register takes a verify.claim.Claim, got {type(claim).__name__}")
+    if claim.family not in family_names():
+        raise InputError(f"claim {claim.id!r} names the unknown profile family {claim.family!r}; known: "
+                         f"{', '.join(family_names())}")
     if claim.id in REGISTRY:
         raise ValueError(f"claim id {claim.id!r} is registered twice")
     REGISTRY[claim.id] = claim

@@ -6,6 +6,7 @@ Exit status (the largest that applies, 1 first):
 * 1: a negative control was accepted (a check could not tell a wrong prediction from a right one);
 * 3: a claim was not reproduced (and none refuted);
 * 4: a claim was refuted;
+* 7: no run could decide a claim (none refuted or not reproduced): it is inconclusive;
 * 6: nothing was verified: every claim's hypotheses were not met (on the data given);
 * 2: usage or input errors (one line on stderr, no traceback); 130: interrupted (Ctrl-C), 143:
   terminated (SIGTERM); either way no output is written and earlier outputs are left as they were;
@@ -23,12 +24,12 @@ import argparse
 import errno
 import os
 import sys
-
-from pathlib import Path
+import warnings
 
 from theory.errors import InputError, MemverifyError
 
 from . import report as rep
+from .escape import TerminalStream, plain, raw_stream
 from .arguments import OneLineParser, check_targets, positive_float, seed, wrap, write_outputs
 from .outputs import Outputs, terminate_as_interrupt
 from .profiles import PROFILES
@@ -36,6 +37,9 @@ from .profiles import PROFILES
 PROG = "memverify"
 DEFAULT_REPORT = "memverify-report"
 INTERNAL_ERROR = 5
+# the modules whose RuntimeWarnings (overflow, invalid values on a diverging map or step) the CLI
+# handles itself: every such case ends in a verdict or a one-line error; a user's model's are shown
+OWN_MODULES = r"(theory|verify|gpu|numpy|scipy)(\.|$)"
 EXIT_CODES = ("exit status: 0 every claim holds or its hypotheses are not met and every negative control was "
               "rejected; 1 a negative control was accepted; 3 a claim was not reproduced; 4 a claim was refuted; "
               "7 no run could decide a claim (the most severe that applies: 1, 4, 3, 7); 6 nothing verified (every claim's hypotheses not met); 2 usage or input error; 5 internal error; 130 interrupted, 143 terminated (no output written). "
@@ -126,8 +130,12 @@ def main(argv=None) -> int:
         except (AttributeError, ValueError, OSError):
             pass
     terminate_as_interrupt()  # SIGTERM unwinds as Ctrl-C does: staged outputs removed, earlier ones intact
+    streams = sys.stdout, sys.stderr  # no control character a name carries reaches the terminal raw
+    sys.stdout, sys.stderr = TerminalStream(sys.stdout), TerminalStream(sys.stderr)
     try:
-        return _main(argv)
+        with warnings.catch_warnings():  # our own arithmetic's overflow on a diverging map is handled, not printed
+            warnings.filterwarnings("ignore", category=RuntimeWarning, module=OWN_MODULES)
+            return _main(argv)
     except (MemverifyError, KeyboardInterrupt, SystemExit):
         raise
     except OSError as exc:
@@ -150,6 +158,9 @@ def main(argv=None) -> int:
               "this is a bug in memverify: please report it with the command line (MEMVERIFY_DEBUG=1 shows the "
               "traceback)", file=sys.stderr)
         return INTERNAL_ERROR
+    finally:
+        sys.stdout = raw_stream(sys.stdout) if sys.stdout is not None else streams[0]
+        sys.stderr = raw_stream(sys.stderr) if sys.stderr is not None else streams[1]
 
 
 def _main(argv=None) -> int:
@@ -207,11 +218,11 @@ def _main(argv=None) -> int:
             for v in e.measurement.violations:
                 print(wrap(f"  {e.id}: hypothesis not met: {v}", width))
         if args.json:
-            print(f"JSON report: {args.json}")
+            print(f"JSON report: {plain(args.json)}")
         for path in figures:
-            print(f"figure: {path}")
+            print(f"figure: {plain(path)}")
         if written:
-            print(f"report: {written} (and {written.with_suffix('.md')})")
+            print(f"report: {plain(written)} (and {plain(written.with_suffix('.md'))})")
         else:
             print(wrap("no HTML/Markdown report written (add --report DIR; the bare `python -m verify` writes "
                         f"{DEFAULT_REPORT}/)", width))
@@ -229,7 +240,7 @@ def _main(argv=None) -> int:
                                               else "no regression") +
               f" ({better} improvements, {within} quantities moved within their allowance)")
     if args.save_baseline:
-        print(f"baseline saved: {args.save_baseline}")
+        print(f"baseline saved: {plain(args.save_baseline)}")
     import shutil
 
     print(wrap(rep.summary(report), shutil.get_terminal_size((160, 24)).columns))
@@ -266,7 +277,7 @@ class _progress:
         if not quiet and sys.stderr.isatty():
             from tqdm import tqdm
 
-            self.bar = tqdm(total=None, unit="claim", leave=False, file=sys.stderr)
+            self.bar = tqdm(total=None, unit="claim", leave=False, file=raw_stream(sys.stderr))
 
     def start(self, claim, total: int) -> None:
         if self.bar is not None:

@@ -63,6 +63,9 @@ class Tolerance:
     derivation: str
 
 
+OPS = ("<=", ">=")
+
+
 @dataclass(frozen=True)
 class Comparison:
     """One measured quantity against its bound: ``measured <= bound`` (or ``>=``)."""
@@ -71,6 +74,22 @@ class Comparison:
     measured: float
     bound: float
     op: str = "<="
+
+    def __post_init__(self):
+        from gpu.errors import InputError
+
+        if self.op not in OPS:
+            raise InputError(f"comparison {self.name!r}: op must be '<=' or '>=', got {self.op!r}")
+        for field_name in ("measured", "bound"):
+            value = getattr(self, field_name)
+            if value is None or isinstance(value, (str, bytes)):
+                raise InputError(f"comparison {self.name!r}: {field_name} must be a number, got {value!r}")
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise InputError(f"comparison {self.name!r}: {field_name} must be a number, got "
+                                 f"{type(value).__name__}") from None
+            object.__setattr__(self, field_name, number)
 
     @property
     def passed(self) -> bool:

@@ -402,6 +402,8 @@ def write_figures(report, directory, draw: dict) -> list:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .escape import anchor
+
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -412,7 +414,7 @@ def write_figures(report, directory, draw: dict) -> list:
         fig = fn(ev, plt)
         if fig is None:
             continue
-        path = out / f"{ev.id}.png"
+        path = out / f"{anchor(ev.id)}.png"  # a name of [a-z0-9-] only, inside ``directory``
         try:
             _save(fig, path)
         finally:

@@ -11,9 +11,9 @@ as it was.
 from __future__ import annotations
 
 import base64
-import html
 from pathlib import Path
 
+from .escape import anchor, html_text, markdown
 from .formatting import fmt
 from .report import decisive, provenance_text, summary, write_atomic
 
@@ -25,7 +25,7 @@ section{border-top:2px solid #ddd;margin-top:2em}td.num{white-space:nowrap;text-
 
 
 def _verdict_html(v: str) -> str:
-    return f'<span class="{v}">{html.escape(v)}</span>'
+    return f'<span class="{anchor(v)}">{html_text(v)}</span>'
 
 
 def _control(e) -> str:
@@ -122,99 +122,96 @@ def _rule_lines(e) -> list:
 def to_html(report, figures: dict) -> str:
     out = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>memverify report</title>",
            f"<style>{CSS}</style></head><body>",
-           f"<h1>{html.escape(_title(report))}</h1>"]
-    out += [f"<p><b>{k}:</b> {html.escape(v)}</p>" for k, v in _preamble(report)]
+           f"<h1>{html_text(_title(report))}</h1>"]
+    out += [f"<p><b>{html_text(k)}:</b> {html_text(v)}</p>" for k, v in _preamble(report)]
     title, legend, row, verdict = _words(report)
-    out.append(f"<p><b>{title}:</b> " + "; ".join(f"{_verdict_html(v)}: {html.escape(t)}" for v, t in legend) + ".</p>")
-    out += [f"<p>{html.escape(summary(report))}</p>",
+    out.append(f"<p><b>{title}:</b> " + "; ".join(f"{_verdict_html(v)}: {html_text(t)}" for v, t in legend) + ".</p>")
+    out += [f"<p>{html_text(summary(report))}</p>",
            f"<table><tr><th>{row}</th><th>paper</th><th>{verdict}</th><th>reason</th><th>decisive comparison</th>"
            "<th>negative control</th><th>time</th></tr>"]
     for e in report.evidence:
-        out.append(f"<tr><td><a href='#{e.id}'>{e.id}</a></td><td>{html.escape(e.paper_ref)}</td>"
-                   f"<td>{_verdict_html(e.verdict)}</td><td>{html.escape(e.reason or '')}</td><td>{html.escape(_key(e))}</td>"
+        out.append(f"<tr><td><a href='#{anchor(e.id)}'>{html_text(e.id)}</a></td><td>{html_text(e.paper_ref)}</td>"
+                   f"<td>{_verdict_html(e.verdict)}</td><td>{html_text(e.reason or '')}</td><td>{html_text(_key(e))}</td>"
                    f"<td>{'rejected' if e.control_rejected else ('n/a' if e.control_rejected is None else 'ACCEPTED')}</td>"
                    f"<td class='num'>{e.seconds:.1f}&nbsp;s</td></tr>")
     out.append("</table>")
     for e in report.evidence:
         m = e.measurement
-        out.append(f"<section id='{e.id}'><h2>{e.id}: {_verdict_html(e.verdict)}</h2>")
-        out.append(f"<p><b>{html.escape(e.paper_ref)}.</b> {html.escape(e.statement)}</p>")
+        out.append(f"<section id='{anchor(e.id)}'><h2>{html_text(e.id)}: {_verdict_html(e.verdict)}</h2>")
+        out.append(f"<p><b>{html_text(e.paper_ref)}.</b> {html_text(e.statement)}</p>")
         if e.reason:
-            out.append(f"<p><b>Reason:</b> {html.escape(e.reason)}</p>")
-        out += [f"<p><b>{k}:</b> {html.escape(v)}</p>" for k, v in _rule_lines(e)]
+            out.append(f"<p><b>Reason:</b> {html_text(e.reason)}</p>")
+        out += [f"<p><b>{html_text(k)}:</b> {html_text(v)}</p>" for k, v in _rule_lines(e)]
         if e.hypotheses:
-            out.append("<p>Hypotheses: " + "; ".join(html.escape(h) for h in e.hypotheses) + "</p>")
+            out.append("<p>Hypotheses: " + "; ".join(html_text(h) for h in e.hypotheses) + "</p>")
         if m.violations:
             out.append("<p><b>Hypotheses not met:</b></p><ul>" +
-                       "".join(f"<li>{html.escape(v)}</li>" for v in m.violations) + "</ul>")
+                       "".join(f"<li>{html_text(v)}</li>" for v in m.violations) + "</ul>")
         out.append("<table><tr><th>measured quantity</th><th>value</th><th></th><th>bound</th><th>passed</th></tr>")
         for c in m.comparisons:
-            out.append(f"<tr><td>{html.escape(c.name)}</td><td>{fmt(c.measured)}</td><td>{html.escape(c.op)}</td>"
+            out.append(f"<tr><td>{html_text(c.name)}</td><td>{fmt(c.measured)}</td><td>{html_text(c.op)}</td>"
                        f"<td>{fmt(c.bound)}</td><td>{'yes' if c.passed else '<b>no</b>'}</td></tr>")
         out.append("</table>")
         if m.tolerance is not None:
-            out.append(f"<p>Tolerance {fmt(m.tolerance.value)}: {html.escape(m.tolerance.derivation)}</p>")
+            out.append(f"<p>Tolerance {fmt(m.tolerance.value)}: {html_text(m.tolerance.derivation)}</p>")
         for note in m.notes:
-            out.append(f"<p>Note: {html.escape(note)}</p>")
+            out.append(f"<p>Note: {html_text(note)}</p>")
         rows = _scalars(m.metrics)
         if rows:
             out.append("<details><summary>other measured numbers</summary><table>" +
-                       "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(_show(v))}</td></tr>" for k, v in rows) +
+                       "".join(f"<tr><td>{html_text(k)}</td><td>{html_text(_show(v))}</td></tr>" for k, v in rows) +
                        "</table></details>")
-        out.append(f"<p>Negative control: {html.escape(e.control_description)}: <b>{_control(e)}</b>"
+        out.append(f"<p>Negative control: {html_text(e.control_description)}: <b>{_control(e)}</b>"
                    + ("" if e.control is None else
-                      " (" + "; ".join(f"{html.escape(c.name)} = {fmt(c.measured)} {html.escape(c.op)} {fmt(c.bound)}"
+                      " (" + "; ".join(f"{html_text(c.name)} = {fmt(c.measured)} {html_text(c.op)} {fmt(c.bound)}"
                                        f"{'' if c.passed else ' fails'}" for c in e.control.comparisons[:6]) + ")") + "</p>")
         if e.id in figures:
             data = base64.b64encode(Path(figures[e.id]).read_bytes()).decode("ascii")
-            out.append(f"<p><img alt='figure for {e.id}' src='data:image/png;base64,{data}'></p>")
+            out.append(f"<p><img alt='figure for {html_text(e.id)}' src='data:image/png;base64,{data}'></p>")
         out.append("</section>")
     out.append("<section><h2>Provenance</h2><table>")
     for k, v in report.provenance.items():
-        out.append(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(provenance_text(v))}</td></tr>")
+        out.append(f"<tr><td>{html_text(str(k))}</td><td>{html_text(provenance_text(v))}</td></tr>")
     out.append("</table></section></body></html>")
     return "\n".join(out)
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def to_markdown(report, figures: dict) -> str:
+    md = markdown  # every string a user or a claim controls: one line, its markup escaped (verify.escape)
     title, legend, row, verdict = _words(report)
-    out = [f"# {_title(report)}", "", *[f"**{k}:** {v}  " for k, v in _preamble(report)],
-           f"**{title}:** " + "; ".join(f"**{v}**: {t}" for v, t in legend) + ".", "", summary(report), "",
+    out = [f"# {md(_title(report))}", "", *[f"**{md(k)}:** {md(v)}  " for k, v in _preamble(report)],
+           f"**{title}:** " + "; ".join(f"**{v}**: {md(t)}" for v, t in legend) + ".", "", md(summary(report)), "",
            f"| {row} | paper | {verdict} | reason | decisive comparison | negative control | time |",
            "| --- | --- | --- | --- | --- | --- | --- |"]
     for e in report.evidence:
-        out.append(f"| [{e.id}](#{e.id}) | {e.paper_ref} | **{e.verdict}** | {_md_cell(e.reason or '')} | "
-                   f"{_md_cell(_key(e))} | "
+        out.append(f"| [{md(e.id)}](#{anchor(e.id)}) | {md(e.paper_ref)} | **{md(e.verdict)}** | {md(e.reason or '')} | "
+                   f"{md(_key(e))} | "
                    f"{'rejected' if e.control_rejected else ('n/a' if e.control_rejected is None else 'ACCEPTED')} | "
                    f"{e.seconds:.1f}&nbsp;s |")
     for e in report.evidence:
         m = e.measurement
-        out += ["", f"## {e.id}", "", f"**{e.verdict}**. {e.paper_ref}. {e.statement}", ""]
+        out += ["", f"## {md(e.id)}", "", f"**{md(e.verdict)}**. {md(e.paper_ref)}. {md(e.statement)}", ""]
         if e.reason:
-            out += [f"Reason: {e.reason}", ""]
-        out += [line for k, v in _rule_lines(e) for line in (f"**{k}:** {v}", "")]
-        out += ["Hypotheses: " + "; ".join(e.hypotheses)] if e.hypotheses else []
+            out += [f"Reason: {md(e.reason)}", ""]
+        out += [line for k, v in _rule_lines(e) for line in (f"**{md(k)}:** {md(v)}", "")]
+        out += ["Hypotheses: " + "; ".join(md(h) for h in e.hypotheses)] if e.hypotheses else []
         for v in m.violations:
-            out.append(f"- hypothesis not met: {v}")
+            out.append(f"- hypothesis not met: {md(v)}")
         out += ["", "| measured quantity | value | | bound | passed |", "| --- | --- | --- | --- | --- |"]
-        out += [f"| {c.name} | {fmt(c.measured)} | {c.op} | {fmt(c.bound)} | {'yes' if c.passed else '**no**'} |"
-                for c in m.comparisons]
+        out += [f"| {md(c.name)} | {md(fmt(c.measured))} | {md(c.op)} | {md(fmt(c.bound))} | "
+                f"{'yes' if c.passed else '**no**'} |" for c in m.comparisons]
         if m.tolerance is not None:
-            out += ["", f"Tolerance {fmt(m.tolerance.value)}: {m.tolerance.derivation}"]
-        out += ["", *[f"Note: {n}" for n in m.notes]]
+            out += ["", f"Tolerance {md(fmt(m.tolerance.value))}: {md(m.tolerance.derivation)}"]
+        out += ["", *[f"Note: {md(n)}" for n in m.notes]]
         rows = _scalars(m.metrics)
         if rows:
             out += ["", "Other measured numbers:", "", "| quantity | value |", "| --- | --- |"]
-            out += [f"| {_md_cell(k)} | {_md_cell(_show(v))} |" for k, v in rows]
-        out += ["", f"Negative control: {e.control_description}: **{_control(e)}**"]
+            out += [f"| {md(k)} | {md(_show(v))} |" for k, v in rows]
+        out += ["", f"Negative control: {md(e.control_description)}: **{_control(e)}**"]
         if e.id in figures:
-            out += ["", f"![figure for {e.id}](figures/{Path(figures[e.id]).name})"]
+            out += ["", f"![figure for {md(e.id)}](figures/{anchor(Path(figures[e.id]).stem)}.png)"]
     out += ["", "## Provenance", "", "| | |", "| --- | --- |"]
-    out += [f"| {k} | {_md_cell(provenance_text(v))} |" for k, v in report.provenance.items()]
+    out += [f"| {md(k)} | {md(provenance_text(v))} |" for k, v in report.provenance.items()]
     return "\n".join(out) + "\n"
 
 
@@ -229,7 +226,8 @@ def write_report(report, directory) -> Path:
 
     analysis = report.provenance.get("kind") == "analysis"
     draw = ANALYSIS_FIGURES if analysis else {c.id: c.figure for c in all_claims() if c.figure is not None}
-    figures = {p.stem: p for p in write_figures(report, d / "figures", draw)}
+    paths = {p.stem: p for p in write_figures(report, d / "figures", draw)}
+    figures = {e.id: paths[anchor(e.id)] for e in report.evidence if anchor(e.id) in paths}
     write_atomic(d / "report.md", to_markdown(report, figures))
     write_atomic(d / "report.html", to_html(report, figures))
     return d / "report.html"

@@ -25,7 +25,11 @@ from pathlib import Path
 
 from theory.errors import InputError
 
-__all__ = ["Outputs", "check_dir_target", "check_file_target", "deferred_signals", "terminate_as_interrupt"]
+__all__ = ["OutputError", "Outputs", "check_dir_target", "check_file_target", "deferred_signals", "terminate_as_interrupt"]
+
+
+class OutputError(InputError):
+    """An output could not be written (a full disk, a quota, a read-only file system): exit 2."""
 
 
 def _check_parent(path: Path, flag: str) -> None:
@@ -130,6 +134,12 @@ class Outputs:
 
     def __exit__(self, kind, value, tb):
         self.abort()
+        if isinstance(value, OSError):  # a full disk, a quota, a read-only file system: the user's to fix
+            from .escape import plain
+
+            where = f" {plain(value.filename)!s}:" if value.filename else ""
+            raise OutputError(f"cannot write the outputs:{where} {value.strerror or value}; nothing was written (earlier "
+                              "outputs are as they were): free space there or choose another path") from None
         return False
 
     def file(self, target, data: str | bytes) -> None:
@@ -170,6 +180,8 @@ class Outputs:
                     for name in new:
                         _replace(tmp / name, target / name)
                     for old in (stale(target, new) if stale else ()):
+                        if old in (".", "..") or Path(old).name != old:
+                            continue  # a stale output is a plain name inside target, never a path out of it
                         (target / old).unlink(missing_ok=True)
                     tmp.rmdir()
                 self.written.append(target)

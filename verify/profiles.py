@@ -142,3 +142,8 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise InputError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}") from None
+
+
+def family_names() -> tuple:
+    """The profile families a claim may name (:attr:`verify.claim.Claim.family`): every profile's."""
+    return tuple(sorted(set.intersection(*(set(p.sizes) for p in PROFILES.values()))))

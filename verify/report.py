@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from .escape import markdown, plain
 from .evidence import ANSWERS
 from .formatting import fmt, jsonable
 from .registry import all_claims
@@ -61,6 +62,7 @@ def table(rows: list, header: list = HEADER, width: int | None = None) -> str:
     fit side by side, the last one (the reason) goes under its row, indented and wrapped, never cut."""
     import textwrap
 
+    header, rows = [plain(c) for c in header], [[plain(c) for c in r] for r in rows]  # one line, no control characters
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = lambda r, ws: "  ".join(str(c).ljust(w) for c, w in zip(r, ws)).rstrip()  # noqa: E731
     if width is None or sum(w + 2 for w in widths) - 2 <= width:
@@ -96,7 +98,7 @@ def claims_markdown() -> str:
     """The claims table of the README, generated from the registry (``python -m verify --list``)."""
     lines = ["| id | paper | statement | negative control |", "| --- | --- | --- | --- |"]
     for c in all_claims():
-        lines.append(f"| `{c.id}` | {c.paper_ref} | {c.statement} | {c.control_description} |")
+        lines.append(f"| `{c.id}` | {markdown(c.paper_ref)} | {markdown(c.statement)} | {markdown(c.control_description)} |")
     return "\n".join(lines)
 
 
@@ -105,9 +107,7 @@ def rules_markdown() -> str:
     prints it after the claims table; docs/coverage.md holds a copy a test compares): the paper's
     words, the reading of their quantifier, what decides, the gates, the readings tested at the
     quantifier's extremes, the swept settings and the regime."""
-    def cell(text) -> str:
-        return " ".join(str(text).split()).replace("|", "\\|")
-
+    cell = markdown  # one line, its markup escaped (verify.escape)
     lines = ["| id | the paper's words | reading: what decides | gates | readings tested | swept | paper's setup |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for c in all_claims():
@@ -117,7 +117,7 @@ def rules_markdown() -> str:
         gates = "; ".join(f"{g.name} ({g.value:g})" for g in r.gates)
         swept = "; ".join(f"{s.label} {', '.join('sqrt(tiny)' if v is None else f'{v:g}' for v in s.values)} "
                           f"({'/'.join(s.profiles)})" for s in r.sweeps) or "none"
-        lines.append(f"| `{c.id}` | {cell(r.where)}: \"{cell(r.quote)}\" | **{r.reading}**: {cell(r.decides)} | "
+        lines.append(f"| `{c.id}` | {cell(r.where)}: \"{cell(r.quote)}\" | **{cell(r.reading)}**: {cell(r.decides)} | "
                      f"{cell(gates)} | {cell('; '.join(r.readings))} | {cell(swept)} | {cell(c.regime.paper)} |")
     return "\n".join(lines)
 
@@ -130,7 +130,7 @@ def gates_markdown() -> str:
             seen.setdefault(g.name, (g, []))[1].append(c.id)
     lines = ["| gate | value | derived from the paper's words | used by |", "| --- | --- | --- | --- |"]
     for name, (g, ids) in seen.items():
-        lines.append(f"| {name} | {g.value:g} | {' '.join(g.derivation.split())} | {', '.join(f'`{i}`' for i in ids)} |")
+        lines.append(f"| {markdown(name)} | {g.value:g} | {markdown(g.derivation)} | {', '.join(f'`{i}`' for i in ids)} |")
     return "\n".join(lines)
 
 

@@ -202,12 +202,14 @@ def run_claim(claim: Claim, ctx: Context, data: dict | None = None) -> Evidence:
         return _could_not_check(claim, start, "training diverged", f"training diverged with the profile's own step: {exc}")
     except np.linalg.LinAlgError as exc:  # LAPACK, or cuSOLVER under Backend.errors(): the check could not compute
         return _could_not_check(claim, start, "linear algebra failed", f"a factorization failed on {ctx.backend.name}: {exc}")
+    _returned(claim, measured, "check")
     _settle(claim, measured)
     if claim.rule is not None and claim.rule.sweeps and not measured.violations:
         run_sweeps(claim, ctx, data, measured, _settle)
     skip = measured.violations and not claim.control_always
     control = None if skip else claim.negative_control(data, ctx)
     if control is not None:
+        _returned(claim, control, "negative control")
         _settle(claim, control)
     return Evidence(
         claim.id, claim.paper_ref, claim.statement, claim.hypotheses, measured,
@@ -215,6 +217,17 @@ def run_claim(claim: Claim, ctx: Context, data: dict | None = None) -> Evidence:
         rule=None if claim.rule is None else claim.rule.to_dict(),
         regime=None if claim.regime is None else claim.regime.at(ctx.profile.for_claim(claim), profile),
     )
+
+
+def _returned(claim: Claim, m, what: str) -> None:
+    """What a claim's check or control returned is a :class:`Measurement` of :class:`Comparison` s
+    (a third-party claim that returns anything else is named, in one line, before a verdict is read)."""
+    if not isinstance(m, Measurement):
+        raise InputError(f"its {what} returned {type(m).__name__}, not a verify.evidence.Measurement")
+    bad = [c for c in m.comparisons if not isinstance(c, Comparison)]
+    if not isinstance(m.comparisons, (list, tuple)) or bad:
+        raise InputError(f"its {what}'s comparisons must be a list of verify.evidence.Comparison, got "
+                         f"{type(bad[0] if bad else m.comparisons).__name__}")
 
 
 def _settle(claim: Claim, m: Measurement) -> None:
@@ -379,17 +392,16 @@ def run(
 
 
 def on_backend(chosen: list, named: bool, backend_name: str) -> list:
-    """The claims of ``chosen`` a run checks on its backend: on dask only those whose records list it
-    (all of those when no claim was ``named``; an error naming the others otherwise)."""
-    if backend_name != "dask":
-        return chosen
-    if not named:
-        return [c for c in chosen if "dask" in c.backends]
-    others = [c.id for c in chosen if "dask" not in c.backends]
-    if others:
-        raise InputError(f"the dask backend runs {', '.join(dask_claims())}; not {', '.join(others)} (use --backend "
-                         "numpy or cupy for those)")
-    return chosen
+    """The claims of ``chosen`` a run checks on its backend: those whose records list it
+    (:attr:`verify.claim.Claim.backends`; every other one is left out of a run that named no claim,
+    an error naming them when one was ``named``)."""
+    runs = [c for c in chosen if backend_name in c.backends]
+    if not named or len(runs) == len(chosen):
+        return runs
+    others = [c.id for c in chosen if backend_name not in c.backends]
+    where = ", ".join(c.id for c in all_claims() if backend_name in c.backends) or "no claim"
+    raise InputError(f"the {backend_name} backend runs {where}; not {', '.join(others)} (their records list the "
+                     "backends they run on: use --backend numpy for those)")
 
 
 def build_context(chosen, profile, be, seed, step_factor, activations, data_dir, dtype) -> Context:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from theory import construction as con
 from theory import dynamics as dyn
 from theory.common import eps
@@ -28,12 +30,26 @@ def make_data(ctx) -> dict:
     return {"sets": sets}
 
 
+def _outside_cube(name, X, xp) -> list:
+    """The hypothesis that the training data lie in [0, 1]^d, as a violation where they do not."""
+    lo, hi = float(xp.min(X)), float(xp.max(X))
+    return [] if 0.0 <= lo and hi <= 1.0 else [f"{name}: the training data span [{lo:.3g}, {hi:.3g}], not [0, 1]^d"]
+
+
+def _unresolved(name, net) -> list:
+    """A set whose construction float64 cannot hold: no verdict on it (inconclusive, not a counterexample)."""
+    bad = net.unresolved
+    return [f"{name}: float64 cannot place the construction's breakpoints at {len(bad)} coordinate(s) (first {bad[0]}): "
+            "training values there lie within a few units in the last place of each other or of the radius"] if bad else []
+
+
 def check_reconstruction(data, ctx, *, plateau: bool = False) -> Measurement:
     """E||f(x) - x||^2 under uniform x on [0, 1]^d, Monte Carlo with a Hoeffding upper bound, below eps."""
     xp = ctx.xp
     p = ctx.sizes(FAMILY)
-    comps, metrics = [], {}
+    comps, metrics, violations, undecided = [], {}, [], []
     for name, X in named_sets(data, ctx):
+        violations += _outside_cube(name, X, xp)
         Z = ctx.asarray(ctx.rng("thm6-mc").random((p["samples"], X.shape[1])))
         if plateau:  # the negative control: one plateau over the whole cube, the constant map to the mean
             center = xp.mean(X, axis=0)
@@ -41,6 +57,7 @@ def check_reconstruction(data, ctx, *, plateau: bool = False) -> Measurement:
             B, units = float(X.shape[1]), 0  # inputs and outputs in [0, 1]^d: error <= d
         else:
             net = con.build(X, eps=p["eps"], slope=p["slope"])
+            undecided += _unresolved(name, net)
             err = xp.sum((net(Z) - Z) ** 2, axis=1)
             # every sample's error lies in [0, B] with B = sum_j (r_j (1 - s))^2 (the construction's bound)
             B, units = sum((g.radius * (1.0 - g.slope)) ** 2 for g in net.pieces), net.hidden_units
@@ -53,26 +70,29 @@ def check_reconstruction(data, ctx, *, plateau: bool = False) -> Measurement:
     tol = Tolerance(p["eps"], f"eps = {p['eps']:g}; the measured quantity is the Monte Carlo mean over "
                               f"{p['samples']} uniform samples plus Hoeffding's term B sqrt(log(1/alpha)/(2m)), "
                               f"alpha = {p['alpha']:g}, with B the construction's per-sample error bound")
-    return Measurement(comps, metrics, tol, key="error_upper_bound")
+    return Measurement(comps, metrics, tol, key="error_upper_bound", violations=violations, inconclusive=undecided)
 
 
 def check_attractors(data, ctx, *, identity: bool = False) -> Measurement:
     """rho(J(x_i)) < 1 at every training example, and iterates from nearby points converge to it."""
     xp = ctx.xp
     p = ctx.sizes(FAMILY)
-    comps, metrics = [], {}
+    comps, metrics, violations, undecided = [], {}, [], []
     for name, X in named_sets(data, ctx):
+        violations += _outside_cube(name, X, xp)
         net = con.build(X, eps=p["eps"], slope=p["slope"])
+        undecided += [] if identity else _unresolved(name, net)
         f = (lambda Z: Z) if identity else net
         J = xp.ones_like(X) if identity else net.jacobian_diagonal(X)  # the Jacobian is diagonal
         rho = float(xp.max(xp.abs(J)))
         radius = 0.5 * min(g.radius for g in net.pieces)  # inside every contraction interval
-        worst = 0.0
-        for i in range(X.shape[0]):
-            v = ctx.asarray(ctx.rng(f"thm6-near-{i}").standard_normal((8, X.shape[1])))
-            v = radius * v / xp.max(xp.abs(v), axis=1, keepdims=True)
-            it = dyn.iterate(f, X[i:i + 1, :] + v, p["steps"])
-            worst = max(worst, float(xp.max(xp.abs(it.final - X[i:i + 1, :]))) / radius)
+        # 8 starts at sup-distance r/2 around each example, iterated together (one array of 8 n rows)
+        v = ctx.asarray(np.concatenate([ctx.rng(f"thm6-near-{i}").standard_normal((8, X.shape[1]))
+                                        for i in range(X.shape[0])]))
+        v = radius * v / xp.max(xp.abs(v), axis=1, keepdims=True)
+        own = xp.reshape(xp.broadcast_to(X[:, None, :], (X.shape[0], 8, X.shape[1])), (-1, X.shape[1]))
+        it = dyn.iterate(f, own + v, p["steps"])
+        worst = float(xp.max(xp.abs(it.final - own))) / radius
         # an iterate settles within a few rounding units of x_i: the ratio cannot go below 4 eps max|x| / radius
         floor = 4 * eps(X) * float(xp.max(xp.abs(X))) / radius
         comps += [Comparison(f"max_rho[{name}]", rho, 1.0 - 1e-12),
@@ -85,7 +105,7 @@ def check_attractors(data, ctx, *, identity: bool = False) -> Measurement:
     metrics["max_rho"] = max(v["max_rho"] for v in metrics.values())
     tol = Tolerance(1.0, f"Theorem 2's strict criterion rho < 1; and every start at sup-distance r/2 from x_i ends "
                          f"within {p['converge']:g} of that distance (or 4 eps max|x| / radius, the rounding floor, if larger) after {p['steps']} steps")
-    return Measurement(comps, metrics, tol, key="max_rho")
+    return Measurement(comps, metrics, tol, key="max_rho", violations=violations, inconclusive=undecided)
 
 
 HYP = ("training values distinct per coordinate are merged (duplicates allowed)",

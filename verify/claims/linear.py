@@ -11,7 +11,7 @@ from theory import linear_descent
 from theory import certificates
 from theory import linear as lin
 from theory.common import eps
-from theory.errors import InputError
+from theory.errors import DivergenceError, InputError
 
 from ..datasets import synthetic
 from ..evidence import Comparison, Measurement, Tolerance
@@ -49,8 +49,10 @@ def train(X, svd, ctx, *, W0=None, scale: float, checkpoints=()):
     loss_tol = 0.5 * (goal * svd.s_min * scale) ** 2
     try:
         needed = certificates.gd_steps_needed(svd, eta, goal / 10)
-    except InputError:
-        needed = p["max_steps"]  # non-convergent step: let the loop detect the divergence
+    except InputError:  # at or past 2 / lambda_max the top mode never contracts (at 2 it oscillates)
+        raise DivergenceError(f"step factor {ctx.step_factor:g} is at or past the stability limit: eta = {eta:.4g} "
+                              f"does not contract the top mode; the largest stable step 2/lambda_max(X X^T) = "
+                              f"{2.0 / svd.s_max**2:.4g} is step factor 2: use a step factor below 2") from None
     budget = min(p["max_steps"], 2 * needed + 100)
     res = trainer(ctx)(X, eta=eta, W0=W0, max_steps=budget, loss_tol=loss_tol, checkpoints=checkpoints)
     bound = certificates.gd_error_bound(res.loss, svd)
