@@ -228,3 +228,26 @@ def test_a_float32_torch_model_is_called_in_its_own_dtype():
     a = analyze(torch.nn.Sequential(lin), np.zeros((2, 3)) + np.array([[0.0], [1e-9]]), seed=0)
     assert "float32" in a.jacobian_source and a.spectral_radius == pytest.approx([0.5, 0.5], rel=1e-6)
     assert a.classification[0] in ("attractor", "not-a-fixed-point")
+
+
+def test_theorem2_is_answered_at_the_fixed_point_near_each_example():
+    """Issue 36, item 3: f(z) = a_i + 0.95 (z - a_i) about a_i = x_i + 1.4 spacings: ||f(x_i) - x_i|| is
+    0.07 spacings (a fixed point by the residual), yet iterating from x_i ends 1.4 spacings away. The
+    fixed point near x_i is found (Newton), classified there, and lies too far for x_i to be memorized."""
+    from theory.dynamics import min_spacing
+
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    s = min_spacing(X)
+    A = X + np.array([1.4 * s * 0.1, 0.0])  # 0.14 spacings off: residual 0.007 spacings
+    A[0] = X[0] + np.array([0.0, 1.4 * s * 0.1])
+
+    def f(Z):
+        k = np.argmin(((Z[:, None, :] - X[None]) ** 2).sum(-1), axis=1)
+        return A[k] + 0.95 * (Z - A[k])
+
+    a = analyze(f, X, seed=0)
+    assert max(a.fixed_point_residual) / s < 0.1  # every example is "fixed" by its residual alone
+    assert a.fixed_point_distance == pytest.approx([0.14 * s] * 3, rel=1e-6)  # its fixed point is 0.14 spacings off
+    assert a.classification == ["not-a-fixed-point"] * 3
+    b = analyze(f, X, seed=0, recover_frac=0.2)  # a looser tolerance admits them, classified at the fixed point
+    assert b.classification == ["attractor"] * 3 and b.spectral_radius == pytest.approx([0.95] * 3, rel=1e-6)

@@ -193,7 +193,7 @@ def test_the_analysis_report_draws_its_figures_and_says_what_it_is(tmp_path, mon
     assert "arXiv:1810.10333" in html and "Answers:" in html and "Theorem 2" in html
     assert "<th>question</th>" in html and 'class="no">no</span>' in html and ">not-reproduced<" not in html
     assert html.index("Answers:") < html.index("<table>")
-    assert "per example (class, rho, ||f(x) - x|| / spacing): 0: " in html  # every example's class, radius, residual
+    assert "per example (class, rho at its fixed point, distance to it / spacing): 0: " in html  # every example, its class
 
 
 def test_small_things_a_user_meets(tmp_path, monkeypatch, capsys):

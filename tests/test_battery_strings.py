@@ -79,7 +79,8 @@ def test_the_escapes_themselves():
         _assert_clean(html_text(text), "html_text", HTML_RAW)
         _assert_clean(markdown(text), "markdown")
         assert "\x1b" not in plain(text) and "\n" not in plain(text)
-    assert markdown("# heading") == "\\# heading" and markdown("1. item") == "1\\. item" and markdown("- x") == "\\- x"
+    assert markdown("# heading") == "\\# heading" and markdown("0.865") == "0.865"
+    assert markdown("1. item", at_line_start=True) == "1\\. item" and markdown("- x", at_line_start=True) == "\\- x"
     assert anchor("../../victim") == "victim" and anchor("a/b") == "a-b" and len(anchor("x" * 300)) == 64
 
 

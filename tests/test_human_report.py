@@ -173,3 +173,24 @@ def test_an_empirical_claim_shows_the_papers_words_its_reading_region_and_setup(
         assert "The paper:" in text and "Read as:" in text and "Setup:" in text and "Swept:" in text
         assert "Where it holds:" in text and "the latter is contractive around the training examples" in text
     assert report.evidence[0].to_dict()["sensitivity"][0]["primary"]
+
+
+def test_a_failing_comparison_reads_as_failing():
+    """Issue 36, item 2: `recovered = 0.865 >= 0.9` read as a true statement; the relation printed is
+    the one that holds, and a failure says so and what it needed (terminal, HTML, Markdown alike)."""
+    from verify.evidence import Comparison, Evidence, Measurement
+    from verify.human import to_html, to_markdown
+    from verify.report import decisive
+    from verify.runner import Report
+
+    fails = Comparison("recovered", 0.865, 0.9, ">=")
+    assert fails.relation == "<" and fails.shown() == "0.865 < 0.9 (FAILS: needs >= 0.9)"
+    assert Comparison("steps back", 6.32e4, 0.0).shown() == "6.32e+04 > 0 (FAILS: needs <= 0)"
+    assert Comparison("x", float("nan"), 1.0).relation == "?"
+    assert Comparison("ok", 0.5, 0.9).shown() == "0.5 <= 0.9"
+    m = Measurement([fails], {"recovered": 0.865}, None, "recovered", empirical=True)
+    assert decisive(m) == "recovered = 0.865 < 0.9 (FAILS: needs >= 0.9)"
+    report = Report({"profile": "quick"}, [Evidence("x-claim", "ref", "statement", (), m, "control", None, 0.0)])
+    assert "0.865 &lt; 0.9 (FAILS: needs &gt;= 0.9)" in to_html(report, {})
+    md = to_markdown(report, {})
+    assert "0.865 \\< 0.9 (FAILS: needs \\>= 0.9)" in md and "| 0.865 | \\< | 0.9 | **no** (needs \\>= 0.9) |" in md

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from array_api_compat import is_numpy_namespace
+from array_api_compat import is_jax_namespace, is_numpy_namespace
 
 from gpu.kernels import blas_threads
 
@@ -33,7 +33,7 @@ from .descent import optimizer as make_optimizer
 from .errors import InputError
 from .finishing import Levels, finish_descent
 
-__all__ = ["LAYER_ACTIVATIONS", "Network", "forward", "gradients", "identity_network", "two_point_attractor", "init_network", "jacobian", "loss", "param_count", "train"]
+__all__ = ["LAYER_ACTIVATIONS", "Network", "backprop", "flat_params", "forward", "gradients", "identity_network", "two_point_attractor", "init_network", "jacobian", "loss", "param_count", "train", "with_params"]
 
 
 def _relu(z):
@@ -111,6 +111,18 @@ class Network:
 
     def __call__(self, X):
         return forward(self, X)[0]
+
+
+def flat_params(net: Network) -> list:
+    """The network's parameters as one list: its weights, then the biases it has."""
+    return list(net.weights) + [b for b in net.biases if b is not None]
+
+
+def with_params(net: Network, ps) -> Network:
+    """``net`` with the parameters ``ps`` (in :func:`flat_params`' order) in place of its own."""
+    k = len(net.weights)
+    rest = iter(ps[k:])
+    return Network(tuple(ps[:k]), tuple(None if b is None else next(rest) for b in net.biases), net.activations)
 
 
 def param_count(widths) -> int:
@@ -211,11 +223,18 @@ def gradients(net: Network, X, Y=None, *, factored: bool = False):
 
     With ``factored`` each ``dW_l`` is the unevaluated product ``G_z^T H_{l-1}``
     (:class:`theory.descent.OuterGradient`), which Adam's fused loop forms as it updates."""
+    R, dWs, dbs = backprop(net, X, Y, factored=factored)
+    return 0.5 * sq_norm(R) / X.shape[0], dWs, dbs
+
+
+def backprop(net: Network, X, Y=None, *, factored: bool = False):
+    """``(R, dW, db)``: the residual ``f(X) - Y`` and the loss's gradients, written out with no Python
+    number taken from the arrays, so that a compiler may trace it (``gpu.jax_train`` jit-compiles it
+    into a whole training loop); :func:`gradients` adds the loss as a float."""
     xp = array_namespace(X)
     out, (Hs, Zs) = forward(net, X)
     R = out - (X if Y is None else Y)
     n = X.shape[0]
-    value = 0.5 * sq_norm(R) / n
     G = R / n
     dWs, dbs = [None] * len(net.weights), [None] * len(net.weights)
     for l in range(len(net.weights) - 1, -1, -1):
@@ -225,7 +244,7 @@ def gradients(net: Network, X, Y=None, *, factored: bool = False):
             dbs[l] = xp.sum(Gz, axis=0)
         if l > 0:  # the gradient with respect to the input itself is not needed
             G = Gz @ net.weights[l]
-    return value, dWs, dbs
+    return R, dWs, dbs
 
 
 def jacobian(net: Network, X):
@@ -241,7 +260,7 @@ def jacobian(net: Network, X):
 def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3, max_steps: int,
           loss_tol: float = 0.0, checkpoints=(), record_every: int = 0, callback=None,
           betas=(0.9, 0.999), adam_eps: float | None = None, schedule=None, finish_iter: int = 0,
-          levels=()) -> DescentResult:
+          levels=(), jit: bool | None = None) -> DescentResult:
     """Full-batch training through :func:`theory.descent.descend` with plain GD or Adam
     (:func:`theory.descent.optimizer`, written out; ``adam_eps`` None: :func:`theory.descent.adam_eps`
     of the dtype; ``schedule``: a :class:`theory.descent.Plateau` decay), then, where the rule stopped
@@ -257,7 +276,14 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
     # a batch of a few rows leaves BLAS's products short and the step memory-bound: one BLAS thread
     # and Adam's fused loop over the cores; larger batches leave the cores to BLAS (measured:
     # benchmarks/RESULTS.md)
-    small = is_numpy_namespace(array_namespace(X)) and X.shape[0] <= SMALL_BATCH
+    xp = array_namespace(X)
+    if jit is None:  # JAX arrays train as one compiled loop, unless a callback must see every step
+        jit = is_jax_namespace(xp) and callback is None
+    if jit:
+        return _train_compiled(net, X, Y, optimizer=optimizer, lr=lr, max_steps=max_steps, loss_tol=loss_tol,
+                               checkpoints=checkpoints, record_every=record_every, betas=betas, adam_eps=adam_eps,
+                               schedule=schedule, finish_iter=finish_iter, levels=levels, callback=callback)
+    small = is_numpy_namespace(xp) and X.shape[0] <= SMALL_BATCH
     # the fused loop overwrites Adam's moments in place (its own arrays): the results carry no
     # optimizer state, only networks; it also forms each weight gradient G_z^T H a row at a time
     # (factored), so the gradient is never written to memory and read back
@@ -267,13 +293,9 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
         raise InputError(f"X has {X.shape[1]} features but the network's input width is {net.widths[0]}")
 
     def unflatten(ps):
-        k = len(net.weights)
-        Ws, rest = ps[:k], iter(ps[k:])
-        bs = tuple(None if b is None else next(rest) for b in net.biases)
-        return Network(tuple(Ws), bs, net.activations)
+        return with_params(net, ps)
 
-    def flat(n: Network) -> list:
-        return list(n.weights) + [b for b in n.biases if b is not None]
+    flat = flat_params
 
     def step(params):
         current, state = params
@@ -305,3 +327,25 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
         res.levels = dict(track.reached)
     return finish_descent(res, weights=flat, rebuild=lambda n, ps: unflatten(ps), value_and_grads=value_and_grads,
                           loss_tol=loss_tol, max_iter=finish_iter, levels=track)
+
+
+def _train_compiled(net, X, Y, *, callback, finish_iter, levels, **kw) -> DescentResult:
+    """:func:`train` on JAX arrays as one compiled loop (:func:`gpu.jax_train.train_deep`: this module's
+    backprop and :mod:`theory.descent`'s rules, traced), then the same finishing phase."""
+    if callback is not None:
+        raise InputError("the compiled trainer runs whole chunks of steps on the device: it takes no callback "
+                         "(pass jit=False for one)")
+    if not is_jax_namespace(array_namespace(X)):
+        raise InputError("jit=True trains JAX arrays; pass the network and X as jax.numpy arrays")
+    from gpu.jax_train import train_deep
+
+    track = Levels(levels) if levels else None
+    res = train_deep(net, X, Y, track=track, **kw)
+    if track is not None:
+        res.levels = dict(track.reached)
+    def value_and_grads(n: Network):
+        value, dWs, dbs = gradients(n, X, Y)
+        return value, list(dWs) + [g for g in dbs if g is not None]
+
+    return finish_descent(res, weights=flat_params, rebuild=with_params, value_and_grads=value_and_grads,
+                          loss_tol=kw["loss_tol"], max_iter=finish_iter, levels=track)

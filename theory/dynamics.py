@@ -111,7 +111,7 @@ class FixedPoints:
     converged: list
 
 
-def fixed_points_near(f, jacobian, X0, *, max_steps: int = 30, halvings: int = 30) -> FixedPoints:
+def fixed_points_near(f, jacobian, X0, *, max_steps: int = 30, halvings: int = 30, iterate: int = 0) -> FixedPoints:
     """Newton's method for a fixed point ``x* = f(x*)`` from each row of ``X0``:
     ``x <- x - (J(x) - I)^{-1} (f(x) - x)``, damped (the step halved until the residual falls, at most
     ``halvings`` times), until the residual stops falling or reaches rounding level
@@ -121,7 +121,9 @@ def fixed_points_near(f, jacobian, X0, *, max_steps: int = 30, halvings: int = 3
     Theorem 2 speaks of lies near, not at, each example: the claims classify ``rho(J(x*))`` there
     and ask that ``x*`` lie within the recovery tolerance of the example.  ``jacobian`` maps rows to
     an (m, d, d) stack.  A singular ``J - I`` (a fixed point with the eigenvalue 1) stops the row
-    where it is."""
+    where it is.  With ``iterate``, a row Newton leaves unconverged is iterated ``x <- f(x)`` that many
+    times from its start, and takes the end point where the residual there is at working accuracy (an
+    attracting fixed point that Newton's local model missed)."""
     xp = array_namespace(X0)
     m, d = X0.shape
     u = float(xp.finfo(X0.dtype).eps)
@@ -184,6 +186,19 @@ def fixed_points_near(f, jacobian, X0, *, max_steps: int = 30, halvings: int = 3
                 active[i] = False  # no step lowers the residual: as far as Newton gets
     scale = xp.maximum(xp.sqrt(xp.sum(X * X, axis=1)), xp.ones_like(r))
     conv = [float(r[i]) <= math.sqrt(u) * float(scale[i]) for i in range(m)]
+    if iterate and not all(conv):  # the fallback: x <- f(x) from the start, for the rows Newton left
+        rows = [i for i in range(m) if not conv[i]]
+        Z = xp.take(X0, xp.asarray(rows), axis=0)
+        for _ in range(int(iterate)):
+            Z = f(Z)
+        Rz = f(Z) - Z
+        rz = xp.sqrt(xp.sum(Rz * Rz, axis=1))
+        zs = xp.maximum(xp.sqrt(xp.sum(Z * Z, axis=1)), xp.ones_like(rz))
+        fixed = {i: j for j, i in enumerate(rows) if float(rz[j]) <= math.sqrt(u) * float(zs[j])}
+        if fixed:
+            X = xp.stack([Z[fixed[i], :] if i in fixed else X[i, :] for i in range(m)], axis=0)
+            r = xp.stack([rz[fixed[i]] if i in fixed else r[i] for i in range(m)], axis=0)
+            conv = [c or i in fixed for i, c in enumerate(conv)]
     moved = xp.sqrt(xp.sum((X - X0) ** 2, axis=1))
     return FixedPoints(X, [float(v) for v in r], [float(v) for v in moved], steps, conv)
 

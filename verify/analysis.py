@@ -114,8 +114,8 @@ def settle_starts(f, X, starts, *, recover_frac: float, move_frac: float, cap: i
 class Analysis:
     """Per-example answers and their aggregates (``to_dict`` for JSON)."""
 
-    fixed_point_residual: list
-    spectral_radius: list
+    fixed_point_residual: list    # per example: ||f(x_i) - x_i||
+    spectral_radius: list         # per example: rho(J) at its nearby fixed point
     classification: list          # per example: attractor, repeller, undecided, or not-a-fixed-point
     attractor_fraction: dict      # k/n with its Wilson interval
     recovery: dict                # starts iterated until settled: outcome counts, R(t) curve
@@ -126,6 +126,7 @@ class Analysis:
     jacobian_error_norm: list = field(default_factory=list)  # per example: d x that, a bound on ||E||_2
     certificate_margin: list = field(default_factory=list)  # per example: theory.pseudospectra.classify_within's slack
     undecided_why: list = field(default_factory=list)  # per example: why it is undecided ("" where decided)
+    fixed_point_distance: list = field(default_factory=list)  # per example: ||x* - x_i|| to its nearby fixed point (inf: none found)
     spurious_fixed_points: list = field(default_factory=list)  # settled end points away from the examples that do not attract
     linear: dict | None = None
     settings: dict = field(default_factory=dict)
@@ -259,14 +260,20 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
     spacing = dyn.min_spacing(Xh)
     tol = recover_frac * spacing
     residual = np.linalg.norm(FX - Xh, axis=1)
+    # Theorem 2 speaks of a fixed point: the one near each example (Newton, falling back to iteration),
+    # classified there; an example whose fixed point lies farther than tol from it is not memorized
+    jac_at = J_of if J_of is not None else (lambda P: np.asarray(jac.fd_jacobian(call, P).J))
+    fp = dyn.fixed_points_near(call, jac_at, Xh, iterate=settle_cap)
+    P = np.asarray(fp.points, dtype=np.float64)
+    distance = [float(v) if c and np.isfinite(v) else float("inf") for v, c in zip(fp.moved, fp.converged)]
     timings = {"fixed-points": time.perf_counter() - clock}
     clock = time.perf_counter()
     errors = []
     if J_of is None:
-        fd = jac.fd_jacobian(call, Xh)
+        fd = jac.fd_jacobian(call, P)
         J, errors = np.asarray(fd.J), fd.error
     else:
-        J = J_of(Xh)
+        J = J_of(P)
     bad = np.flatnonzero(~np.all(np.isfinite(J), axis=(1, 2)))
     if bad.size:
         whose = "your jacobian" if jacobian is not None else (f"the {source} Jacobian of the model")
@@ -278,7 +285,7 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         u = {"float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}[next(t for t in ("bfloat16", "float16", "float32")
                                                                               if t in source)]
         err_norm = [d * u * float(np.linalg.norm(J[i])) for i in range(n)]
-    ex = classify_examples(call, Xh, J, tol=tol, band=band, error_norm=err_norm, moved=residual)
+    ex = classify_examples(call, P, J, tol=tol, band=band, error_norm=err_norm, moved=distance)
     rho, classes = np.asarray(ex.rho), list(ex.classes)
     timings["attractors"] = time.perf_counter() - clock
     clock = time.perf_counter()
@@ -307,7 +314,8 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
             r1[kind] = float(dyn.recovery_probability(call, S[rows], Xh, [1], tol)[0])
     timings["superattraction"] = time.perf_counter() - clock
     return Analysis(
-        fixed_point_residual=residual.tolist(), spectral_radius=rho.tolist(), classification=classes,
+        fixed_point_residual=residual.tolist(), fixed_point_distance=distance, spectral_radius=rho.tolist(),
+        classification=classes,
         attractor_fraction=stats.fraction(n_att, n),
         recovery={"starts": len(st.outcome), "recovered": st.outcome.count("recovered"),
                   "spurious": st.outcome.count("spurious"), "unsettled": st.outcome.count("unsettled"),

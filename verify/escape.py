@@ -39,10 +39,11 @@ def plain(text) -> str:
     return " ".join(_CONTROL.sub(_visible, str(text)).split())
 
 
-def markdown(text) -> str:
-    """``text`` as Markdown that renders as that text (one line, no markup, no inline HTML)."""
+def markdown(text, *, at_line_start: bool = False) -> str:
+    """``text`` as Markdown that renders as that text (one line, no markup, no inline HTML); with
+    ``at_line_start``, where it begins a line, a list or setext marker it starts with escaped too."""
     text = _MARKDOWN.sub(r"\\\1", plain(text))
-    match = _LINE_START.match(text)
+    match = _LINE_START.match(text) if at_line_start else None
     if match and match.group(0)[0].isdigit():
         end = match.end()
         return text[:end] + "\\" + text[end:]

@@ -99,6 +99,24 @@ class Comparison:
 
     gate: str = ""  # the rule's gate this bound is (verify.rules.Gate.name): every empirical comparison names one
 
+    @property
+    def relation(self) -> str:
+        """The relation that holds between the measured value and the bound: ``op`` when it passes,
+        its negation (``>`` for ``<=``, ``<`` for ``>=``) when it fails, ``?`` against a NaN."""
+        if self.passed:
+            return self.op
+        if math.isnan(self.measured) or math.isnan(self.bound):
+            return "?"
+        return ">" if self.op == "<=" else "<"
+
+    def shown(self, measured: str | None = None, bound: str | None = None) -> str:
+        """``measured relation bound`` as it holds, a failure marked with what it needed
+        (``0.865 < 0.9 (FAILS: needs >= 0.9)``): a failing comparison never reads as a true statement."""
+        from .formatting import fmt
+
+        m, b = fmt(self.measured) if measured is None else measured, fmt(self.bound) if bound is None else bound
+        return f"{m} {self.relation} {b}" + ("" if self.passed else f" (FAILS: needs {self.op} {b})")
+
     def to_dict(self) -> dict:
         return {"name": self.name, "measured": self.measured, "op": self.op, "bound": self.bound, "passed": self.passed,
                 **({"gate": self.gate} if self.gate else {})}

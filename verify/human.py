@@ -149,8 +149,8 @@ def to_html(report, figures: dict) -> str:
                        "".join(f"<li>{html_text(v)}</li>" for v in m.violations) + "</ul>")
         out.append("<table><tr><th>measured quantity</th><th>value</th><th></th><th>bound</th><th>passed</th></tr>")
         for c in m.comparisons:
-            out.append(f"<tr><td>{html_text(c.name)}</td><td>{fmt(c.measured)}</td><td>{html_text(c.op)}</td>"
-                       f"<td>{fmt(c.bound)}</td><td>{'yes' if c.passed else '<b>no</b>'}</td></tr>")
+            out.append(f"<tr><td>{html_text(c.name)}</td><td>{fmt(c.measured)}</td><td>{html_text(c.relation)}</td>"
+                       f"<td>{fmt(c.bound)}</td><td>{'yes' if c.passed else f'<b>no</b> (needs {html_text(c.op)} {fmt(c.bound)})'}</td></tr>")
         out.append("</table>")
         if m.tolerance is not None:
             out.append(f"<p>Tolerance {fmt(m.tolerance.value)}: {html_text(m.tolerance.derivation)}</p>")
@@ -163,8 +163,8 @@ def to_html(report, figures: dict) -> str:
                        "</table></details>")
         out.append(f"<p>Negative control: {html_text(e.control_description)}: <b>{_control(e)}</b>"
                    + ("" if e.control is None else
-                      " (" + "; ".join(f"{html_text(c.name)} = {fmt(c.measured)} {html_text(c.op)} {fmt(c.bound)}"
-                                       f"{'' if c.passed else ' fails'}" for c in e.control.comparisons[:6]) + ")") + "</p>")
+                      " (" + "; ".join(f"{html_text(c.name)} = {html_text(c.shown())}"
+                                       for c in e.control.comparisons[:6]) + ")") + "</p>")
         if e.id in figures:
             data = base64.b64encode(Path(figures[e.id]).read_bytes()).decode("ascii")
             out.append(f"<p><img alt='figure for {html_text(e.id)}' src='data:image/png;base64,{data}'></p>")
@@ -180,7 +180,7 @@ def to_markdown(report, figures: dict) -> str:
     md = markdown  # every string a user or a claim controls: one line, its markup escaped (verify.escape)
     title, legend, row, verdict = _words(report)
     out = [f"# {md(_title(report))}", "", *[f"**{md(k)}:** {md(v)}  " for k, v in _preamble(report)],
-           f"**{title}:** " + "; ".join(f"**{v}**: {md(t)}" for v, t in legend) + ".", "", md(summary(report)), "",
+           f"**{title}:** " + "; ".join(f"**{v}**: {md(t)}" for v, t in legend) + ".", "", md(summary(report), at_line_start=True), "",
            f"| {row} | paper | {verdict} | reason | decisive comparison | negative control | time |",
            "| --- | --- | --- | --- | --- | --- | --- |"]
     for e in report.evidence:
@@ -198,8 +198,8 @@ def to_markdown(report, figures: dict) -> str:
         for v in m.violations:
             out.append(f"- hypothesis not met: {md(v)}")
         out += ["", "| measured quantity | value | | bound | passed |", "| --- | --- | --- | --- | --- |"]
-        out += [f"| {md(c.name)} | {md(fmt(c.measured))} | {md(c.op)} | {md(fmt(c.bound))} | "
-                f"{'yes' if c.passed else '**no**'} |" for c in m.comparisons]
+        out += [f"| {md(c.name)} | {md(fmt(c.measured))} | {md(c.relation)} | {md(fmt(c.bound))} | "
+                f"{'yes' if c.passed else '**no** (needs ' + md(c.op + ' ' + fmt(c.bound)) + ')'} |" for c in m.comparisons]
         if m.tolerance is not None:
             out += ["", f"Tolerance {md(fmt(m.tolerance.value))}: {md(m.tolerance.derivation)}"]
         out += ["", *[f"Note: {md(n)}" for n in m.notes]]

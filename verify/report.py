@@ -24,15 +24,16 @@ def key_comparison(m):
 
 
 def decisive(m) -> str:
-    """The decisive comparison as ``name = value op bound`` (each bound with its operator, so the
-    column means the same for every claim; enough digits to tell close values apart)."""
+    """The decisive comparison as ``name = value relation bound``: the relation that holds, a failing
+    one marked with what it needed (:meth:`verify.evidence.Comparison.shown`), enough digits to tell
+    close values apart."""
     c = key_comparison(m)
     if c is None:
         return "-"
     value, bound = fmt(c.measured), fmt(c.bound)
     if value == bound and c.measured != c.bound:
         value, bound = f"{c.measured:.6g}", f"{c.bound:.6g}"
-    return f"{c.name} = {value} {c.op} {bound}"
+    return f"{c.name} = {c.shown(value, bound)}"
 
 
 def provenance_text(v) -> str:

@@ -23,7 +23,7 @@ def assert_claim_holds(claim_id: str, *, X=None, profile: str = "quick", backend
     ev = check(claim_id, X=X, profile=profile, backend=backend, seed=seed) if X is not None else \
         run([claim_id], profile=profile, backend=backend, seed=seed).evidence[0]
     if ev.verdict != HOLDS:
-        failing = [f"{c.name}: {c.measured:.6g} {c.op} {c.bound:.6g} is false" for c in ev.measurement.comparisons
+        failing = [f"{c.name}: {c.shown(f'{c.measured:.6g}', f'{c.bound:.6g}')}" for c in ev.measurement.comparisons
                    if not c.passed]
         detail = "; ".join(failing) or "; ".join(ev.measurement.violations)
         raise AssertionError(f"{claim_id}: {ev.verdict} ({ev.reason})" + (f"; {detail}" if detail not in ev.reason else ""))
