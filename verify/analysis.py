@@ -218,12 +218,14 @@ def _check_settings(**kw) -> None:
 
 def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: float = 0.05,
             recover_frac: float = 0.1, move_frac: float = 1e-6, settle_cap: int = 2000, rho_small: float = 0.1,
-            curve=(1, 2, 5, 10, 20, 50, 100), n_starts: int = 40, seed: int = 0):
+            curve=(1, 2, 5, 10, 20, 50, 100), n_starts: int = 40, seed: int = 0, progress=None):
     """Analyse the map ``f`` at its training examples ``X`` (rows); a list of maps gives an
     :class:`Ensemble`.  Each example is classified by Theorem 2 with an undecided band
     ``|rho - 1| <= band``, after checking it is a fixed point (``||f(x) - x||`` within
     ``recover_frac`` of the examples' smallest spacing).  Starts (default ``n_starts`` drawn as the
-    deep claims draw them, seeded) are iterated until they settle or ``settle_cap`` steps."""
+    deep claims draw them, seeded) are iterated until they settle or ``settle_cap`` steps.
+    ``progress(text)`` (optional) is told each question as the analysis reaches it."""
+    say = progress if progress is not None else (lambda text: None)
     if isinstance(f, (list, tuple)):
         if not f:
             raise InputError("an ensemble needs at least one model")
@@ -257,6 +259,7 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         raise InputError("the model returned complex values; it must map real (m, d) rows to real (m, d) rows")
     if not np.all(np.isfinite(FX)):
         raise InputError("the model returned non-finite outputs at the training examples")
+    say(f"fixed points: the one near each of {n} examples (Newton)")
     spacing = dyn.min_spacing(Xh)
     tol = recover_frac * spacing
     residual = np.linalg.norm(FX - Xh, axis=1)
@@ -268,6 +271,7 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
     distance = [float(v) if c and np.isfinite(v) else float("inf") for v, c in zip(fp.moved, fp.converged)]
     timings = {"fixed-points": time.perf_counter() - clock}
     clock = time.perf_counter()
+    say(f"attractors: Jacobians at {n} fixed points ({source})")
     errors = []
     if J_of is None:
         fd = jac.fd_jacobian(call, P)
@@ -298,10 +302,12 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         raise InputError(f"starts have {S.shape[1]} columns but the data have d = {d}")
     if origins is None:  # the example each given start begins nearest
         origins = [int(i) for i in dyn.nearest(S, Xh)[0]]
+    say(f"recovery: {S.shape[0]} starts iterated until they settle (at most {settle_cap} steps)")
     st = settle_starts(call, Xh, S, recover_frac=recover_frac, move_frac=move_frac, cap=settle_cap)
     attracting, still = _spurious_classes(call, J_of, st.spurious_points, band)
     timings["recovery"] = time.perf_counter() - clock
     clock = time.perf_counter()
+    say("superattraction: R(t) along the recovery curve")
     ts = [t for t in curve if t <= settle_cap]
     R = dyn.recovery_probability(call, S, Xh, ts, tol) if ts else []
     n_att = sum(c == "attractor" for c in classes)

@@ -141,8 +141,9 @@ def run(args) -> tuple:
                 raise InputError(f"{name} differs from the one the baseline analysed; compare the same data")
     opts = dict(starts=S, band=settings["band"], settle_cap=settings["settle_cap"], seed=settings["seed"])
     start = time.perf_counter()
+    status = _status(args.quiet)
     try:
-        a = analyze(f, X, jacobian=J, **opts)
+        a = analyze(f, X, jacobian=J, progress=status, **opts)
     except InputError:
         raise
     except SystemExit as exc:  # sys.exit inside the model: a usage error, never memverify's own status
@@ -150,8 +151,10 @@ def run(args) -> tuple:
     except Exception as exc:  # the user's model raised: one line naming it
         raise InputError(f"the model raised {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
                          "it must map (m, d) rows to (m, d) rows") from None
+    status("negative controls: the same questions of a far constant map")
     control = analyze(far_map(X), X, **opts)
     zero = analyze(np.zeros((X.shape[1],) * 2), X, **opts) if a.linear is not None else None
+    status(None)
     rows = evidence(a, control, recover_min=settings["recover_min"], model=args.model,
                     seconds=time.perf_counter() - start, linear_control=zero)
     from .runner import host_provenance
@@ -210,3 +213,21 @@ def main(argv) -> int:
         print(f"baseline {args.compare}: " + (f"REGRESSIONS: {bad}" if bad else "no regression"))
         return 1 if bad else 0
     return 0 if args.save_baseline else report.exit_status
+
+
+def _status(quiet: bool):
+    """A one-line status on a terminal (the question being answered), cleared with ``None``; nothing
+    when the output is a pipe or under --quiet."""
+    if quiet or not sys.stderr.isatty():
+        return lambda text: None
+    from .escape import raw_stream
+
+    stream, width = raw_stream(sys.stderr), [0]
+
+    def show(text):
+        line = "" if text is None else f"analyze: {plain(text)}"[:100]
+        stream.write("\r" + line.ljust(width[0]) + ("\r" if text is None else ""))
+        stream.flush()
+        width[0] = len(line)
+
+    return show

@@ -25,6 +25,7 @@ import errno
 import os
 import sys
 import warnings
+from pathlib import Path
 
 from theory.errors import InputError, MemverifyError
 
@@ -196,10 +197,15 @@ def _main(argv=None) -> int:
         base, profile, seed, claims, dtype = _settings(args)
         check_targets(args, report_dir)
         progress = _progress(args.quiet)
-        report = run(claims, profile=profile, backend=args.backend, seed=seed, on_start=progress.start,
-                     on_evidence=progress.done,
-                     step_factor=args.step_factor, activations=args.activation, data=data, data_dir=args.data_dir,
-                     dtype=dtype, scheduler=args.scheduler)
+        try:
+            report = run(claims, profile=profile, backend=args.backend, seed=seed, on_start=progress.start,
+                         on_evidence=progress.done, on_progress=progress.step,
+                         step_factor=args.step_factor, activations=args.activation, data=data,
+                         data_dir=args.data_dir, dtype=dtype, scheduler=args.scheduler)
+        except KeyboardInterrupt as exc:
+            progress.close()
+            _keep_partial(args, getattr(exc, "partial", None))
+            raise
         progress.close()
         return base, report, write_outputs(args, report, report_dir, outputs)
 
@@ -251,6 +257,36 @@ def _main(argv=None) -> int:
     return report.exit_status
 
 
+def partial_path(target) -> Path:
+    """Where an interrupted run keeps the claims that finished: beside ``target``, named as partial
+    (``report.json`` -> ``report.partial.json``), never over ``target`` itself."""
+    target = Path(target)
+    return target.with_name(f"{target.stem}.partial{target.suffix or '.json'}")
+
+
+def _keep_partial(args, report) -> None:
+    """On Ctrl-C or SIGTERM: print the rows of the claims that finished and, where a JSON report was
+    asked for, write them beside it as a partial report (the previous outputs stay untouched)."""
+    if report is None or not report.evidence:
+        return
+    import shutil
+
+    width = shutil.get_terminal_size((160, 24)).columns
+    print(f"interrupted after {len(report.evidence)} claim(s); the ones that finished:", file=sys.stderr)
+    print(rep.table([rep.evidence_row(e) for e in report.evidence], width=width), file=sys.stderr)
+    if args.json:
+        from .outputs import deferred_signals
+
+        report.provenance["partial"] = f"interrupted after {len(report.evidence)} claim(s)"
+        path = partial_path(args.json)
+        try:
+            with deferred_signals():
+                rep.write_json(report, path)
+            print(f"partial JSON report: {plain(path)}", file=sys.stderr)
+        except (OSError, MemverifyError) as exc:
+            print(f"{PROG}: the partial JSON report could not be written: {plain(exc)}", file=sys.stderr)
+
+
 def _guarded(work, outputs, prog: str):
     """``work()``, with a user error as one line and exit 2, and Ctrl-C or SIGTERM as 130 or 143
     (outputs staged so far removed, earlier ones intact)."""
@@ -273,7 +309,7 @@ class _progress:
     not a terminal or under --quiet."""
 
     def __init__(self, quiet: bool):
-        self.bar = None
+        self.bar, self.shown = None, 0.0
         if not quiet and sys.stderr.isatty():
             from tqdm import tqdm
 
@@ -287,7 +323,18 @@ class _progress:
 
     def done(self, evidence) -> None:
         if self.bar is not None:
+            self.bar.set_postfix_str("")
             self.bar.update(1)
+
+    def step(self, text: str) -> None:
+        """What the claim being checked is drawing now (its run's seed, size, data set)."""
+        if self.bar is not None:
+            import time
+
+            now = time.monotonic()
+            if now - self.shown >= 0.5:  # a claim may open hundreds of streams a second: at most two redraws
+                self.shown = now
+                self.bar.set_postfix_str(plain(text)[:40])
 
     def close(self) -> None:
         if self.bar is not None:

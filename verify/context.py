@@ -31,6 +31,9 @@ class Context:
     dtype: str = "float64"  # the floating dtype of every array the claims make ("float64" or "float32")
     cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
     claim: object = field(default=None, compare=False, hash=False, repr=False)  # the claim being checked
+    # told what a claim is drawing (every random stream it opens is named for its run: seed, size,
+    # data set) so that a terminal can show progress within a claim; None: nobody is listening
+    progress: object = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def xp(self):
@@ -57,6 +60,8 @@ class Context:
 
     def rng(self, stream: str) -> np.random.Generator:
         """A host generator determined by the run's seed and a stream name (stable across runs)."""
+        if self.progress is not None:
+            self.progress(stream)
         return np.random.default_rng([self.seed, zlib.crc32(stream.encode())])
 
     def asarray(self, host):

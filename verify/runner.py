@@ -347,12 +347,14 @@ def run(
     scheduler: str | None = None,
     on_start=None,
     on_evidence=None,
+    on_progress=None,
 ) -> Report:
     """Run ``claims`` (ids; default all) and return a :class:`Report`.
 
     ``data`` (a dict such as ``{"X": array}``) replaces the default data of every claim that
     takes those keys; ``activations`` (names) restricts the nonlinear claims; ``on_evidence(evidence)``
-    is called as each claim finishes (``on_start(claim, total)`` before it starts); ``data_dir`` (else ``$MEMVERIFY_DATA_DIR``) holds MNIST (IDX)
+    is called as each claim finishes (``on_start(claim, total)`` before it starts; ``on_progress(text)``
+    with what the claim is drawing, its run's seed and size, as it goes); ``data_dir`` (else ``$MEMVERIFY_DATA_DIR``) holds MNIST (IDX)
     and CIFAR-10 (python batches) for the claims the paper ran on them.  ``dtype`` (``float64`` or
     ``float32``) is the floating type of every array the claims make.  ``scheduler`` is the address of
     a dask scheduler for ``backend="dask"`` (default: a LocalCluster); that backend runs
@@ -371,7 +373,8 @@ def run(
     if scheduler and be.name != "dask":
         raise InputError("--scheduler names a dask scheduler; use it with --backend dask")
     chosen = on_backend(chosen, bool(ids), be.name)
-    ctx = build_context(chosen, profile, be, seed, step_factor, activations, data_dir, dtype)
+    ctx = dataclasses.replace(build_context(chosen, profile, be, seed, step_factor, activations, data_dir, dtype),
+                              progress=on_progress)
     from . import plan
 
     plans = plan.check(chosen, ctx, data)  # refuses, before anything runs, claims that cannot fit the device
@@ -381,13 +384,17 @@ def run(
         report.provenance["activations_used_by"] = [c.id for c in chosen if "activations" in c.options]
     if data is not None:
         report.provenance["data_used_by"] = [c.id for c in chosen if _takes(c, data)]
-    for claim in chosen:
-        if on_start is not None:
-            on_start(claim, len(chosen))
-        ev = _run_one(claim, ctx, data)
-        report.evidence.append(ev)
-        if on_evidence is not None:
-            on_evidence(ev)
+    try:
+        for claim in chosen:
+            if on_start is not None:
+                on_start(claim, len(chosen))
+            ev = _run_one(claim, ctx, data)
+            report.evidence.append(ev)
+            if on_evidence is not None:
+                on_evidence(ev)
+    except KeyboardInterrupt as exc:
+        exc.partial = report  # the claims that finished, for the caller to keep (verify.cli)
+        raise
     return report
 
 
