@@ -30,14 +30,12 @@ CHUNK = 256  # steps per compiled call
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled(shape, optimizer, lr, betas, eps, sched, loss_tol, has_y):
+def _compiled(shape, backprop, with_params, optimizer, lr, betas, eps, sched, loss_tol, has_y):
     """The compiled ``advance(carry, count, X, Y)``: ``count`` (<= CHUNK) steps from ``carry``, and the
     losses before each (NaN past the stop). ``shape`` is the network's structure (its arrays None)."""
     import jax
     import jax.numpy as jnp
     from jax import lax
-
-    from theory.deep_fc import backprop, with_params
 
     b1, b2 = betas
     adam = optimizer == "adam"
@@ -94,28 +92,24 @@ def _compiled(shape, optimizer, lr, betas, eps, sched, loss_tol, has_y):
     return advance
 
 
-def train_deep(net, X, Y=None, *, optimizer: str = "adam", lr: float, max_steps: int, loss_tol: float = 0.0,
-               betas=(0.9, 0.999), adam_eps: float | None = None, schedule=None, checkpoints=(), track=None,
-               record_every: int = 0, divergence_factor: float = 1e8):
+def train_deep(net, X, Y=None, *, shape, backprop, flat_params, with_params, result, optimizer: str = "adam",
+               lr: float, max_steps: int, loss_tol: float = 0.0, betas=(0.9, 0.999), eps: float, schedule=None,
+               checkpoints=(), track=None, record_every: int = 0, divergence_factor: float = 1e8):
     """Train ``net`` (JAX arrays) on ``X`` as :func:`theory.deep_fc.train` does before its finishing
-    phase; returns a :class:`theory.descent.DescentResult`. ``track`` (a :class:`theory.finishing.Levels`)
-    is told the first network at or below each of its levels, as the written-out loop tells it."""
+    phase, with theory's own pieces handed in (gpu/ imports nothing of theory/): ``backprop(net, X, Y)
+    -> (R, dWs, dbs)``, ``flat_params``/``with_params`` between a network and its parameter list,
+    ``shape`` the network's structure (hashable: one compilation serves every run alike) and
+    ``result`` the :class:`theory.descent.DescentResult` type to return. ``track`` (a
+    :class:`theory.finishing.Levels`) is told the first network at or below each of its levels."""
     import jax.numpy as jnp
-
-    from theory.deep_fc import Network, backprop, flat_params, with_params
-    from theory.descent import DescentResult, adam_eps as default_eps
 
     if optimizer not in ("gd", "adam"):
         raise InputError(f"unknown optimizer {optimizer!r}; choose gd or adam")
     if max_steps < 0 or int(max_steps) != max_steps:
         raise InputError(f"max_steps must be a non-negative integer, got {max_steps!r}")
-    eps = default_eps(X.dtype) if adam_eps is None else float(adam_eps)
     dtype = X.dtype
-    # what the compiled loop depends on besides the arrays: one compilation serves every run alike
-    shape = Network(tuple([None] * len(net.weights)), tuple(None if b is None else True for b in net.biases),
-                    net.activations)
-    advance = _compiled(shape, optimizer, float(lr), tuple(float(b) for b in betas), eps, schedule, float(loss_tol),
-                        Y is not None)
+    advance = _compiled(shape, backprop, with_params, optimizer, float(lr), tuple(float(b) for b in betas), float(eps),
+                        schedule, float(loss_tol), Y is not None)
 
     ps0 = flat_params(net)
     zeros = [jnp.zeros_like(p) for p in ps0]
@@ -161,6 +155,6 @@ def train_deep(net, X, Y=None, *, optimizer: str = "adam", lr: float, max_steps:
         losses.append((done_steps, last))
         if track is not None:
             track.seen(done_steps, last, params)
-    result = DescentResult((params, None), done_steps, last, converged, "loss_tol" if converged else "max_steps",
-                           {t: (p, None) for t, p in kept.items()}, losses)
-    return result
+    out = result((params, None), done_steps, last, converged, "loss_tol" if converged else "max_steps",
+                 {t: (p, None) for t, p in kept.items()}, losses)
+    return out

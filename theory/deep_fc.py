@@ -339,8 +339,14 @@ def _train_compiled(net, X, Y, *, callback, finish_iter, levels, **kw) -> Descen
         raise InputError("jit=True trains JAX arrays; pass the network and X as jax.numpy arrays")
     from gpu.jax_train import train_deep
 
+    from .descent import adam_eps as default_eps
+
     track = Levels(levels) if levels else None
-    res = train_deep(net, X, Y, track=track, **kw)
+    eps = kw.pop("adam_eps")
+    shape = Network(tuple([None] * len(net.weights)), tuple(None if b is None else True for b in net.biases),
+                    net.activations)
+    res = train_deep(net, X, Y, shape=shape, backprop=backprop, flat_params=flat_params, with_params=with_params,
+                     result=DescentResult, eps=default_eps(X.dtype) if eps is None else float(eps), track=track, **kw)
     if track is not None:
         res.levels = dict(track.reached)
     def value_and_grads(n: Network):
