@@ -22,6 +22,8 @@ from __future__ import annotations
 import functools
 import math
 
+import numpy as np
+
 from .errors import DivergenceError, InputError
 
 __all__ = ["CHUNK", "train_deep"]
@@ -125,7 +127,7 @@ def train_deep(net, X, Y=None, *, shape, backprop, flat_params, with_params, res
         bound = min(CHUNK, max_steps - done_steps, *(t - done_steps for t in wanted if t > done_steps))
         start = carry
         carry, chunk = advance(carry, bound, X, Y)
-        values = [float(v) for v in chunk[:bound]]
+        values = np.asarray(chunk)[:bound].tolist()  # one transfer from the device
         for j, value in enumerate(values):
             if math.isnan(value):  # the run stopped at the loss target before this step
                 break
