@@ -194,3 +194,26 @@ def test_a_failing_comparison_reads_as_failing():
     assert "0.865 &lt; 0.9 (FAILS: needs &gt;= 0.9)" in to_html(report, {})
     md = to_markdown(report, {})
     assert "0.865 \\< 0.9 (FAILS: needs \\>= 0.9)" in md and "| 0.865 | \\< | 0.9 | **no** (needs \\>= 0.9) |" in md
+
+
+def test_figure_defects_seen_are_fixed():
+    """Issue 36, item 4: Theorem 6's panels both have x labels and do not overlap (constrained layout);
+    Table 1's index axis has integer ticks only."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from verify import figures
+
+    ev = verify.run(["thm6-attractors"], profile="quick").evidence[0]
+    fig = figures.thm6_construction(ev, plt)
+    assert all(ax.get_xlabel() == "x" for ax in fig.axes) and fig.get_layout_engine() is not None
+    plt.close(fig)
+    rows = {"1 filter": {"top_eigenvalues": [1.0, 0.9, 0.4, 0.1, 0.05]}}
+    fake = type("E", (), {"measurement": type("M", (), {"metrics": {"rows": rows}})()})()
+    fig = figures.tab1_spectra(fake, plt)
+    fig.canvas.draw()
+    ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 5]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    plt.close(fig)

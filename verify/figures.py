@@ -73,16 +73,20 @@ def thm6_construction(ev, plt):
     v0 = c["values"][0]
     width = 1.5 * (c["breakpoints"][3] - c["breakpoints"][0])
     z = np.linspace(v0 - width, v0 + width, 2001)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
     a1.plot(z, z, "k--", lw=1, label="identity")
     a1.plot(z, g(z), lw=1.5, label="construction g")
     a1.plot([v0], [v0], "ro", label="training value")
-    a1.set_title(f"Theorem 6, coordinate 0 ({name}): zoom on one value")
+    a1.set_title(f"coordinate 0 ({name}): zoom on one value", fontsize=10)
+    a1.set_xlabel("x")
+    a1.set_ylabel("g(x)")
     a1.legend(fontsize=8)
     a2.plot(x, g(x) - x, lw=1.2)
     a2.plot(c["values"], np.zeros(len(c["values"])), "ro")
-    a2.set_title(f"g(x) - x (slope {m['slope']} at each value)")
+    a2.set_title(f"g(x) - x over the coordinate (slope {m['slope']} at each value)", fontsize=10)
     a2.set_xlabel("x")
+    a2.set_ylabel("g(x) - x")
+    fig.suptitle("Theorem 6: the explicit attractor construction")
     return fig
 
 
@@ -275,6 +279,8 @@ def early_stopping(ev, plt):
                                                      "marked on the step axis)")
     ax.axhline(1.0, color="k", lw=1)
     ax.set_xscale("symlog", linthresh=10)
+    last = max((r["step"] for s in st["per_seed"] for r in s["checkpoints"].values()), default=10)
+    ax.set_xlim(0, 1.15 * max(last, 10))  # steps are >= 0 (no negative ticks); every seed's last point inside
     ax.set_xlabel("training step (checkpoints, loss levels, end)")
     ax.set_ylabel("max rho(J) at the examples")
     ax.set_title("Figure 6: contraction during training")
@@ -292,6 +298,7 @@ def _spectra(ev, plt, title):
     ax.axhline(0.5, color="0.6", lw=1, ls="--")
     ax.set_xlabel("i (eigenvalues by decreasing modulus)")
     ax.set_ylabel("|lambda_i| of the trained operator")
+    _integer_ticks(ax, y=False)  # i is an index
     ax.set_title(title)
     _legend_outside(ax)
     return fig
