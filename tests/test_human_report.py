@@ -217,3 +217,21 @@ def test_figure_defects_seen_are_fixed():
     ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 5]
     assert ticks and all(float(t).is_integer() for t in ticks)
     plt.close(fig)
+
+
+def test_figures_as_svg_beside_png(tmp_path):
+    """Issue 36, item 4: --figure-format svg or both writes SVG (beside PNG); the HTML embeds the PNG
+    where there is one, the SVG otherwise; a stale figure of the other format is replaced."""
+    from verify.cli import main
+
+    figs, rep = tmp_path / "figs", tmp_path / "rep"
+    assert main(["--claim", "thm6-attractors", "--profile", "quick", "--quiet", "--figure-format", "both",
+                 "--figures", str(figs), "--report", str(rep)]) == 0
+    assert sorted(p.name for p in figs.iterdir()) == ["thm6-attractors.png", "thm6-attractors.svg"]
+    assert (figs / "thm6-attractors.svg").read_text().lstrip().startswith("<?xml")
+    assert "data:image/png;base64" in (rep / "report.html").read_text()
+    assert main(["--claim", "thm6-attractors", "--profile", "quick", "--quiet", "--figure-format", "svg",
+                 "--figures", str(figs), "--report", str(rep)]) == 0
+    assert sorted(p.name for p in figs.iterdir()) == ["thm6-attractors.svg"]  # the PNG of the last run is stale
+    assert "data:image/svg+xml;base64" in (rep / "report.html").read_text()
+    assert "](figures/thm6-attractors.svg)" in (rep / "report.md").read_text()

@@ -127,8 +127,8 @@ def test_a_signal_in_the_writing_phase_leaves_the_earlier_outputs(tmp_path, caps
     (rep / "report.html").write_text("earlier")
     real = human.write_report
 
-    def interrupted(report, directory):
-        real(report, directory)  # the staged report is complete ...
+    def interrupted(report, directory, *formats):
+        real(report, directory, *formats)  # the staged report is complete ...
         os.kill(os.getpid(), sig)  # ... when the signal comes, before the renames
         time.sleep(1)
 

@@ -149,7 +149,10 @@ def write_outputs(args, report, report_dir, outputs: Outputs):
 
     from .escape import anchor
 
-    ours = {f"{anchor(c.id)}.png" for c in all_claims()}
+    from .figures import FORMATS
+
+    formats = FORMATS[getattr(args, "figure_format", None) or "png"]
+    ours = {f"{anchor(c.id)}.{fmt}" for c in all_claims() for fmt in ("png", "svg")}
     figures, written = [], None
     with outputs:
         if args.json:
@@ -163,11 +166,11 @@ def write_outputs(args, report, report_dir, outputs: Outputs):
 
             staged = outputs.directory(args.figures, stale=lambda t, new: sorted(ours - set(new)))
             draw = {c.id: c.figure for c in all_claims() if c.figure is not None}
-            figures = [Path(args.figures) / p.name for p in write_figures(report, staged, draw)]
+            figures = [Path(args.figures) / p.name for p in write_figures(report, staged, draw, formats)]
         if report_dir:
             from .human import write_report
 
-            write_report(report, outputs.directory(report_dir))
+            write_report(report, outputs.directory(report_dir), formats)
             written = Path(report_dir) / "report.html"
         outputs.commit()
     return figures, written

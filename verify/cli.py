@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "bundled scikit-learn digits)")
     p.add_argument("--json", metavar="PATH", help="write the JSON report here (atomically)")
     p.add_argument("--figures", metavar="DIR", help="write the claims' figures (PNG) into this directory")
+    p.add_argument("--figure-format", choices=("png", "svg", "both"), default="png",
+                   help="the figures' format for --figures and --report: png (default), svg, or both (SVG beside PNG)")
     p.add_argument("--report", metavar="DIR", help="write the human report: DIR/report.html (self-contained, "
                    f"figures embedded) and DIR/report.md; the bare main job writes it to {DEFAULT_REPORT}/")
     p.add_argument("--save-baseline", metavar="FILE", help="save the measured quantities and verdicts as a "

@@ -28,7 +28,7 @@ def _integer_ticks(ax, x: bool = True, y: bool = True) -> None:
 
 
 def _save(fig, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix or ".png", dir=path.parent)
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
@@ -399,9 +399,12 @@ def analysis_reached(ev, plt):
 ANALYSIS_FIGURES = {"attractors": analysis_rho, "recovery": analysis_reached}  # memverify analyze's rows
 
 
-def write_figures(report, directory, draw: dict) -> list:
+FORMATS = {"png": ("png",), "svg": ("svg",), "both": ("png", "svg")}  # --figure-format
+
+
+def write_figures(report, directory, draw: dict, formats=("png",)) -> list:
     """Write the figures of the claims in ``report`` that have one (``draw``: claim id -> its
-    :attr:`verify.claim.Claim.figure`); return their paths."""
+    :attr:`verify.claim.Claim.figure`), in each of ``formats`` (``png``, ``svg``); return their paths."""
     if os.environ.get("MPLBACKEND", "agg").lower() != "agg":
         os.environ["MPLBACKEND"] = "Agg"  # files only: a user's (or a nonsense) backend is not needed here
     import matplotlib
@@ -421,10 +424,11 @@ def write_figures(report, directory, draw: dict) -> list:
         fig = fn(ev, plt)
         if fig is None:
             continue
-        path = out / f"{anchor(ev.id)}.png"  # a name of [a-z0-9-] only, inside ``directory``
         try:
-            _save(fig, path)
+            for fmt in formats:
+                path = out / f"{anchor(ev.id)}.{fmt}"  # a name of [a-z0-9-] only, inside ``directory``
+                _save(fig, path)
+                paths.append(path)
         finally:
             plt.close(fig)
-        paths.append(path)
     return paths

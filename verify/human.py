@@ -167,7 +167,8 @@ def to_html(report, figures: dict) -> str:
                                        for c in e.control.comparisons[:6]) + ")") + "</p>")
         if e.id in figures:
             data = base64.b64encode(Path(figures[e.id]).read_bytes()).decode("ascii")
-            out.append(f"<p><img alt='figure for {html_text(e.id)}' src='data:image/png;base64,{data}'></p>")
+            kind = "svg+xml" if Path(figures[e.id]).suffix == ".svg" else "png"
+            out.append(f"<p><img alt='figure for {html_text(e.id)}' src='data:image/{kind};base64,{data}'></p>")
         out.append("</section>")
     out.append("<section><h2>Provenance</h2><table>")
     for k, v in report.provenance.items():
@@ -209,13 +210,13 @@ def to_markdown(report, figures: dict) -> str:
             out += [f"| {md(k)} | {md(_show(v))} |" for k, v in rows]
         out += ["", f"Negative control: {md(e.control_description)}: **{_control(e)}**"]
         if e.id in figures:
-            out += ["", f"![figure for {md(e.id)}](figures/{anchor(Path(figures[e.id]).stem)}.png)"]
+            out += ["", f"![figure for {md(e.id)}](figures/{anchor(Path(figures[e.id]).stem)}{Path(figures[e.id]).suffix})"]
     out += ["", "## Provenance", "", "| | |", "| --- | --- |"]
     out += [f"| {md(k)} | {md(provenance_text(v))} |" for k, v in report.provenance.items()]
     return "\n".join(out) + "\n"
 
 
-def write_report(report, directory) -> Path:
+def write_report(report, directory, formats=("png",)) -> Path:
     """Write ``report.html`` (self-contained) and ``report.md`` (figures in ``figures/``) into ``directory``."""
     from .figures import write_figures
     from .registry import all_claims
@@ -226,7 +227,9 @@ def write_report(report, directory) -> Path:
 
     analysis = report.provenance.get("kind") == "analysis"
     draw = ANALYSIS_FIGURES if analysis else {c.id: c.figure for c in all_claims() if c.figure is not None}
-    paths = {p.stem: p for p in write_figures(report, d / "figures", draw)}
+    written = write_figures(report, d / "figures", draw, formats)
+    # the page embeds one picture a claim: its PNG where one was written, else its SVG
+    paths = {p.stem: p for p in sorted(written, key=lambda p: p.suffix != ".svg")}
     figures = {e.id: paths[anchor(e.id)] for e in report.evidence if anchor(e.id) in paths}
     write_atomic(d / "report.md", to_markdown(report, figures))
     write_atomic(d / "report.html", to_html(report, figures))
