@@ -292,16 +292,12 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
     if X.shape[1] != net.widths[0]:
         raise InputError(f"X has {X.shape[1]} features but the network's input width is {net.widths[0]}")
 
-    def unflatten(ps):
-        return with_params(net, ps)
-
-    flat = flat_params
 
     def step(params):
         current, state = params
         value, dWs, dbs = gradients(current, X, Y, factored=small)
-        new, state = opt.update(flat(current), list(dWs) + [g for g in dbs if g is not None], state, loss=value)
-        return (unflatten(new), state), value
+        new, state = opt.update(flat_params(current), list(dWs) + [g for g in dbs if g is not None], state, loss=value)
+        return (with_params(net, new), state), value
 
     def value_and_grads(n: Network):
         value, dWs, dbs = gradients(n, X, Y)
@@ -316,7 +312,7 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
             callback(t, value, params)
 
     with blas_threads(1 if small else None):
-        res = descend((net, opt.init(flat(net))), step, max_steps=max_steps, loss_tol=loss_tol,
+        res = descend((net, opt.init(flat_params(net))), step, max_steps=max_steps, loss_tol=loss_tol,
                       loss=lambda p: loss(p[0], X, Y), checkpoints=checkpoints, record_every=record_every,
                       callback=seen if (track is not None or callback is not None) else None,
                       divergence_hint=f"the learning rate {lr:g} is too large for {optimizer}; lower it")
@@ -325,7 +321,7 @@ def train(net: Network, X, Y=None, *, optimizer: str = "adam", lr: float = 1e-3,
     if track is not None:
         track.seen(res.steps, res.loss, res.params[0])
         res.levels = dict(track.reached)
-    return finish_descent(res, weights=flat, rebuild=lambda n, ps: unflatten(ps), value_and_grads=value_and_grads,
+    return finish_descent(res, weights=flat_params, rebuild=with_params, value_and_grads=value_and_grads,
                           loss_tol=loss_tol, max_iter=finish_iter, levels=track)
 
 

@@ -165,7 +165,7 @@ def _linear_report(A: np.ndarray, X: np.ndarray, margin: float) -> dict:
             "eigenvector_span_distance": dist, "n_examples": int(X.shape[0])}
 
 
-def _spurious_classes(call, J_of, points: list, band: float) -> tuple:
+def _spurious_classes(call, J_of, source: str, points: list, band: float) -> tuple:
     """The settled end points away from every example, split by Theorem 2 at each: ``(attracting,
     others)``. A start that stops where the map does not move it (the identity map stops every start
     where it began) has found a fixed point, not an attractor: it counts as a spurious attractor only
@@ -173,14 +173,30 @@ def _spurious_classes(call, J_of, points: list, band: float) -> tuple:
     if not points:
         return [], []
     P = np.asarray(points, dtype=np.float64)
-    if J_of is None:
-        fd = jac.fd_jacobian(call, P)
-        J, errors = np.asarray(fd.J), [P.shape[1] * float(e) for e in fd.error]
-    else:
-        J, errors = np.asarray(J_of(P)), None
+    J, _, errors = _jacobians(call, J_of, source, P)
     ex = classify_examples(call, P, J, tol=np.inf, band=band, error_norm=errors, moved=[0.0] * len(points))
     return ([p for p, c in zip(points, ex.classes) if c == "attractor"],
             [p for p, c in zip(points, ex.classes) if c != "attractor"])
+
+
+def _jacobians(call, J_of, source: str, P) -> tuple:
+    """The Jacobians at the rows of ``P`` from the model's source, with what bounds each one's error:
+    ``(J, per-entry errors, ||E||_2 bounds)``. Central differences measure their per-entry error
+    (``||E||_2 <= ||E||_F <= d max|E_ij|``); an autodiff Jacobian computed in a lower precision gets a
+    rounding allowance ``d u ||J||_F``; a float64 autodiff or user Jacobian counts as exact (0)."""
+    m, d = P.shape
+    errors = []
+    if J_of is None:
+        fd = jac.fd_jacobian(call, P)
+        J, errors = np.asarray(fd.J), list(fd.error)
+    else:
+        J = np.asarray(J_of(P))
+    err_norm = [d * float(e) for e in errors] if errors else [0.0] * m
+    low = next((t for t in ("bfloat16", "float16", "float32") if t in source), None)
+    if low is not None:
+        u = {"float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}[low]
+        err_norm = [d * u * float(np.linalg.norm(J[i])) for i in range(m)]
+    return J, errors, err_norm
 
 
 def _check_memory(n: int, d: int, m: int) -> None:
@@ -272,23 +288,11 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
     timings = {"fixed-points": time.perf_counter() - clock}
     clock = time.perf_counter()
     say(f"attractors: Jacobians at {n} fixed points ({source})")
-    errors = []
-    if J_of is None:
-        fd = jac.fd_jacobian(call, P)
-        J, errors = np.asarray(fd.J), fd.error
-    else:
-        J = J_of(P)
+    J, errors, err_norm = _jacobians(call, J_of, source, P)
     bad = np.flatnonzero(~np.all(np.isfinite(J), axis=(1, 2)))
     if bad.size:
         whose = "your jacobian" if jacobian is not None else (f"the {source} Jacobian of the model")
         raise InputError(f"{whose} has non-finite entries at example(s) {', '.join(map(str, bad[:5]))}")
-    # ||E||_2 <= ||E||_F <= d max|E_ij|: the finite-difference error as a bound on the matrix's (0: exact)
-    err_norm = [d * float(e) for e in errors] if errors else [0.0] * n
-    if "float32" in source or "float16" in source or "bfloat16" in source:
-        # an autodiff Jacobian computed in a lower precision: a rounding allowance d u ||J||_F per example
-        u = {"float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}[next(t for t in ("bfloat16", "float16", "float32")
-                                                                              if t in source)]
-        err_norm = [d * u * float(np.linalg.norm(J[i])) for i in range(n)]
     ex = classify_examples(call, P, J, tol=tol, band=band, error_norm=err_norm, moved=distance)
     rho, classes = np.asarray(ex.rho), list(ex.classes)
     timings["attractors"] = time.perf_counter() - clock
@@ -304,7 +308,7 @@ def analyze(f, X, *, jacobian=None, starts=None, band: float = 1e-6, margin: flo
         origins = [int(i) for i in dyn.nearest(S, Xh)[0]]
     say(f"recovery: {S.shape[0]} starts iterated until they settle (at most {settle_cap} steps)")
     st = settle_starts(call, Xh, S, recover_frac=recover_frac, move_frac=move_frac, cap=settle_cap)
-    attracting, still = _spurious_classes(call, J_of, st.spurious_points, band)
+    attracting, still = _spurious_classes(call, J_of, source, st.spurious_points, band)
     timings["recovery"] = time.perf_counter() - clock
     clock = time.perf_counter()
     say("superattraction: R(t) along the recovery curve")
