@@ -169,3 +169,20 @@ def test_the_stale_figure_clean_up_never_leaves_its_directory(tmp_path):
         out.commit()
     assert (tmp_path / "victim.png").read_bytes() == b"keep"
     assert not (target / "ok.png").exists() and (target / "new.png").exists()
+
+
+def test_the_findings_renderer_escapes_what_a_recorded_run_holds():
+    """docs/findings.md and the README's block are rendered from a JSON a user may supply: its
+    strings get the reports' Markdown escaping (verify.escape), not only their '|'."""
+    from verify.findings import render, render_screens
+
+    claim = {"id": "x", "verdict": "not-reproduced", "reason": HOSTILE[2] + " " + HOSTILE[0], "metrics": {"k": 1.0},
+             "negative_control": {"rejected": True}, "key_metric": "k",
+             "key": "k", "seconds": 1.0, "statistics": {},
+             "rule": {"quote": HOSTILE[1], "where": HOSTILE[3], "reading": "typical", "decides": HOSTILE[0],
+                      "gates": [{"name": "<b>", "value": 0.5}]}, "region": HOSTILE[2], "sensitivity": [],
+             "regime": {"paper": HOSTILE[0], "paper_ratios": {}, "ours": {}, "breaks": ""}}
+    doc = {"schema": 3, "provenance": {"profile": "default", "command": "c", "commit": "abc", "seed": 0,
+                                       "backend": "numpy", "started": "t", "cpu_count": 2}, "claims": [claim]}
+    for text in (render(doc, "run.json"), render_screens(doc, "run.json")):
+        _assert_clean(text, "the findings page")

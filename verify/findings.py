@@ -31,7 +31,11 @@ START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 
 
 def _cell(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """A recorded string in Markdown: one line, its markup escaped (verify.escape: the same rule as the
+    reports, so a claim's reason cannot inject a link, inline HTML or a table cell)."""
+    from .escape import markdown
+
+    return markdown(text)
 
 
 def render(doc: dict, source: str) -> str:
@@ -54,7 +58,7 @@ def render(doc: dict, source: str) -> str:
     for c in claims:
         key = c["key_metric"]
         seeds = (c.get("statistics") or {}).get("seeds", "")
-        number = f"{key} = {_cell(fmt(c['metrics'].get(key)))}" if key in c["metrics"] else ""
+        number = f"{_cell(key)} = {_cell(fmt(c['metrics'].get(key)))}" if key in c["metrics"] else ""
         lines.append(f"| `{c['id']}` | {c['verdict']} | {_cell(c['reason'] or '')} | {number} | {seeds} | "
                      f"{float(c['seconds']):.0f} s |")
     return "\n".join(lines)
@@ -120,9 +124,9 @@ def render_screens(doc: dict, source: str) -> str:
         if not rule:
             continue
         lines += ["", f"#### `{c['id']}`: {c['verdict']}", "",
-                  f"> {_cell(rule['quote'])} ({rule['where']})", "",
-                  f"Read as **{rule['reading']}**: {_cell(rule['decides'])}. Gates: "
-                  + "; ".join(f"{g['name']} {g['value']:g}" for g in rule["gates"]) + ".", ""]
+                  f"> {_cell(rule['quote'])} ({_cell(rule['where'])})", "",
+                  f"Read as **{_cell(rule['reading'])}**: {_cell(rule['decides'])}. Gates: "
+                  + "; ".join(f"{_cell(g['name'])} {g['value']:g}" for g in rule["gates"]) + ".", ""]
         lines.append(f"Verdict: **{c['verdict']}**" + (f": {_cell(c['reason'])}" if c.get("reason") else "") + ".")
         if c.get("region"):
             lines += ["", f"Where it holds: {_cell(c['region'])}."]
@@ -130,12 +134,12 @@ def render_screens(doc: dict, source: str) -> str:
             lines += ["", "| setting | verdict | key number | reason |", "| --- | --- | --- | --- |"]
             for s in c["sensitivity"]:
                 val = "sqrt(tiny)" if s["value"] is None else _plain(s["value"])
-                lines.append(f"| {s['setting']} {val}{' (the verdict)' if s['primary'] else ''} | {s['verdict']} | "
-                             f"{s['key_metric']} = {_cell(fmt(s['key_value']))} | {_cell(s['reason'] or '')} |")
+                lines.append(f"| {_cell(s['setting'])} {val}{' (the verdict)' if s['primary'] else ''} | {s['verdict']} | "
+                             f"{_cell(s['key_metric'])} = {_cell(fmt(s['key_value']))} | {_cell(s['reason'] or '')} |")
         if regime:
             ours = "; ".join(f"{k} {_plain(v)}" for k, v in regime["ours"].items())
             paper = "; ".join(f"{k} {_plain(v)}" for k, v in regime["paper_ratios"].items())
-            lines += ["", f"Setup: the paper: {_cell(regime['paper'])}" + (f" ({paper})" if paper else "")
+            lines += ["", f"Setup: the paper: {_cell(regime['paper'])}" + (f" ({_cell(paper)})" if paper else "")
                       + f"; ours: {_cell(ours)}" + (f". Breaks the regime: {_cell(regime['breaks'])}"
                                                    if regime.get("breaks") else "") + "."]
     return "\n".join(lines)
